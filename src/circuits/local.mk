@@ -1,0 +1,1 @@
+libwgcore_a_SOURCES += src/circuits/circuits.c src/circuits/circuits.h

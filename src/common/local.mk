@@ -1,0 +1,4 @@
+libwgcore_a_SOURCES += \
+	src/common/hex.c src/common/hex.h \
+	src/common/log.c src/common/log.h \
+	src/common/status.c src/common/status.h
