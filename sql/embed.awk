@@ -1,7 +1,7 @@
 # Turns sql/NNNN_name.sql files into a C array of migrations, so that the binaries carry their
 # schema and an installed daemon needs no source tree.
 BEGIN {
-  print "/* Generated from sql/*.sql by sql/embed.awk; do not edit. */"
+  print "/* Generated from the sql directory by sql/embed.awk; do not edit. */"
   print "#include \"config.h\""
   print "#include \"db/migrations.h\""
   print "const struct wg_migration wg_migrations[] = {"

@@ -1,0 +1,3 @@
+bin_PROGRAMS += wgctl
+wgctl_SOURCES = src/cli/wgctl.c
+wgctl_LDADD = $(SERVER_LIBS)

@@ -1,0 +1,17 @@
+MIGRATIONS = sql/0001_init.sql
+EXTRA_DIST += $(MIGRATIONS)
+dist_pkgdata_DATA = $(MIGRATIONS)
+
+src/db/migrations_data.c: $(MIGRATIONS:%=$(srcdir)/%) $(srcdir)/sql/embed.awk
+	$(AM_V_GEN)$(MKDIR_P) src/db && $(AWK) -f $(srcdir)/sql/embed.awk $(MIGRATIONS:%=$(srcdir)/%) > $@.tmp && mv $@.tmp $@
+BUILT_SOURCES += src/db/migrations_data.c
+CLEANFILES += src/db/migrations_data.c
+
+nodist_libwgserver_a_SOURCES = src/db/migrations_data.c
+libwgserver_a_SOURCES += \
+	src/db/db.h src/db/pool.c \
+	src/db/migrations.h src/db/migrations.c \
+	src/db/statements.c \
+	src/db/health.h src/db/health.c \
+	src/db/tokens.h src/db/tokens.c \
+	src/auth/auth.h src/auth/token.c src/auth/cache.c

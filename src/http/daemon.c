@@ -1,1 +1,115 @@
-int main(void) { return 0; }
+/* witness-generator: the daemon. Loads the configuration, migrates the schema, then runs the
+ * HTTP API and the round workers until SIGTERM or SIGINT. */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/auth.h"
+#include "common/log.h"
+#include "config/settings.h"
+#include "db/db.h"
+#include "http/server.h"
+
+/* Waits up to ms for SIGTERM/SIGINT (blocked in every thread); returns the signal or 0. */
+static int wait_signal(const sigset_t *set, long ms)
+{
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  siginfo_t info;
+  int sig = ms < 0 ? sigwaitinfo(set, &info) : sigtimedwait(set, &info, &ts);
+  return sig > 0 ? sig : 0;
+}
+
+/* Applies migrations, waiting for the database to come up if it is not yet. Returns 0, 1 for a
+ * permanent failure (such as a schema newer than this binary) or 2 when a signal arrived. */
+static int migrate_at_start(const struct wg_config *cfg, const sigset_t *signals)
+{
+  for (int attempt = 0;; attempt++) {
+    char err[512];
+    struct wg_dbconn *c = wg_db_connect(cfg->db, err, sizeof err);
+    if (c != NULL) {
+      enum wg_status s = wg_db_migrate(c->pg, err, sizeof err);
+      wg_db_disconnect(c);
+      if (s == WG_OK)
+        return 0;
+      if (s != WG_E_UNAVAILABLE) {
+        wg_error("%s", err);
+        return 1;
+      }
+    }
+    if (attempt % 10 == 0)
+      wg_warn("database not reachable yet (%s); retrying", err);
+    if (wait_signal(signals, 1000) != 0)
+      return 2;
+  }
+}
+
+int main(int argc, char **argv)
+{
+  struct wg_config cfg;
+  char err[512];
+  switch (wg_config_load(&cfg, argc, argv, NULL, err, sizeof err)) {
+  case WG_CONFIG_HELP:
+    wg_config_usage("witness-generator", stdout);
+    wg_config_free(&cfg);
+    return 0;
+  case WG_CONFIG_ERROR:
+    fprintf(stderr, "witness-generator: %s\n", err);
+    wg_config_free(&cfg);
+    return 2;
+  case WG_CONFIG_OK:
+    break;
+  }
+  int level = wg_log_parse_level(cfg.log_level);
+  if (level < 0) {
+    fprintf(stderr, "witness-generator: unknown log level \"%s\"\n", cfg.log_level);
+    wg_config_free(&cfg);
+    return 2;
+  }
+  wg_log_set_level((enum wg_log_level)level);
+
+  /* Signals are taken synchronously by the main thread; every thread started later inherits
+   * the mask. */
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, NULL);
+  signal(SIGPIPE, SIG_IGN);
+
+  int rc = migrate_at_start(&cfg, &signals);
+  if (rc != 0) {
+    wg_config_free(&cfg);
+    return rc == 2 ? 0 : 1;
+  }
+
+  struct wg_app app = {0};
+  app.cfg = &cfg;
+  app.db = wg_db_open(cfg.db, (int)cfg.db_pool);
+  app.auth = wg_auth_new(app.db);
+
+  struct wg_server *srv = wg_server_start(&app);
+  if (srv == NULL) {
+    wg_auth_free(app.auth);
+    wg_db_close(app.db);
+    wg_config_free(&cfg);
+    return 1;
+  }
+  wg_info("witness-generator %s listening on %s://%s:%d as %s (schema %d)", PACKAGE_VERSION,
+          cfg.tls_cert ? "https" : "http", cfg.listen_host, wg_server_port(srv), cfg.instance_id,
+          wg_db_schema_version());
+
+  int sig = wait_signal(&signals, -1);
+  wg_info("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
+
+  wg_server_quiesce(srv);
+  wg_server_stop(srv);
+  wg_auth_free(app.auth);
+  wg_db_close(app.db);
+  wg_config_free(&cfg);
+  wg_info("stopped");
+  return 0;
+}

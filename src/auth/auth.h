@@ -1,0 +1,39 @@
+/* Bearer tokens and roles (SPEC section 6, Access). Tokens are random, shown once, and stored
+ * only as SHA-256 hashes; the daemon compares hashes in constant time. */
+#ifndef WG_AUTH_H
+#define WG_AUTH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/status.h"
+
+enum wg_role { WG_ROLE_NONE = 0, WG_ROLE_TREE, WG_ROLE_PROVER, WG_ROLE_VIEWER, WG_ROLE_ADMIN, WG_ROLE_ANYONE };
+
+const char *wg_role_name(enum wg_role role);
+/* "tree", "prover", "viewer" or "admin"; WG_ROLE_NONE for anything else. */
+enum wg_role wg_role_parse(const char *name);
+/* Whether a caller with role `have` may call a route that requires `need`: admin may call
+ * everything, viewer every GET, the others only their own routes. */
+bool wg_role_allows(enum wg_role have, enum wg_role need, bool is_get);
+
+#define WG_TOKEN_PREFIX "wgt_"
+#define WG_TOKEN_LEN (4 + 64) /* prefix and 32 random bytes in hex */
+/* A new random token, NUL-terminated. Returns false if the random source fails. */
+bool wg_token_generate(char out[WG_TOKEN_LEN + 1]);
+void wg_token_hash(const char *token, uint8_t out[32]);
+
+/* Extracts the token from an Authorization header value ("Bearer TOKEN"); NULL if malformed. */
+const char *wg_bearer_token(const char *header);
+
+/* The daemon's view of the token table, cached for a second at most so that a request does not
+ * cost a query; a revoked token stops working within that second. */
+struct wg_db;
+struct wg_auth;
+struct wg_auth *wg_auth_new(struct wg_db *db);
+void wg_auth_free(struct wg_auth *a);
+/* Sets *role to the token's role (WG_ROLE_NONE if unknown or revoked). WG_E_UNAVAILABLE when
+ * the token table cannot be read. */
+enum wg_status wg_auth_lookup(struct wg_auth *a, const char *token, enum wg_role *role);
+
+#endif

@@ -1,0 +1,94 @@
+/* The daemon's cache of active token hashes. Every lookup scans all entries with a constant-time
+ * comparison, so response timing tells nothing about which hash bytes matched. */
+#include "config.h"
+#include "auth/auth.h"
+
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "db/db.h"
+#include "db/tokens.h"
+
+#define CACHE_TTL_MS 1000
+#define MISS_RELOAD_MS 100 /* a token just added is seen after at most this long */
+
+struct wg_auth {
+  struct wg_db *db;
+  pthread_mutex_t lock;
+  struct wg_token_entry *entries;
+  size_t n;
+  int64_t loaded_ms; /* 0: never loaded */
+};
+
+static int64_t now_ms(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+struct wg_auth *wg_auth_new(struct wg_db *db)
+{
+  struct wg_auth *a = calloc(1, sizeof *a);
+  a->db = db;
+  pthread_mutex_init(&a->lock, NULL);
+  return a;
+}
+
+void wg_auth_free(struct wg_auth *a)
+{
+  if (a == NULL)
+    return;
+  pthread_mutex_destroy(&a->lock);
+  free(a->entries);
+  free(a);
+}
+
+/* Called with the lock held. */
+static enum wg_status reload(struct wg_auth *a)
+{
+  struct wg_dbconn *c = wg_db_acquire(a->db, 2000);
+  if (c == NULL)
+    return WG_E_UNAVAILABLE;
+  struct wg_token_entry *entries = NULL;
+  size_t n = 0;
+  enum wg_status s = wg_tokens_active(c, &entries, &n);
+  wg_db_release(c);
+  if (s != WG_OK)
+    return s;
+  free(a->entries);
+  a->entries = entries;
+  a->n = n;
+  a->loaded_ms = now_ms();
+  return WG_OK;
+}
+
+static enum wg_role find(const struct wg_auth *a, const uint8_t hash[32])
+{
+  enum wg_role role = WG_ROLE_NONE;
+  for (size_t i = 0; i < a->n; i++)
+    if (CRYPTO_memcmp(a->entries[i].sha256, hash, 32) == 0)
+      role = a->entries[i].role;
+  return role;
+}
+
+enum wg_status wg_auth_lookup(struct wg_auth *a, const char *token, enum wg_role *role)
+{
+  uint8_t hash[32];
+  wg_token_hash(token, hash);
+  pthread_mutex_lock(&a->lock);
+  enum wg_status s = WG_OK;
+  int64_t age = now_ms() - a->loaded_ms;
+  if (a->loaded_ms == 0 || age > CACHE_TTL_MS)
+    s = reload(a);
+  *role = s == WG_OK ? find(a, hash) : WG_ROLE_NONE;
+  if (s == WG_OK && *role == WG_ROLE_NONE && now_ms() - a->loaded_ms > MISS_RELOAD_MS) {
+    s = reload(a);
+    *role = s == WG_OK ? find(a, hash) : WG_ROLE_NONE;
+  }
+  pthread_mutex_unlock(&a->lock);
+  return s;
+}

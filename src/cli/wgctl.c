@@ -1,0 +1,166 @@
+/* wgctl: the operator's command line. Speaks to the database directly (it must work while no
+ * daemon runs, e.g. to migrate or to create the first tokens). */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "auth/auth.h"
+#include "common/log.h"
+#include "config/settings.h"
+#include "db/db.h"
+#include "db/tokens.h"
+
+static void usage(FILE *f)
+{
+  fprintf(f, "usage: wgctl [--db CONNINFO] [--config FILE] COMMAND\n\n"
+             "commands:\n"
+             "  migrate                               apply pending schema migrations\n"
+             "  token add --role ROLE [--name NAME]   create a token (tree, prover, viewer, admin);\n"
+             "                                        prints it once on stdout\n"
+             "  token list                            list tokens (never their values)\n"
+             "  token revoke NAME                     revoke a token\n");
+}
+
+static struct wg_dbconn *connect_or_die(const struct wg_config *cfg)
+{
+  char err[512];
+  struct wg_dbconn *c = wg_db_connect(cfg->db, err, sizeof err);
+  if (c == NULL) {
+    fprintf(stderr, "wgctl: cannot connect to the database: %s\n", err);
+    exit(1);
+  }
+  return c;
+}
+
+static int cmd_migrate(const struct wg_config *cfg)
+{
+  char err[512];
+  struct wg_dbconn *c = connect_or_die(cfg);
+  enum wg_status s = wg_db_migrate(c->pg, err, sizeof err);
+  wg_db_disconnect(c);
+  if (s != WG_OK) {
+    fprintf(stderr, "wgctl: migrate: %s\n", err);
+    return 1;
+  }
+  fprintf(stderr, "schema is at version %d\n", wg_db_schema_version());
+  return 0;
+}
+
+static int cmd_token_add(const struct wg_config *cfg, int argc, char **argv)
+{
+  const char *role_name = NULL, *name = NULL;
+  for (int i = 0; i < argc; i++) {
+    if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
+      role_name = argv[++i];
+    else if (strcmp(argv[i], "--name") == 0 && i + 1 < argc)
+      name = argv[++i];
+    else {
+      fprintf(stderr, "wgctl: token add: unexpected argument \"%s\"\n", argv[i]);
+      return 2;
+    }
+  }
+  enum wg_role role = wg_role_parse(role_name);
+  if (role == WG_ROLE_NONE) {
+    fprintf(stderr, "wgctl: token add: --role must be tree, prover, viewer or admin\n");
+    return 2;
+  }
+  char token[WG_TOKEN_LEN + 1], generated_name[64];
+  if (!wg_token_generate(token)) {
+    fprintf(stderr, "wgctl: no random source\n");
+    return 1;
+  }
+  if (name == NULL) {
+    /* A default name that is unique and says what the token is for; it never reveals the token. */
+    snprintf(generated_name, sizeof generated_name, "%s-%ld-%.8s", role_name, (long)time(NULL), token + 60);
+    name = generated_name;
+  }
+  uint8_t hash[32];
+  wg_token_hash(token, hash);
+  struct wg_dbconn *c = connect_or_die(cfg);
+  enum wg_status s = wg_tokens_add(c, name, role, hash);
+  wg_db_disconnect(c);
+  if (s == WG_E_CONFLICT) {
+    fprintf(stderr, "wgctl: a token named \"%s\" already exists\n", name);
+    return 1;
+  }
+  if (s != WG_OK) {
+    fprintf(stderr, "wgctl: token add failed (%s); has the schema been migrated?\n", wg_status_name(s));
+    return 1;
+  }
+  printf("%s\n", token);
+  fprintf(stderr, "created %s token \"%s\"; it is shown only this once\n", role_name, name);
+  return 0;
+}
+
+static int cmd_token_list(const struct wg_config *cfg)
+{
+  struct wg_dbconn *c = connect_or_die(cfg);
+  PGresult *r;
+  enum wg_status s = wg_tokens_list(c, &r);
+  if (s != WG_OK) {
+    wg_db_disconnect(c);
+    fprintf(stderr, "wgctl: token list failed (%s)\n", wg_status_name(s));
+    return 1;
+  }
+  printf("%-32s %-7s %-8s %s\n", "NAME", "ROLE", "STATE", "CREATED");
+  for (int i = 0; i < PQntuples(r); i++)
+    printf("%-32s %-7s %-8s %s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
+           wg_db_isnull(r, i, 3) ? "active" : "revoked", PQgetvalue(r, i, 2));
+  PQclear(r);
+  wg_db_disconnect(c);
+  return 0;
+}
+
+static int cmd_token_revoke(const struct wg_config *cfg, const char *name)
+{
+  struct wg_dbconn *c = connect_or_die(cfg);
+  enum wg_status s = wg_tokens_revoke(c, name);
+  wg_db_disconnect(c);
+  if (s == WG_E_NOT_FOUND) {
+    fprintf(stderr, "wgctl: no active token named \"%s\"\n", name);
+    return 1;
+  }
+  if (s != WG_OK) {
+    fprintf(stderr, "wgctl: token revoke failed (%s)\n", wg_status_name(s));
+    return 1;
+  }
+  fprintf(stderr, "revoked token \"%s\"\n", name);
+  return 0;
+}
+
+int main(int argc, char **argv)
+{
+  struct wg_config cfg;
+  char err[512];
+  int rest = argc;
+  enum wg_config_result cr = wg_config_load(&cfg, argc, argv, &rest, err, sizeof err);
+  if (cr == WG_CONFIG_HELP) {
+    usage(stdout);
+    wg_config_free(&cfg);
+    return 0;
+  }
+  if (cr == WG_CONFIG_ERROR) {
+    fprintf(stderr, "wgctl: %s\n", err);
+    wg_config_free(&cfg);
+    return 2;
+  }
+  wg_log_set_level(WG_LOG_WARN);
+  int n = argc - rest;
+  char **args = argv + rest;
+  int rc = 2;
+  if (n >= 1 && strcmp(args[0], "migrate") == 0 && n == 1)
+    rc = cmd_migrate(&cfg);
+  else if (n >= 2 && strcmp(args[0], "token") == 0 && strcmp(args[1], "add") == 0)
+    rc = cmd_token_add(&cfg, n - 2, args + 2);
+  else if (n == 2 && strcmp(args[0], "token") == 0 && strcmp(args[1], "list") == 0)
+    rc = cmd_token_list(&cfg);
+  else if (n == 3 && strcmp(args[0], "token") == 0 && strcmp(args[1], "revoke") == 0)
+    rc = cmd_token_revoke(&cfg, args[2]);
+  else
+    usage(stderr);
+  wg_config_free(&cfg);
+  return rc;
+}

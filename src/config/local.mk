@@ -1,0 +1,1 @@
+libwgcore_a_SOURCES += src/config/settings.c src/config/settings.h

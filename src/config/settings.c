@@ -1,0 +1,303 @@
+/* Configuration loading: one option table drives the flags, WG_* variables and the config file,
+ * so every option has the same name everywhere. */
+#include "config.h"
+#include "config/settings.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum opt_type { OPT_STRING, OPT_LONG, OPT_BYTES };
+
+struct option_def {
+  const char *name; /* flag name without dashes; config key; WG_NAME with '-' as '_' */
+  enum opt_type type;
+  size_t offset;
+  const char *def;
+  long min, max;
+  const char *help;
+};
+
+#define S(field) OPT_STRING, offsetof(struct wg_config, field)
+#define L(field) OPT_LONG, offsetof(struct wg_config, field)
+#define B(field) OPT_BYTES, offsetof(struct wg_config, field)
+
+static const struct option_def options[] = {
+  {"db", S(db), "dbname=wg", 0, 0, "libpq connection string"},
+  {"listen", S(listen), "127.0.0.1:8080", 0, 0, "HOST:PORT to serve HTTP on"},
+  {"store", S(store), "file:./var/store", 0, 0, "object store: file:DIR or postgres"},
+  {"instance-id", S(instance_id), NULL, 0, 0, "name recorded in picked_by (default HOST:PORT)"},
+  {"log-level", S(log_level), "info", 0, 0, "debug, info, warn or error"},
+  {"workers", L(workers), "1", 1, 64, "worker threads per round"},
+  {"http-threads", L(http_threads), "16", 1, 1024, "HTTP threads"},
+  {"db-pool", L(db_pool), "0", 0, 1024, "database connections for HTTP (0: http-threads + 2)"},
+  {"lease", L(lease), "600", 1, 86400 * 7, "prover job lease, seconds"},
+  {"witness-lease", L(witness_lease), "60", 1, 86400, "witness job lease, seconds"},
+  {"max-attempts", L(max_attempts), "10", 1, 1000000, "claims before a job fails for good"},
+  {"leaf-arity", L(leaf_arity), "32", 2, 4096, "basic proofs per leaf circuit"},
+  {"node-arity", L(node_arity), "32", 2, 4096, "proofs per node circuit"},
+  {"max-body", B(max_body), "64M", 1024, LONG_MAX, "largest request body, on the wire and decoded"},
+  {"poll-ms", L(poll_ms), "2000", 10, 3600000, "round workers' fallback poll interval, ms"},
+  {"housekeeping-ms", L(housekeeping_ms), "1000", 10, 3600000, "expired-lease sweep interval, ms"},
+  {"connection-timeout", L(connection_timeout), "30", 1, 86400, "seconds before an idle client is dropped"},
+  {"tls-cert", S(tls_cert), NULL, 0, 0, "PEM certificate: serve HTTPS"},
+  {"tls-key", S(tls_key), NULL, 0, 0, "PEM private key for --tls-cert"},
+};
+#define N_OPTIONS (sizeof options / sizeof options[0])
+
+static const struct option_def *find_option(const char *name, size_t len)
+{
+  for (size_t i = 0; i < N_OPTIONS; i++) {
+    const char *o = options[i].name;
+    if (strlen(o) != len)
+      continue;
+    size_t j = 0;
+    /* Config keys may spell '-' as '_'. */
+    while (j < len && (o[j] == name[j] || (o[j] == '-' && name[j] == '_')))
+      j++;
+    if (j == len)
+      return &options[i];
+  }
+  return NULL;
+}
+
+static bool parse_long(const char *s, long *out)
+{
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno != 0 || end == s || *end != '\0')
+    return false;
+  *out = v;
+  return true;
+}
+
+/* Accepts a plain number or one with a K, M or G suffix (powers of 1024). */
+static bool parse_bytes(const char *s, long *out)
+{
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno != 0 || end == s || v < 0)
+    return false;
+  long mul = 1;
+  if (*end == 'K' || *end == 'k')
+    mul = 1024L, end++;
+  else if (*end == 'M' || *end == 'm')
+    mul = 1024L * 1024, end++;
+  else if (*end == 'G' || *end == 'g')
+    mul = 1024L * 1024 * 1024, end++;
+  if (*end != '\0' || v > LONG_MAX / mul)
+    return false;
+  *out = v * mul;
+  return true;
+}
+
+static bool set_option(struct wg_config *c, const struct option_def *o, const char *value, const char *source,
+                       char *err, size_t err_len)
+{
+  void *field = (char *)c + o->offset;
+  if (o->type == OPT_STRING) {
+    char **s = field;
+    free(*s);
+    *s = strdup(value);
+    return true;
+  }
+  long v;
+  bool ok = o->type == OPT_LONG ? parse_long(value, &v) : parse_bytes(value, &v);
+  if (!ok || v < o->min || v > o->max) {
+    snprintf(err, err_len, "%s: %s must be %s between %ld and %ld, got \"%s\"", source, o->name,
+             o->type == OPT_BYTES ? "a size in bytes (K, M, G suffixes allowed)" : "an integer", o->min, o->max,
+             value);
+    return false;
+  }
+  *(long *)field = v;
+  return true;
+}
+
+static char *trim(char *s)
+{
+  while (isspace((unsigned char)*s))
+    s++;
+  char *e = s + strlen(s);
+  while (e > s && isspace((unsigned char)e[-1]))
+    *--e = '\0';
+  return s;
+}
+
+static bool load_file(struct wg_config *c, const char *path, char *err, size_t err_len)
+{
+  FILE *f = fopen(path, "r");
+  if (f == NULL) {
+    snprintf(err, err_len, "cannot open config file %s: %s", path, strerror(errno));
+    return false;
+  }
+  char line[4096], source[600];
+  int lineno = 0;
+  bool ok = true;
+  while (ok && fgets(line, sizeof line, f) != NULL) {
+    lineno++;
+    snprintf(source, sizeof source, "%s:%d", path, lineno);
+    char *s = trim(line);
+    if (*s == '\0' || *s == '#')
+      continue;
+    char *eq = strchr(s, '=');
+    if (eq == NULL) {
+      snprintf(err, err_len, "%s: expected \"key = value\"", source);
+      ok = false;
+      break;
+    }
+    *eq = '\0';
+    char *key = trim(s), *value = trim(eq + 1);
+    const struct option_def *o = find_option(key, strlen(key));
+    if (o == NULL || strcmp(o->name, "config") == 0) {
+      snprintf(err, err_len, "%s: unknown option \"%s\"", source, key);
+      ok = false;
+      break;
+    }
+    ok = set_option(c, o, value, source, err, err_len);
+  }
+  fclose(f);
+  return ok;
+}
+
+static bool load_env(struct wg_config *c, char *err, size_t err_len)
+{
+  for (size_t i = 0; i < N_OPTIONS; i++) {
+    char var[64] = "WG_";
+    size_t k = 3;
+    for (const char *p = options[i].name; *p && k < sizeof var - 1; p++)
+      var[k++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+    var[k] = '\0';
+    const char *v = getenv(var);
+    if (v != NULL && !set_option(c, &options[i], v, var, err, err_len))
+      return false;
+  }
+  return true;
+}
+
+static bool split_listen(struct wg_config *c, char *err, size_t err_len)
+{
+  const char *colon = strrchr(c->listen, ':');
+  long port;
+  if (colon == NULL || colon == c->listen || !parse_long(colon + 1, &port) || port < 0 || port > 65535) {
+    snprintf(err, err_len, "listen must be HOST:PORT, got \"%s\"", c->listen);
+    return false;
+  }
+  free(c->listen_host);
+  c->listen_host = strndup(c->listen, (size_t)(colon - c->listen));
+  c->listen_port = (int)port;
+  return true;
+}
+
+enum wg_config_result wg_config_load(struct wg_config *c, int argc, char **argv, int *rest, char *err,
+                                     size_t err_len)
+{
+  memset(c, 0, sizeof *c);
+  for (size_t i = 0; i < N_OPTIONS; i++)
+    if (options[i].def != NULL && !set_option(c, &options[i], options[i].def, "default", err, err_len))
+      return WG_CONFIG_ERROR;
+
+  /* The config file comes first, so find --config before anything else. */
+  const char *file = getenv("WG_CONFIG");
+  for (int i = 1; i < argc; i++) {
+    if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+      file = argv[i + 1];
+    else if (strncmp(argv[i], "--config=", 9) == 0)
+      file = argv[i] + 9;
+    if (argv[i][0] != '-')
+      break;
+  }
+  if (file != NULL) {
+    c->config_file = strdup(file);
+    if (!load_file(c, file, err, err_len))
+      return WG_CONFIG_ERROR;
+  }
+  if (!load_env(c, err, err_len))
+    return WG_CONFIG_ERROR;
+
+  int i = 1;
+  for (; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0)
+      return WG_CONFIG_HELP;
+    if (strncmp(a, "--", 2) != 0) {
+      if (rest != NULL)
+        break;
+      snprintf(err, err_len, "unexpected argument \"%s\"", a);
+      return WG_CONFIG_ERROR;
+    }
+    const char *name = a + 2, *eq = strchr(name, '='), *value;
+    size_t len = eq ? (size_t)(eq - name) : strlen(name);
+    if (len == 6 && strncmp(name, "config", 6) == 0) {
+      i += eq ? 0 : 1;
+      continue;
+    }
+    const struct option_def *o = find_option(name, len);
+    if (o == NULL) {
+      snprintf(err, err_len, "unknown option \"%.*s\" (see --help)", (int)len + 2, a);
+      return WG_CONFIG_ERROR;
+    }
+    if (eq != NULL) {
+      value = eq + 1;
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      snprintf(err, err_len, "option --%s needs a value", o->name);
+      return WG_CONFIG_ERROR;
+    }
+    if (!set_option(c, o, value, a, err, err_len))
+      return WG_CONFIG_ERROR;
+  }
+  if (rest != NULL)
+    *rest = i;
+
+  if (!split_listen(c, err, err_len))
+    return WG_CONFIG_ERROR;
+  if (strcmp(c->store, "postgres") != 0 && (strncmp(c->store, "file:", 5) != 0 || c->store[5] == '\0')) {
+    snprintf(err, err_len, "store must be file:DIR or postgres, got \"%s\"", c->store);
+    return WG_CONFIG_ERROR;
+  }
+  if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
+    snprintf(err, err_len, "tls-cert and tls-key go together");
+    return WG_CONFIG_ERROR;
+  }
+  if (c->instance_id == NULL || c->instance_id[0] == '\0') {
+    char host[256] = "localhost", id[300];
+    gethostname(host, sizeof host - 1);
+    host[sizeof host - 1] = '\0';
+    snprintf(id, sizeof id, "%s:%d", host, c->listen_port);
+    free(c->instance_id);
+    c->instance_id = strdup(id);
+  }
+  if (c->db_pool == 0)
+    c->db_pool = c->http_threads + 2;
+  return WG_CONFIG_OK;
+}
+
+void wg_config_free(struct wg_config *c)
+{
+  for (size_t i = 0; i < N_OPTIONS; i++)
+    if (options[i].type == OPT_STRING)
+      free(*(char **)((char *)c + options[i].offset));
+  free(c->config_file);
+  free(c->listen_host);
+  memset(c, 0, sizeof *c);
+}
+
+void wg_config_usage(const char *program, void *file)
+{
+  FILE *f = file;
+  fprintf(f, "usage: %s [--config FILE] [--OPTION VALUE]...\n\n", program);
+  fprintf(f, "Every option may also be set as WG_OPTION in the environment or as \"option = value\" in the\n"
+             "config file; flags win over the environment, which wins over the file.\n\n");
+  for (size_t i = 0; i < N_OPTIONS; i++)
+    fprintf(f, "  --%-20s %s%s%s%s\n", options[i].name, options[i].help, options[i].def ? " [" : "",
+            options[i].def ? options[i].def : "", options[i].def ? "]" : "");
+}

@@ -1,0 +1,46 @@
+/* Daemon configuration (SPEC section 7): built-in defaults, then the config file, then WG_*
+ * environment variables, then command-line flags, each overriding the one before. */
+#ifndef WG_CONFIG_H
+#define WG_CONFIG_H
+
+#include <stddef.h>
+
+struct wg_config {
+  char *config_file;
+  char *db;          /* libpq conninfo */
+  char *listen;      /* HOST:PORT as given */
+  char *listen_host; /* parsed from listen */
+  int listen_port;
+  char *store;       /* "file:DIR" or "postgres" */
+  char *instance_id; /* default: host name and listen port */
+  char *log_level;
+  long workers;      /* worker threads per round */
+  long http_threads;
+  long db_pool;      /* database connections for HTTP handlers; 0 = http_threads + 2 */
+  long lease;        /* prover job lease, seconds */
+  long witness_lease;
+  long max_attempts;
+  long leaf_arity;
+  long node_arity;
+  long max_body;     /* bytes, on the wire and after decoding */
+  long poll_ms;      /* round workers' fallback poll when no notification arrives */
+  long housekeeping_ms;
+  long connection_timeout; /* seconds an idle or slow client may hold a connection */
+  char *tls_cert;
+  char *tls_key;
+};
+
+/* Outcome of wg_config_load. */
+enum wg_config_result { WG_CONFIG_OK = 0, WG_CONFIG_HELP, WG_CONFIG_ERROR };
+
+/* Fills *c from defaults, the config file (--config or WG_CONFIG), the environment and argv.
+ * Parsing stops at the first argument that is not an option (its index is stored in *rest, when
+ * rest is not NULL, so that wgctl can read its command after the options); without rest such an
+ * argument is an error. On WG_CONFIG_ERROR err holds a message naming the bad option or line. */
+enum wg_config_result wg_config_load(struct wg_config *c, int argc, char **argv, int *rest, char *err,
+                                     size_t err_len);
+void wg_config_free(struct wg_config *c);
+/* Writes the option list for --help. */
+void wg_config_usage(const char *program, void *file);
+
+#endif

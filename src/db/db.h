@@ -1,0 +1,85 @@
+/* The database layer: a pool of libpq connections, each with every statement of the project
+ * prepared once by name, parameter building, and the one transaction helper.
+ * It knows nothing of HTTP. */
+#ifndef WG_DB_H
+#define WG_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/status.h"
+
+/* A named statement. Each file under db/ that owns a table lists its statements in an array ending
+ * with {NULL, NULL}; db/statements.c gathers the arrays. */
+struct wg_stmt {
+  const char *name;
+  const char *sql;
+};
+
+struct wg_db;
+struct wg_dbconn {
+  PGconn *pg;
+  struct wg_db *db;
+  bool broken; /* the connection failed; it is replaced before its next use */
+  int slot;
+};
+
+/* Opens a pool of `size` connections to conninfo. Connections are made lazily, so this succeeds
+ * while the database is down. */
+struct wg_db *wg_db_open(const char *conninfo, int size);
+void wg_db_close(struct wg_db *db);
+
+/* Takes a connection, connecting (and preparing every statement) if needed; waits up to
+ * wait_ms for a free one. Returns NULL when the database cannot be reached or none is free. */
+struct wg_dbconn *wg_db_acquire(struct wg_db *db, int wait_ms);
+void wg_db_release(struct wg_dbconn *c);
+
+/* A standalone connection outside the pool (round workers, the listener, wgctl), with every
+ * statement prepared. NULL on failure; *err (when not NULL) gets the libpq message. */
+struct wg_dbconn *wg_db_connect(const char *conninfo, char *err, size_t err_len);
+void wg_db_disconnect(struct wg_dbconn *c);
+/* Reconnects a broken standalone connection. */
+bool wg_db_reconnect(struct wg_dbconn *c, const char *conninfo);
+
+/* Statement parameters. Integers and text travel as text, bytes as binary. */
+#define WG_MAX_PARAMS 16
+struct wg_params {
+  int n;
+  const char *values[WG_MAX_PARAMS];
+  int lengths[WG_MAX_PARAMS];
+  int formats[WG_MAX_PARAMS];
+  char numbers[WG_MAX_PARAMS][24];
+};
+void wg_p_reset(struct wg_params *p);
+void wg_p_int(struct wg_params *p, int64_t v);
+void wg_p_text(struct wg_params *p, const char *s); /* NULL gives SQL NULL */
+void wg_p_bytes(struct wg_params *p, const void *data, size_t len);
+void wg_p_null(struct wg_params *p);
+
+/* Runs a prepared statement. *res (when not NULL) receives the result, which the caller clears;
+ * binary_result asks for binary columns. Returns WG_OK, WG_E_UNAVAILABLE on a connection failure
+ * (the connection is marked broken), WG_E_CONFLICT on a unique violation, WG_E_INTERNAL else.
+ * Serialization failures and deadlocks are reported as WG_E_CONFLICT with *retry set, when
+ * retry is not NULL. */
+enum wg_status wg_db_exec(struct wg_dbconn *c, const char *stmt, const struct wg_params *p, bool binary_result,
+                          PGresult **res);
+
+/* Runs fn inside BEGIN ... COMMIT, retrying the whole transaction on serialization failures and
+ * deadlocks. fn returns WG_OK to commit; anything else rolls back and is returned. */
+typedef enum wg_status (*wg_tx_fn)(struct wg_dbconn *c, void *arg);
+enum wg_status wg_db_tx(struct wg_dbconn *c, wg_tx_fn fn, void *arg);
+
+/* Result helpers for text-format results. */
+int64_t wg_db_int(const PGresult *r, int row, int col);
+const char *wg_db_str(const PGresult *r, int row, int col); /* NULL for SQL NULL */
+bool wg_db_isnull(const PGresult *r, int row, int col);
+
+/* Applies pending migrations (db/migrations.c) under an advisory lock. Refuses a database whose
+ * schema is newer than this binary knows. Returns WG_OK, or fills err. */
+enum wg_status wg_db_migrate(PGconn *pg, char *err, size_t err_len);
+/* The newest migration this binary carries. */
+int wg_db_schema_version(void);
+
+#endif

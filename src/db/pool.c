@@ -1,0 +1,336 @@
+/* Connection pool, statement execution and the transaction helper.
+ *
+ * Connections are created lazily and replaced when they break, so the daemon starts and stays up
+ * while PostgreSQL is down; callers see WG_E_UNAVAILABLE meanwhile. */
+#include "config.h"
+#include "db/db.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+
+extern const struct wg_stmt *const wg_all_statements[];
+
+struct wg_db {
+  char *conninfo;
+  int size;
+  struct wg_dbconn *conns;
+  bool *busy;
+  pthread_mutex_t lock;
+  pthread_cond_t freed;
+};
+
+static void on_notice(void *arg, const char *message)
+{
+  (void)arg;
+  wg_debug("postgres: %s", message);
+}
+
+static PGconn *open_pg(const char *conninfo, char *err, size_t err_len)
+{
+  /* connect_timeout comes first so that a value in the caller's conninfo overrides it. */
+  const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
+  const char *vals[] = {"3", "witness-generator", conninfo, NULL};
+  PGconn *pg = PQconnectdbParams(keys, vals, 1);
+  if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
+    if (err != NULL)
+      snprintf(err, err_len, "%s", pg ? PQerrorMessage(pg) : "out of memory");
+    if (err != NULL && err_len > 0 && strlen(err) > 0 && err[strlen(err) - 1] == '\n')
+      err[strlen(err) - 1] = '\0';
+    PQfinish(pg);
+    return NULL;
+  }
+  PQsetNoticeProcessor(pg, on_notice, NULL);
+  return pg;
+}
+
+/* Prepares every statement of the project on a fresh connection. A statement that fails to
+ * prepare because its table does not exist yet (before migrations) is skipped: it is prepared
+ * again on the next connection. */
+static bool prepare_all(PGconn *pg)
+{
+  for (int a = 0; wg_all_statements[a] != NULL; a++) {
+    for (const struct wg_stmt *s = wg_all_statements[a]; s->name != NULL; s++) {
+      PGresult *r = PQprepare(pg, s->name, s->sql, 0, NULL);
+      ExecStatusType st = PQresultStatus(r);
+      if (st != PGRES_COMMAND_OK) {
+        const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+        bool missing_table = state != NULL && strcmp(state, "42P01") == 0;
+        if (!missing_table)
+          wg_error("preparing %s: %s", s->name, PQresultErrorMessage(r));
+        PQclear(r);
+        if (PQstatus(pg) != CONNECTION_OK || !missing_table)
+          return false;
+        continue;
+      }
+      PQclear(r);
+    }
+  }
+  return true;
+}
+
+struct wg_dbconn *wg_db_connect(const char *conninfo, char *err, size_t err_len)
+{
+  PGconn *pg = open_pg(conninfo, err, err_len);
+  if (pg == NULL)
+    return NULL;
+  if (!prepare_all(pg)) {
+    if (err != NULL)
+      snprintf(err, err_len, "could not prepare statements");
+    PQfinish(pg);
+    return NULL;
+  }
+  struct wg_dbconn *c = calloc(1, sizeof *c);
+  c->pg = pg;
+  c->slot = -1;
+  return c;
+}
+
+void wg_db_disconnect(struct wg_dbconn *c)
+{
+  if (c == NULL)
+    return;
+  PQfinish(c->pg);
+  free(c);
+}
+
+bool wg_db_reconnect(struct wg_dbconn *c, const char *conninfo)
+{
+  PQfinish(c->pg);
+  c->pg = open_pg(conninfo, NULL, 0);
+  if (c->pg != NULL && !prepare_all(c->pg)) {
+    PQfinish(c->pg);
+    c->pg = NULL;
+  }
+  c->broken = c->pg == NULL;
+  return !c->broken;
+}
+
+struct wg_db *wg_db_open(const char *conninfo, int size)
+{
+  struct wg_db *db = calloc(1, sizeof *db);
+  db->conninfo = strdup(conninfo);
+  db->size = size;
+  db->conns = calloc((size_t)size, sizeof *db->conns);
+  db->busy = calloc((size_t)size, sizeof *db->busy);
+  for (int i = 0; i < size; i++) {
+    db->conns[i].db = db;
+    db->conns[i].slot = i;
+  }
+  pthread_mutex_init(&db->lock, NULL);
+  pthread_cond_init(&db->freed, NULL);
+  return db;
+}
+
+void wg_db_close(struct wg_db *db)
+{
+  if (db == NULL)
+    return;
+  for (int i = 0; i < db->size; i++)
+    PQfinish(db->conns[i].pg);
+  pthread_mutex_destroy(&db->lock);
+  pthread_cond_destroy(&db->freed);
+  free(db->conns);
+  free(db->busy);
+  free(db->conninfo);
+  free(db);
+}
+
+struct wg_dbconn *wg_db_acquire(struct wg_db *db, int wait_ms)
+{
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += wait_ms / 1000;
+  deadline.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+  if (deadline.tv_nsec >= 1000000000L) {
+    deadline.tv_sec++;
+    deadline.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&db->lock);
+  int slot = -1;
+  for (;;) {
+    /* Prefer a live connection over one that must be (re)made. */
+    for (int i = 0; i < db->size && slot < 0; i++)
+      if (!db->busy[i] && db->conns[i].pg != NULL && !db->conns[i].broken)
+        slot = i;
+    for (int i = 0; i < db->size && slot < 0; i++)
+      if (!db->busy[i])
+        slot = i;
+    if (slot >= 0)
+      break;
+    if (pthread_cond_timedwait(&db->freed, &db->lock, &deadline) == ETIMEDOUT) {
+      pthread_mutex_unlock(&db->lock);
+      return NULL;
+    }
+  }
+  db->busy[slot] = true;
+  pthread_mutex_unlock(&db->lock);
+
+  struct wg_dbconn *c = &db->conns[slot];
+  if (c->pg == NULL || c->broken || PQstatus(c->pg) != CONNECTION_OK) {
+    if (!wg_db_reconnect(c, db->conninfo)) {
+      wg_db_release(c);
+      return NULL;
+    }
+  }
+  return c;
+}
+
+void wg_db_release(struct wg_dbconn *c)
+{
+  if (c == NULL)
+    return;
+  struct wg_db *db = c->db;
+  if (c->pg != NULL && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+    /* A caller left a transaction open (a bug or a failure path): never hand that on. */
+    PGresult *r = PQexec(c->pg, "ROLLBACK");
+    PQclear(r);
+    if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+      c->broken = true;
+  }
+  pthread_mutex_lock(&db->lock);
+  db->busy[c->slot] = false;
+  pthread_cond_signal(&db->freed);
+  pthread_mutex_unlock(&db->lock);
+}
+
+void wg_p_reset(struct wg_params *p) { p->n = 0; }
+
+static void push(struct wg_params *p, const char *v, int len, int fmt)
+{
+  if (p->n >= WG_MAX_PARAMS) {
+    wg_error("too many statement parameters");
+    abort();
+  }
+  p->values[p->n] = v;
+  p->lengths[p->n] = len;
+  p->formats[p->n] = fmt;
+  p->n++;
+}
+
+void wg_p_int(struct wg_params *p, int64_t v)
+{
+  int i = p->n < WG_MAX_PARAMS ? p->n : 0; /* push() aborts on overflow */
+  snprintf(p->numbers[i], sizeof p->numbers[i], "%" PRId64, v);
+  push(p, p->numbers[i], 0, 0);
+}
+
+void wg_p_text(struct wg_params *p, const char *s) { push(p, s, 0, 0); }
+void wg_p_null(struct wg_params *p) { push(p, NULL, 0, 0); }
+void wg_p_bytes(struct wg_params *p, const void *data, size_t len) { push(p, data, (int)len, 1); }
+
+static bool is_connection_failure(PGconn *pg, const char *state)
+{
+  if (PQstatus(pg) != CONNECTION_OK)
+    return true;
+  /* Class 08 (connection exception), 57P01-57P03 (shutdown, cannot connect now). */
+  return state != NULL && (strncmp(state, "08", 2) == 0 || strncmp(state, "57P", 3) == 0);
+}
+
+static __thread bool last_retryable;
+
+enum wg_status wg_db_exec(struct wg_dbconn *c, const char *stmt, const struct wg_params *p, bool binary_result,
+                          PGresult **res)
+{
+  static const struct wg_params none = {0};
+  if (p == NULL)
+    p = &none;
+  if (res != NULL)
+    *res = NULL;
+  last_retryable = false;
+  if (c->pg == NULL || c->broken)
+    return WG_E_UNAVAILABLE;
+  PGresult *r = PQexecPrepared(c->pg, stmt, p->n, p->values, p->lengths, p->formats, binary_result ? 1 : 0);
+  ExecStatusType st = PQresultStatus(r);
+  if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+    if (res != NULL)
+      *res = r;
+    else
+      PQclear(r);
+    return WG_OK;
+  }
+  const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+  enum wg_status s = WG_E_INTERNAL;
+  if (is_connection_failure(c->pg, state)) {
+    c->broken = true;
+    s = WG_E_UNAVAILABLE;
+    wg_warn("database connection lost during %s: %s", stmt, PQerrorMessage(c->pg));
+  } else if (state != NULL && strcmp(state, "23505") == 0) {
+    s = WG_E_CONFLICT;
+  } else if (state != NULL && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0)) {
+    s = WG_E_CONFLICT;
+    last_retryable = true;
+  } else if (state != NULL && strcmp(state, "26000") == 0) {
+    /* The statement is not prepared on this connection (it was made before a migration):
+     * replace the connection. */
+    c->broken = true;
+    s = WG_E_UNAVAILABLE;
+  } else {
+    wg_error("statement %s failed: %s", stmt, PQresultErrorMessage(r));
+  }
+  PQclear(r);
+  return s;
+}
+
+static enum wg_status exec_plain(struct wg_dbconn *c, const char *sql)
+{
+  PGresult *r = PQexec(c->pg, sql);
+  enum wg_status s = WG_OK;
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+      c->broken = true;
+      s = WG_E_UNAVAILABLE;
+    } else {
+      const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+      last_retryable = state != NULL && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0);
+      s = last_retryable ? WG_E_CONFLICT : WG_E_INTERNAL;
+      if (!last_retryable)
+        wg_error("%s failed: %s", sql, PQresultErrorMessage(r));
+    }
+  }
+  PQclear(r);
+  return s;
+}
+
+enum wg_status wg_db_tx(struct wg_dbconn *c, wg_tx_fn fn, void *arg)
+{
+  for (int attempt = 0;; attempt++) {
+    if (c->pg == NULL || c->broken)
+      return WG_E_UNAVAILABLE;
+    /* Transaction control has no parameters; it is the one kind of statement sent unprepared. */
+    enum wg_status s = exec_plain(c, "BEGIN");
+    if (s != WG_OK)
+      return s;
+    s = fn(c, arg);
+    bool retry = last_retryable;
+    if (s == WG_OK) {
+      s = exec_plain(c, "COMMIT");
+      retry = last_retryable;
+      if (s == WG_OK)
+        return WG_OK;
+    }
+    if (!c->broken && PQtransactionStatus(c->pg) != PQTRANS_IDLE)
+      exec_plain(c, "ROLLBACK");
+    if (!(retry && s == WG_E_CONFLICT) || attempt >= 20)
+      return s;
+  }
+}
+
+int64_t wg_db_int(const PGresult *r, int row, int col)
+{
+  const char *v = PQgetvalue(r, row, col);
+  return v ? strtoll(v, NULL, 10) : 0;
+}
+
+const char *wg_db_str(const PGresult *r, int row, int col)
+{
+  return PQgetisnull(r, row, col) ? NULL : PQgetvalue(r, row, col);
+}
+
+bool wg_db_isnull(const PGresult *r, int row, int col) { return PQgetisnull(r, row, col) != 0; }

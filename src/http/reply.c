@@ -1,0 +1,125 @@
+/* Building replies: JSON bodies, raw bytes and the one error format of SPEC section 6. */
+#include "config.h"
+
+#include <microhttpd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "http/server.h"
+
+static int queue(struct wg_request *rq, unsigned status, struct MHD_Response *resp, const char *content_type)
+{
+  if (resp == NULL)
+    return MHD_NO;
+  if (content_type != NULL)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  enum MHD_Result r = MHD_queue_response(rq->conn, status, resp);
+  MHD_destroy_response(resp);
+  rq->replied = true;
+  return r;
+}
+
+int wg_reply_bytes(struct wg_request *rq, unsigned status, const char *content_type, void *data, size_t len)
+{
+  struct MHD_Response *resp = MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE);
+  if (resp == NULL)
+    free(data);
+  return queue(rq, status, resp, content_type);
+}
+
+int wg_reply_json(struct wg_request *rq, unsigned status, json_t *body)
+{
+  char *text = json_dumps(body, JSON_COMPACT);
+  json_decref(body);
+  if (text == NULL)
+    return MHD_NO;
+  size_t len = strlen(text);
+  return wg_reply_bytes(rq, status, "application/json", text, len);
+}
+
+int wg_reply_empty(struct wg_request *rq, unsigned status)
+{
+  struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+  return queue(rq, status, resp, NULL);
+}
+
+char *wg_error_body(const char *code, const char *message)
+{
+  json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message);
+  char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+  json_decref(body);
+  return text;
+}
+
+static int reply_error_v(struct wg_request *rq, unsigned status, const char *code, const char *fmt, va_list ap)
+{
+  char message[1024];
+  vsnprintf(message, sizeof message, fmt, ap);
+  /* Messages may quote client input; jansson refuses invalid UTF-8, so replace such bytes. */
+  for (char *p = message; *p; p++)
+    if ((unsigned char)*p >= 0x80 || (unsigned char)*p < 0x20)
+      *p = '?';
+  char *text = wg_error_body(code, message);
+  if (text == NULL)
+    return MHD_NO;
+  struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);
+  if (resp == NULL) {
+    free(text);
+    return MHD_NO;
+  }
+  if (status == MHD_HTTP_UNAUTHORIZED)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+  if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+  return queue(rq, status, resp, "application/json");
+}
+
+int wg_reply_error(struct wg_request *rq, unsigned status, const char *code, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  int r = reply_error_v(rq, status, code, fmt, ap);
+  va_end(ap);
+  return r;
+}
+
+unsigned wg_http_status_of(enum wg_status s)
+{
+  switch (s) {
+  case WG_OK: return MHD_HTTP_OK;
+  case WG_E_NOT_FOUND: return MHD_HTTP_NOT_FOUND;
+  case WG_E_CONFLICT: return MHD_HTTP_CONFLICT;
+  case WG_E_LEASE_LOST: return MHD_HTTP_CONFLICT;
+  case WG_E_INVALID: return MHD_HTTP_BAD_REQUEST;
+  case WG_E_UNAVAILABLE: return MHD_HTTP_SERVICE_UNAVAILABLE;
+  case WG_E_INTERNAL: return MHD_HTTP_INTERNAL_SERVER_ERROR;
+  }
+  return MHD_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+const char *wg_error_code_of(enum wg_status s)
+{
+  switch (s) {
+  case WG_OK: return "ok";
+  case WG_E_NOT_FOUND: return "not_found";
+  case WG_E_CONFLICT: return "conflict";
+  case WG_E_LEASE_LOST: return "lease_lost";
+  case WG_E_INVALID: return "invalid_input";
+  case WG_E_UNAVAILABLE: return "unavailable";
+  case WG_E_INTERNAL: return "internal";
+  }
+  return "internal";
+}
+
+int wg_reply_status(struct wg_request *rq, enum wg_status s, const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  int r = reply_error_v(rq, wg_http_status_of(s), wg_error_code_of(s), fmt, ap);
+  va_end(ap);
+  return r;
+}

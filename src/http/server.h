@@ -1,0 +1,85 @@
+/* The HTTP server: libmicrohttpd with a thread pool, request bodies with limits and gzip, and
+ * the reply helpers every handler uses. */
+#ifndef WG_SERVER_H
+#define WG_SERVER_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth/auth.h"
+#include "common/status.h"
+#include "http/router.h"
+
+struct wg_config;
+struct wg_db;
+struct wg_dbconn;
+struct wg_store;
+struct wg_auth;
+
+/* What handlers may use: shared, long-lived, thread-safe. */
+struct wg_app {
+  const struct wg_config *cfg;
+  struct wg_db *db;
+  struct wg_auth *auth;
+  struct wg_store *store;
+};
+
+struct MHD_Connection;
+
+struct wg_request {
+  struct wg_app *app;
+  struct MHD_Connection *conn;
+  const struct wg_route *route;
+  int64_t params[WG_MAX_PATH_PARAMS];
+  enum wg_role role;
+  const char *method;
+  uint8_t *body; /* the decoded body, body_len bytes, NUL-terminated for convenience */
+  size_t body_len;
+  /* internal */
+  size_t body_cap;
+  bool first_call_done;
+  bool too_large;
+  bool gzip;
+  bool replied;
+  struct wg_dbconn *dbc;
+};
+
+/* Starts serving; NULL on failure (the reason is logged). */
+struct wg_server *wg_server_start(struct wg_app *app);
+/* The port actually bound (useful with port 0). */
+int wg_server_port(struct wg_server *s);
+/* Stops accepting connections; in-flight requests finish. */
+void wg_server_quiesce(struct wg_server *s);
+void wg_server_stop(struct wg_server *s);
+
+/* The request's database connection, taken from the pool on first use and returned when the
+ * request completes. NULL when the database is unreachable. */
+struct wg_dbconn *wg_request_db(struct wg_request *rq);
+/* A query-string argument, or NULL. */
+const char *wg_request_arg(struct wg_request *rq, const char *name);
+/* A request header, or NULL. */
+const char *wg_request_header(struct wg_request *rq, const char *name);
+
+/* Replies. Each returns the value the MHD access handler must return. */
+int wg_reply_json(struct wg_request *rq, unsigned status, json_t *body); /* steals body */
+int wg_reply_bytes(struct wg_request *rq, unsigned status, const char *content_type, void *data, size_t len); /* takes ownership of malloc'd data */
+int wg_reply_empty(struct wg_request *rq, unsigned status);
+/* The one JSON error reply: {"error":{"code":CODE,"message":MESSAGE}}. */
+int wg_reply_error(struct wg_request *rq, unsigned status, const char *code, const char *fmt, ...)
+  __attribute__((format(printf, 4, 5)));
+/* An error for a non-OK result of a lower layer, with its conventional status and code. */
+int wg_reply_status(struct wg_request *rq, enum wg_status s, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* HTTP status and error code for a wg_status (e.g. WG_E_LEASE_LOST -> 409 "lease_lost"). */
+unsigned wg_http_status_of(enum wg_status s);
+const char *wg_error_code_of(enum wg_status s);
+/* The error body, as a string the caller frees (exported for unit tests). */
+char *wg_error_body(const char *code, const char *message);
+
+/* Decodes a gzip body into a malloc'd buffer of at most limit bytes. Returns WG_OK,
+ * WG_E_INVALID for a corrupt stream, or WG_E_CONFLICT when the output would exceed limit. */
+enum wg_status wg_gunzip(const uint8_t *in, size_t in_len, size_t limit, uint8_t **out, size_t *out_len);
+
+#endif
