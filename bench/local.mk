@@ -1,0 +1,12 @@
+# Benchmarks: built with everything else, run only by `make bench` (never by `make check`).
+# To add one: a noinst_PROGRAMS entry with its sources, and its name in BENCHMARKS.
+BENCHMARKS =
+
+noinst_PROGRAMS += bench/bench_tree
+bench_bench_tree_SOURCES = bench/bench_tree.c
+bench_bench_tree_LDADD = $(CORE_LIBS)
+BENCHMARKS += bench/bench_tree
+
+.PHONY: bench
+bench: $(BENCHMARKS)
+	@for b in $(BENCHMARKS); do echo "== $$b"; ./$$b || exit 1; done

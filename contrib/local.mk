@@ -1,0 +1,5 @@
+# Helper scripts: throwaway PostgreSQL clusters, build dependencies, the CI entry point.
+dist_noinst_SCRIPTS += \
+	contrib/pg-cluster.sh \
+	contrib/install-deps.sh \
+	contrib/wg-test.sh

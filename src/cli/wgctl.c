@@ -12,6 +12,7 @@
 #include "config/settings.h"
 #include "db/db.h"
 #include "db/tokens.h"
+#include "input/generate.h"
 
 static void usage(FILE *f)
 {
@@ -21,7 +22,9 @@ static void usage(FILE *f)
              "  token add --role ROLE [--name NAME]   create a token (tree, prover, viewer, admin);\n"
              "                                        prints it once on stdout\n"
              "  token list                            list tokens (never their values)\n"
-             "  token revoke NAME                     revoke a token\n");
+             "  token revoke NAME                     revoke a token\n"
+             "  gen-input --batch N [--logs L] [--workload key=value,...] [--initial K] [--seed S]\n"
+             "                                        print a valid synthetic witness input (JSON)\n");
 }
 
 static struct wg_dbconn *connect_or_die(const struct wg_config *cfg)
@@ -38,9 +41,13 @@ static struct wg_dbconn *connect_or_die(const struct wg_config *cfg)
 static int cmd_migrate(const struct wg_config *cfg)
 {
   char err[512];
-  struct wg_dbconn *c = connect_or_die(cfg);
-  enum wg_status s = wg_db_migrate(c->pg, err, sizeof err);
-  wg_db_disconnect(c);
+  PGconn *pg = wg_db_open_raw(cfg->db, err, sizeof err);
+  if (pg == NULL) {
+    fprintf(stderr, "wgctl: cannot connect to the database: %s\n", err);
+    return 1;
+  }
+  enum wg_status s = wg_db_migrate(pg, err, sizeof err);
+  PQfinish(pg);
   if (s != WG_OK) {
     fprintf(stderr, "wgctl: migrate: %s\n", err);
     return 1;
@@ -131,6 +138,65 @@ static int cmd_token_revoke(const struct wg_config *cfg, const char *name)
   return 0;
 }
 
+static bool parse_u64(const char *s, uint64_t *out)
+{
+  char *end;
+  if (s == NULL || *s == '\0' || *s == '-')
+    return false;
+  unsigned long long v = strtoull(s, &end, 10);
+  *out = v;
+  return *end == '\0';
+}
+
+static int cmd_gen_input(int argc, char **argv)
+{
+  struct wg_gen_options o = {.protocol_version = 24, .initial_keys = 16, .logs = 40, .seed = 1};
+  bool have_batch = false;
+  char err[256];
+  for (int i = 0; i < argc; i++) {
+    const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+    bool ok = v != NULL;
+    if (strcmp(a, "--batch") == 0)
+      ok = ok && parse_u64(v, &o.l1_batch_number), have_batch = true;
+    else if (strcmp(a, "--logs") == 0)
+      ok = ok && parse_u64(v, &o.logs);
+    else if (strcmp(a, "--initial") == 0)
+      ok = ok && parse_u64(v, &o.initial_keys);
+    else if (strcmp(a, "--seed") == 0)
+      ok = ok && parse_u64(v, &o.seed);
+    else if (strcmp(a, "--workload") == 0) {
+      ok = ok && wg_generate_parse_workload(v, o.protocol_version, o.workload, err, sizeof err);
+      if (v != NULL && !ok) {
+        fprintf(stderr, "wgctl: gen-input: %s\n", err);
+        return 2;
+      }
+    } else
+      ok = false;
+    if (!ok) {
+      fprintf(stderr, "wgctl: gen-input: bad or incomplete option \"%s\"\n", a);
+      return 2;
+    }
+    i++;
+  }
+  if (!have_batch) {
+    fprintf(stderr, "wgctl: gen-input: --batch is required\n");
+    return 2;
+  }
+  struct wg_input in;
+  if (!wg_generate_input(&o, &in)) {
+    fprintf(stderr, "wgctl: gen-input: out of memory\n");
+    return 1;
+  }
+  char *json = wg_input_to_json(&in);
+  wg_input_free(&in);
+  if (json == NULL)
+    return 1;
+  fputs(json, stdout);
+  fputc('\n', stdout);
+  free(json);
+  return 0;
+}
+
 int main(int argc, char **argv)
 {
   struct wg_config cfg;
@@ -151,7 +217,9 @@ int main(int argc, char **argv)
   int n = argc - rest;
   char **args = argv + rest;
   int rc = 2;
-  if (n >= 1 && strcmp(args[0], "migrate") == 0 && n == 1)
+  if (n >= 1 && strcmp(args[0], "gen-input") == 0)
+    rc = cmd_gen_input(n - 1, args + 1);
+  else if (n >= 1 && strcmp(args[0], "migrate") == 0 && n == 1)
     rc = cmd_migrate(&cfg);
   else if (n >= 2 && strcmp(args[0], "token") == 0 && strcmp(args[1], "add") == 0)
     rc = cmd_token_add(&cfg, n - 2, args + 2);

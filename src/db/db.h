@@ -40,6 +40,8 @@ void wg_db_release(struct wg_dbconn *c);
  * statement prepared. NULL on failure; *err (when not NULL) gets the libpq message. */
 struct wg_dbconn *wg_db_connect(const char *conninfo, char *err, size_t err_len);
 void wg_db_disconnect(struct wg_dbconn *c);
+/* A bare libpq connection with nothing prepared (for migrations, before the tables exist). */
+PGconn *wg_db_open_raw(const char *conninfo, char *err, size_t err_len);
 /* Reconnects a broken standalone connection. */
 bool wg_db_reconnect(struct wg_dbconn *c, const char *conninfo);
 

@@ -32,7 +32,7 @@ static void on_notice(void *arg, const char *message)
   wg_debug("postgres: %s", message);
 }
 
-static PGconn *open_pg(const char *conninfo, char *err, size_t err_len)
+PGconn *wg_db_open_raw(const char *conninfo, char *err, size_t err_len)
 {
   /* connect_timeout comes first so that a value in the caller's conninfo overrides it. */
   const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
@@ -77,7 +77,7 @@ static bool prepare_all(PGconn *pg)
 
 struct wg_dbconn *wg_db_connect(const char *conninfo, char *err, size_t err_len)
 {
-  PGconn *pg = open_pg(conninfo, err, err_len);
+  PGconn *pg = wg_db_open_raw(conninfo, err, err_len);
   if (pg == NULL)
     return NULL;
   if (!prepare_all(pg)) {
@@ -103,7 +103,7 @@ void wg_db_disconnect(struct wg_dbconn *c)
 bool wg_db_reconnect(struct wg_dbconn *c, const char *conninfo)
 {
   PQfinish(c->pg);
-  c->pg = open_pg(conninfo, NULL, 0);
+  c->pg = wg_db_open_raw(conninfo, NULL, 0);
   if (c->pg != NULL && !prepare_all(c->pg)) {
     PQfinish(c->pg);
     c->pg = NULL;

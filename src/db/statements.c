@@ -3,9 +3,19 @@
 #include "db/db.h"
 #include "db/tokens.h"
 #include "db/health.h"
+#include "db/basic_jobs.h"
+#include "db/batches.h"
+#include "db/blobs.h"
+#include "db/prover_jobs.h"
+#include "db/witness_jobs.h"
 
 const struct wg_stmt *const wg_all_statements[] = {
   wg_sql_health,
   wg_sql_tokens,
+  wg_sql_blobs,
+  wg_sql_basic_jobs,
+  wg_sql_witness_jobs,
+  wg_sql_prover_jobs,
+  wg_sql_batches,
   NULL,
 };

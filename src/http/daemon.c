@@ -13,6 +13,8 @@
 #include "config/settings.h"
 #include "db/db.h"
 #include "http/server.h"
+#include "rounds/rounds.h"
+#include "store/store.h"
 
 /* Waits up to ms for SIGTERM/SIGINT (blocked in every thread); returns the signal or 0. */
 static int wait_signal(const sigset_t *set, long ms)
@@ -29,10 +31,10 @@ static int migrate_at_start(const struct wg_config *cfg, const sigset_t *signals
 {
   for (int attempt = 0;; attempt++) {
     char err[512];
-    struct wg_dbconn *c = wg_db_connect(cfg->db, err, sizeof err);
-    if (c != NULL) {
-      enum wg_status s = wg_db_migrate(c->pg, err, sizeof err);
-      wg_db_disconnect(c);
+    PGconn *pg = wg_db_open_raw(cfg->db, err, sizeof err);
+    if (pg != NULL) {
+      enum wg_status s = wg_db_migrate(pg, err, sizeof err);
+      PQfinish(pg);
       if (s == WG_OK)
         return 0;
       if (s != WG_E_UNAVAILABLE) {
@@ -90,9 +92,18 @@ int main(int argc, char **argv)
   app.cfg = &cfg;
   app.db = wg_db_open(cfg.db, (int)cfg.db_pool);
   app.auth = wg_auth_new(app.db);
+  app.store = wg_store_open(cfg.store, app.db, err, sizeof err);
+  if (app.store == NULL) {
+    wg_error("%s", err);
+    wg_auth_free(app.auth);
+    wg_db_close(app.db);
+    wg_config_free(&cfg);
+    return 1;
+  }
 
   struct wg_server *srv = wg_server_start(&app);
   if (srv == NULL) {
+    wg_store_close(app.store);
     wg_auth_free(app.auth);
     wg_db_close(app.db);
     wg_config_free(&cfg);
@@ -102,11 +113,15 @@ int main(int argc, char **argv)
           cfg.tls_cert ? "https" : "http", cfg.listen_host, wg_server_port(srv), cfg.instance_id,
           wg_db_schema_version());
 
+  struct wg_workers *workers = wg_workers_start(&app);
+
   int sig = wait_signal(&signals, -1);
   wg_info("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
 
   wg_server_quiesce(srv);
+  wg_workers_stop(workers);
   wg_server_stop(srv);
+  wg_store_close(app.store);
   wg_auth_free(app.auth);
   wg_db_close(app.db);
   wg_config_free(&cfg);

@@ -2,9 +2,24 @@
 #ifndef WG_ENDPOINTS_H
 #define WG_ENDPOINTS_H
 
+#include "db/prover_jobs.h"
 #include "http/server.h"
 
 int wg_h_healthz_get(struct wg_request *rq);
 int wg_h_readyz_get(struct wg_request *rq);
+int wg_h_witness_inputs_post(struct wg_request *rq);
+int wg_h_jobs_claim_post(struct wg_request *rq);
+int wg_h_jobs_witness_get(struct wg_request *rq);
+int wg_h_jobs_heartbeat_post(struct wg_request *rq);
+int wg_h_proofs_complete_post(struct wg_request *rq);
+int wg_h_proofs_fail_post(struct wg_request *rq);
+int wg_h_batches_get(struct wg_request *rq);
+int wg_h_batch_get(struct wg_request *rq);
+int wg_h_batch_jobs_get(struct wg_request *rq);
+int wg_h_job_get(struct wg_request *rq);
+int wg_h_batch_proof_get(struct wg_request *rq);
+
+/* The JSON of a prover job (claim, heartbeat, GET /jobs/{id}). */
+json_t *wg_prover_job_json(const struct wg_prover_job *job);
 
 #endif

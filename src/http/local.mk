@@ -1,10 +1,21 @@
 libwgserver_a_SOURCES += \
-	src/http/server.h src/http/server.c \
+	src/http/server.h src/http/server.c src/http/request.c \
 	src/http/router.h src/http/router.c \
 	src/http/reply.c src/http/gzip.c \
-	src/http/endpoints.h src/http/routes.c \
+	src/http/endpoints.h src/http/routes.c src/http/job_json.c \
 	src/http/endpoints/healthz_get.c \
-	src/http/endpoints/readyz_get.c
+	src/http/endpoints/readyz_get.c \
+	src/http/endpoints/batches_witness_inputs_post.c \
+	src/http/endpoints/jobs_claim_post.c \
+	src/http/endpoints/jobs_witness_get.c \
+	src/http/endpoints/jobs_heartbeat_post.c \
+	src/http/endpoints/proofs_complete_post.c \
+	src/http/endpoints/proofs_fail_post.c \
+	src/http/endpoints/batches_get.c \
+	src/http/endpoints/batch_get.c \
+	src/http/endpoints/batch_jobs_get.c \
+	src/http/endpoints/batch_proof_get.c \
+	src/http/endpoints/job_get.c
 
 bin_PROGRAMS += witness-generator
 witness_generator_SOURCES = src/http/daemon.c

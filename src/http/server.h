@@ -83,3 +83,11 @@ char *wg_error_body(const char *code, const char *message);
 enum wg_status wg_gunzip(const uint8_t *in, size_t in_len, size_t limit, uint8_t **out, size_t *out_len);
 
 #endif
+
+/* Request helpers shared by handlers. Each returns false after replying with a 400. */
+/* Parses the body as a JSON object into *out (the caller decrefs). */
+bool wg_request_json(struct wg_request *rq, json_t **out);
+/* Reads the X-WG-Lease header: *lease = its value, or -1 when absent (never matches a lease). */
+bool wg_request_lease(struct wg_request *rq, int *lease);
+/* Reads an optional non-negative integer query argument, *out = def when absent. */
+bool wg_request_int_arg(struct wg_request *rq, const char *name, int64_t def, int64_t max, int64_t *out);

@@ -24,9 +24,11 @@ struct wg_input {
 /* A validation failure: `path` is the JSON path of the first problem ("$.storage_logs[3].merkle_path[7]"),
  * `message` says what is wrong with it. `bad_json` is true when the body does not parse as JSON at
  * all (the HTTP layer answers bad_request), false when it parses but breaks the contract
- * (invalid_input). */
+ * (invalid_input). `internal` is true when parsing ran out of memory: not the client's fault (the
+ * HTTP layer answers internal). Path and message are valid UTF-8 without control characters. */
 struct wg_input_error {
   bool bad_json;
+  bool internal;
   char path[256];
   char message[512];
 };
@@ -38,7 +40,15 @@ bool wg_input_parse(const char *body, size_t len, uint64_t expected_batch, struc
                     struct wg_input_error *err);
 void wg_input_free(struct wg_input *in);
 
-/* Basic circuits per circuit id (index 1..WG_MAX_CIRCUIT_ID), and their total. */
+/* The canonical JSON of an input (SPEC section 3 shape, compact, keys in the SPEC's order, hex
+ * lowercase with 0x; value_written always written (zero for a read), root_hash only when
+ * present; circuit_workload lists only nonzero work, never storage_application).
+ * wg_input_parse of the result gives back an equal input. Returns a malloc'd string, or NULL when
+ * out of memory. */
+char *wg_input_to_json(const struct wg_input *in);
+
+/* Basic circuits per circuit id (index 1..WG_MAX_CIRCUIT_ID; [0] is 0), and their total.
+ * storage_application (id 10) work is n_logs. */
 uint64_t wg_input_circuit_counts(const struct wg_input *in, uint64_t counts[WG_MAX_CIRCUIT_ID + 1]);
 
 #endif

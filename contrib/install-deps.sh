@@ -1,0 +1,42 @@
+#!/bin/bash
+# install-deps.sh: install, with apt-get, everything needed to build witness-generator
+# and run `make check` on Debian 12. Does nothing (not even `apt-get update`) when
+# every package is already installed. Run as root, or as a user with sudo.
+set -euo pipefail
+
+PACKAGES=(
+	# build
+	build-essential autoconf automake libtool pkg-config
+	# libraries (configure.ac names each one)
+	libmicrohttpd-dev libpq-dev libjansson-dev libssl-dev zlib1g-dev
+	libcurl4-openssl-dev check
+	# tests: throwaway PostgreSQL clusters, HTTP, JSON, memory checks
+	postgresql curl jq valgrind
+	# used by the test scripts: runuser and flock (util-linux), useradd (passwd);
+	# handy when a test hangs: ps (procps), ss (iproute2)
+	util-linux passwd procps iproute2
+)
+
+missing=()
+for pkg in "${PACKAGES[@]}"; do
+	status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+	[[ $status == installed ]] || missing+=("$pkg")
+done
+
+if ((${#missing[@]} == 0)); then
+	echo "install-deps.sh: all ${#PACKAGES[@]} packages are installed"
+	exit 0
+fi
+
+if [[ $EUID -eq 0 ]]; then
+	as_root=(env DEBIAN_FRONTEND=noninteractive)
+elif command -v sudo >/dev/null 2>&1; then
+	as_root=(sudo env DEBIAN_FRONTEND=noninteractive)
+else
+	echo "install-deps.sh: error: missing packages (${missing[*]}) and not root; run as root" >&2
+	exit 1
+fi
+
+echo "install-deps.sh: installing ${missing[*]}"
+"${as_root[@]}" apt-get update
+"${as_root[@]}" apt-get install -y --no-install-recommends "${missing[@]}"

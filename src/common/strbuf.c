@@ -1,0 +1,48 @@
+/* Growing strings. Allocation failure aborts: these buffers are small next to the daemon's
+ * limits, and a half-built statement parameter must never be sent. */
+#include "config.h"
+#include "common/strbuf.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void wg_strbuf_printf(struct wg_strbuf *b, const char *fmt, ...)
+{
+  for (;;) {
+    size_t room = b->cap - b->len;
+    va_list ap;
+    va_start(ap, fmt);
+    int n = b->s ? vsnprintf(b->s + b->len, room, fmt, ap) : -1;
+    va_end(ap);
+    if (n >= 0 && (size_t)n < room) {
+      b->len += (size_t)n;
+      return;
+    }
+    size_t cap = b->cap ? b->cap * 2 : 256;
+    while (n >= 0 && cap < b->len + (size_t)n + 1)
+      cap *= 2;
+    char *s = realloc(b->s, cap);
+    if (s == NULL)
+      abort();
+    b->s = s;
+    b->cap = cap;
+    b->s[b->len] = '\0';
+  }
+}
+
+void wg_strbuf_int_array(struct wg_strbuf *b, const int64_t *v, size_t n)
+{
+  wg_strbuf_printf(b, "{");
+  for (size_t i = 0; i < n; i++)
+    wg_strbuf_printf(b, "%s%" PRId64, i ? "," : "", v[i]);
+  wg_strbuf_printf(b, "}");
+}
+
+void wg_strbuf_free(struct wg_strbuf *b)
+{
+  free(b->s);
+  b->s = NULL;
+  b->len = b->cap = 0;
+}

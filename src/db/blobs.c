@@ -1,0 +1,48 @@
+/* Operations on the blobs table. */
+#include "config.h"
+#include "db/blobs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const struct wg_stmt wg_sql_blobs[] = {
+  {"blobs_put", "INSERT INTO blobs (key, data) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data"},
+  {"blobs_get", "SELECT data FROM blobs WHERE key = $1"},
+  {"blobs_delete_prefix", "DELETE FROM blobs WHERE starts_with(key, $1)"},
+  {NULL, NULL},
+};
+
+enum wg_status wg_blobs_put(struct wg_dbconn *c, const char *key, const void *data, size_t len)
+{
+  struct wg_params p = {0};
+  wg_p_text(&p, key);
+  wg_p_bytes(&p, data, len);
+  return wg_db_exec(c, "blobs_put", &p, false, NULL);
+}
+
+enum wg_status wg_blobs_get(struct wg_dbconn *c, const char *key, uint8_t **data, size_t *len)
+{
+  struct wg_params p = {0};
+  wg_p_text(&p, key);
+  PGresult *r;
+  enum wg_status s = wg_db_exec(c, "blobs_get", &p, true, &r);
+  if (s != WG_OK)
+    return s;
+  if (PQntuples(r) == 0) {
+    PQclear(r);
+    return WG_E_NOT_FOUND;
+  }
+  *len = (size_t)PQgetlength(r, 0, 0);
+  *data = malloc(*len + 1);
+  memcpy(*data, PQgetvalue(r, 0, 0), *len);
+  (*data)[*len] = 0;
+  PQclear(r);
+  return WG_OK;
+}
+
+enum wg_status wg_blobs_delete_prefix(struct wg_dbconn *c, const char *prefix)
+{
+  struct wg_params p = {0};
+  wg_p_text(&p, prefix);
+  return wg_db_exec(c, "blobs_delete_prefix", &p, false, NULL);
+}

@@ -1,0 +1,13 @@
+/* The blobs table behind the postgres object store. */
+#ifndef WG_DB_BLOBS_H
+#define WG_DB_BLOBS_H
+
+#include "db/db.h"
+
+extern const struct wg_stmt wg_sql_blobs[];
+
+enum wg_status wg_blobs_put(struct wg_dbconn *c, const char *key, const void *data, size_t len);
+enum wg_status wg_blobs_get(struct wg_dbconn *c, const char *key, uint8_t **data, size_t *len);
+enum wg_status wg_blobs_delete_prefix(struct wg_dbconn *c, const char *prefix);
+
+#endif

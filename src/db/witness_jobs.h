@@ -1,0 +1,58 @@
+/* The four witness job tables (basic, leaf, node, scheduler): claiming, leases, finishing and
+ * the dependency counters that queue a job when its last proof arrives. */
+#ifndef WG_DB_WITNESS_JOBS_H
+#define WG_DB_WITNESS_JOBS_H
+
+#include "db/db.h"
+
+extern const struct wg_stmt wg_sql_witness_jobs[];
+
+/* A claimed witness job. Fields that a round does not have are 0. */
+struct wg_witness_job {
+  int round; /* enum wg_round */
+  int64_t id;
+  int64_t l1_batch_number;
+  int protocol_version;
+  int circuit_id;
+  int depth;
+  int attempts; /* the lease: the job is ours while it is in_progress with this count */
+  int64_t dependencies; /* proofs this job aggregates (leaf, node, scheduler) */
+  char input_key[160];  /* basic */
+  uint8_t previous_root[32], new_root[32]; /* scheduler */
+};
+
+/* Claims the next queued job of a round, with a lease of lease_seconds.
+ * WG_E_NOT_FOUND when none is queued. */
+enum wg_status wg_witness_claim(struct wg_dbconn *c, int round, const char *instance_id, int lease_seconds,
+                                struct wg_witness_job *job);
+/* Extends the lease; WG_E_LEASE_LOST when the job is no longer ours. */
+enum wg_status wg_witness_renew(struct wg_dbconn *c, const struct wg_witness_job *job, int lease_seconds);
+/* Inside the caller's transaction: marks the job successful if it is still ours, else
+ * WG_E_LEASE_LOST (the caller rolls back). */
+enum wg_status wg_witness_finish(struct wg_dbconn *c, const struct wg_witness_job *job);
+/* Marks the job failed for good with an error, if it is still ours. */
+enum wg_status wg_witness_fail(struct wg_dbconn *c, const struct wg_witness_job *job, const char *error);
+/* Inside the caller's transaction: the defence of SPEC section 5; the job goes back to
+ * waiting_for_proofs, awaiting `missing` more proofs. */
+enum wg_status wg_witness_await_again(struct wg_dbconn *c, const struct wg_witness_job *job, int missing);
+
+/* Inside the caller's transaction: counts a completed proof of (batch, round, circuit, depth)
+ * for the witness job that waits for it and queues that job when it was the last one. */
+enum wg_status wg_witness_count_proof(struct wg_dbconn *c, int64_t batch, int round, int circuit_id, int depth);
+
+/* Inserts for the basic round: leaf jobs and node stubs for each circuit type with work
+ * (PostgreSQL array literals of equal length), and the scheduler stub. */
+enum wg_status wg_witness_insert_basic_outputs(struct wg_dbconn *c, int64_t batch, int protocol_version,
+                                               const char *circuit_ids, const char *counts, int types,
+                                               const uint8_t previous_root[32], const uint8_t new_root[32]);
+/* Sets how many proofs the node job of (batch, circuit, depth) aggregates, creating it when
+ * depth > 0. */
+enum wg_status wg_witness_set_node_inputs(struct wg_dbconn *c, int64_t batch, int protocol_version, int circuit_id,
+                                          int depth, int64_t proofs);
+
+/* Inside a transaction: wakes round workers (of every daemon) that a job of `round` is queued. */
+enum wg_status wg_db_notify(struct wg_dbconn *c, int round);
+
+#define WG_NOTIFY_CHANNEL "wg_jobs"
+
+#endif

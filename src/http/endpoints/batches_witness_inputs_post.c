@@ -1,0 +1,49 @@
+/* POST /batches/{n}/witness-inputs: the tree service uploads a batch's basic witness input
+ * (SPEC section 3). Validated in full before anything is stored; an identical re-upload is 200,
+ * a different body for an existing batch 409. */
+#include "config.h"
+
+#include <openssl/sha.h>
+
+#include "db/basic_jobs.h"
+#include "http/endpoints.h"
+#include "input/input.h"
+#include "store/store.h"
+
+int wg_h_witness_inputs_post(struct wg_request *rq)
+{
+  int64_t batch = rq->params[0];
+  struct wg_input in;
+  struct wg_input_error err;
+  if (!wg_input_parse((const char *)rq->body, rq->body_len, (uint64_t)batch, &in, &err)) {
+    if (err.internal)
+      return wg_reply_error(rq, 500, "internal", "out of memory while parsing the input");
+    return wg_reply_error(rq, 400, err.bad_json ? "bad_request" : "invalid_input", "%s: %s", err.path, err.message);
+  }
+  uint64_t counts[WG_MAX_CIRCUIT_ID + 1];
+  uint64_t circuits = wg_input_circuit_counts(&in, counts);
+  int protocol_version = (int)in.protocol_version;
+  wg_input_free(&in);
+
+  uint8_t sha[32];
+  SHA256(rq->body, rq->body_len, sha);
+  struct wg_dbconn *c = wg_request_db(rq);
+  if (c == NULL)
+    return wg_reply_status(rq, WG_E_UNAVAILABLE, "the database is unavailable");
+  bool exists, same;
+  enum wg_status s = wg_basic_job_lookup(c, batch, sha, &exists, &same);
+  if (s == WG_OK && !exists) {
+    char key[160];
+    wg_key_input(key, sizeof key, batch, sha);
+    s = wg_store_put(rq->app->store, NULL, key, rq->body, rq->body_len);
+    if (s == WG_OK)
+      s = wg_basic_job_create(c, batch, protocol_version, sha, key, rq->body_len, &exists, &same);
+  }
+  if (s != WG_OK)
+    return wg_reply_status(rq, s, "could not store the input of batch %lld", (long long)batch);
+  if (exists && !same)
+    return wg_reply_error(rq, 409, "conflict", "batch %lld already has a different input", (long long)batch);
+  return wg_reply_json(rq, exists ? 200 : 201,
+                       json_pack("{s:I,s:I,s:b}", "l1_batch_number", (json_int_t)batch, "basic_circuits",
+                                 (json_int_t)circuits, "created", !exists));
+}

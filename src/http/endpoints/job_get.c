@@ -1,0 +1,17 @@
+/* GET /jobs/{id}: one prover job. */
+#include "config.h"
+
+#include "db/prover_jobs.h"
+#include "http/endpoints.h"
+
+int wg_h_job_get(struct wg_request *rq)
+{
+  struct wg_dbconn *c = wg_request_db(rq);
+  struct wg_prover_job job;
+  enum wg_status s = c ? wg_prover_job_get(c, rq->params[0], &job) : WG_E_UNAVAILABLE;
+  if (s == WG_E_NOT_FOUND)
+    return wg_reply_error(rq, 404, "not_found", "no job %lld", (long long)rq->params[0]);
+  if (s != WG_OK)
+    return wg_reply_status(rq, s, "could not read job %lld", (long long)rq->params[0]);
+  return wg_reply_json(rq, 200, wg_prover_job_json(&job));
+}

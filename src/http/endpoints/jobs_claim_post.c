@@ -1,0 +1,70 @@
+/* POST /jobs/claim: a prover takes the next queued circuit, optionally filtered by round and
+ * circuit id, for its protocol version. 204 when there is none. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "config/settings.h"
+#include "db/prover_jobs.h"
+#include "http/endpoints.h"
+
+/* Turns a JSON array of small non-negative integers into a PostgreSQL array literal. An absent
+ * or empty array means no filter (*out empty). */
+static bool int_list(struct wg_request *rq, json_t *body, const char *field, int max, char *out, size_t n)
+{
+  json_t *a = json_object_get(body, field);
+  out[0] = '\0';
+  if (a == NULL || json_is_null(a))
+    return true;
+  if (!json_is_array(a) || json_array_size(a) > 64) {
+    wg_reply_error(rq, 400, "invalid_input", "$.%s: expected an array of at most 64 integers", field);
+    return false;
+  }
+  if (json_array_size(a) == 0)
+    return true;
+  size_t used = 0;
+  used += (size_t)snprintf(out, n, "{");
+  for (size_t i = 0; i < json_array_size(a); i++) {
+    json_t *v = json_array_get(a, i);
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max) {
+      wg_reply_error(rq, 400, "invalid_input", "$.%s[%zu]: expected an integer from 0 to %d", field, i, max);
+      return false;
+    }
+    used += (size_t)snprintf(out + used, n - used, "%s%d", i ? "," : "", (int)json_integer_value(v));
+  }
+  snprintf(out + used, n - used, "}");
+  return true;
+}
+
+int wg_h_jobs_claim_post(struct wg_request *rq)
+{
+  json_t *body;
+  if (!wg_request_json(rq, &body))
+    return 1;
+  char rounds[512], circuits[512];
+  json_t *prover = json_object_get(body, "prover_id"), *pv = json_object_get(body, "protocol_version");
+  int r;
+  if (!json_is_string(prover) || json_string_length(prover) == 0 || json_string_length(prover) > 200)
+    r = wg_reply_error(rq, 400, "invalid_input", "$.prover_id: expected a string of 1 to 200 characters");
+  else if (!json_is_integer(pv) || json_integer_value(pv) < 0 || json_integer_value(pv) > 65535)
+    r = wg_reply_error(rq, 400, "invalid_input", "$.protocol_version: expected the prover's protocol version");
+  else if (!int_list(rq, body, "rounds", 3, rounds, sizeof rounds) ||
+           !int_list(rq, body, "circuit_ids", 255, circuits, sizeof circuits))
+    r = 1;
+  else {
+    struct wg_dbconn *c = wg_request_db(rq);
+    struct wg_claim_filter f = {(int)json_integer_value(pv), rounds[0] ? rounds : NULL, circuits[0] ? circuits : NULL};
+    struct wg_prover_job job;
+    enum wg_status s =
+      c ? wg_prover_job_claim(c, json_string_value(prover), (int)rq->app->cfg->lease, &f, &job) : WG_E_UNAVAILABLE;
+    if (s == WG_E_NOT_FOUND)
+      r = wg_reply_empty(rq, 204);
+    else if (s != WG_OK)
+      r = wg_reply_status(rq, s, "could not claim a job");
+    else
+      r = wg_reply_json(rq, 200, wg_prover_job_json(&job));
+  }
+  json_decref(body);
+  return r;
+}

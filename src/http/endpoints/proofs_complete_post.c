@@ -1,0 +1,69 @@
+/* POST /proofs/{id}/complete: a prover posts its proof. Checked in the order of SPEC section 6:
+ * unknown job, repeat of a completed job, lease, proof verification; then the proof is stored and
+ * the job completed (queueing the dependent witness job if this was its last proof). */
+#include "config.h"
+
+#include <string.h>
+
+#include "db/prover_jobs.h"
+#include "http/endpoints.h"
+#include "prover/scheme.h"
+#include "store/store.h"
+
+static int reply_done(struct wg_request *rq, int64_t id, bool repeat)
+{
+  return wg_reply_json(rq, 200, json_pack("{s:I,s:s,s:b}", "id", (json_int_t)id, "status", "successful", "repeat", repeat));
+}
+
+int wg_h_proofs_complete_post(struct wg_request *rq)
+{
+  int64_t id = rq->params[0];
+  int lease;
+  if (!wg_request_lease(rq, &lease))
+    return 1;
+  uint8_t hash[32];
+  wg_proof_hash(rq->body, rq->body_len, hash);
+
+  struct wg_dbconn *c = wg_request_db(rq);
+  struct wg_prover_job job;
+  enum wg_status s = c ? wg_prover_job_get(c, id, &job) : WG_E_UNAVAILABLE;
+  if (s == WG_E_NOT_FOUND)
+    return wg_reply_error(rq, 404, "not_found", "no job %lld", (long long)id);
+  if (s != WG_OK)
+    return wg_reply_status(rq, s, "could not read job %lld", (long long)id);
+  if (strcmp(job.status, "successful") == 0) {
+    if (job.has_proof && memcmp(job.proof_hash, hash, 32) == 0)
+      return reply_done(rq, id, true);
+    return wg_reply_error(rq, 409, "conflict", "job %lld is already proven with a different proof", (long long)id);
+  }
+  if (strcmp(job.status, "in_progress") != 0 || job.attempts != lease)
+    return wg_reply_error(rq, 409, "lease_lost", "job %lld is not held under lease %d", (long long)id, lease);
+
+  char key[160];
+  wg_key_witness(key, sizeof key, job.l1_batch_number, job.aggregation_round, job.circuit_id, job.depth,
+                 job.sequence_number);
+  uint8_t *witness;
+  size_t witness_len;
+  s = wg_store_get(rq->app->store, NULL, key, &witness, &witness_len);
+  if (s != WG_OK)
+    return wg_reply_status(rq, s == WG_E_NOT_FOUND ? WG_E_INTERNAL : s, "could not read the witness of job %lld",
+                           (long long)id);
+  bool ok = wg_scheme_reference.verify(witness, witness_len, rq->body, rq->body_len);
+  free(witness);
+  if (!ok)
+    return wg_reply_error(rq, 400, "invalid_input", "the proof does not verify against the witness of job %lld",
+                          (long long)id);
+
+  wg_key_proof(key, sizeof key, job.l1_batch_number, id, hash);
+  s = wg_store_put(rq->app->store, NULL, key, rq->body, rq->body_len);
+  bool repeat = false;
+  if (s == WG_OK)
+    s = wg_prover_job_complete(c, id, lease, key, hash, &repeat);
+  if (s == WG_E_CONFLICT)
+    return wg_reply_error(rq, 409, "conflict", "job %lld is already proven with a different proof", (long long)id);
+  if (s == WG_E_LEASE_LOST)
+    return wg_reply_error(rq, 409, "lease_lost", "job %lld is not held under lease %d", (long long)id, lease);
+  if (s != WG_OK)
+    return wg_reply_status(rq, s, "could not complete job %lld", (long long)id);
+  return reply_done(rq, id, repeat);
+}

@@ -1,0 +1,37 @@
+/* POST /proofs/{id}/fail: a prover gives a job back with the reason; the job is queued again,
+ * or failed once it has used its attempts. */
+#include "config.h"
+
+#include "config/settings.h"
+#include "db/prover_jobs.h"
+#include "http/endpoints.h"
+
+int wg_h_proofs_fail_post(struct wg_request *rq)
+{
+  int64_t id = rq->params[0];
+  int lease;
+  json_t *body;
+  if (!wg_request_lease(rq, &lease) || !wg_request_json(rq, &body))
+    return 1;
+  json_t *error = json_object_get(body, "error");
+  int r;
+  if (!json_is_string(error) || json_string_length(error) > 4096) {
+    r = wg_reply_error(rq, 400, "invalid_input", "$.error: expected a string of at most 4096 bytes");
+  } else {
+    struct wg_dbconn *c = wg_request_db(rq);
+    bool failed = false;
+    enum wg_status s = c ? wg_prover_job_fail(c, id, lease, json_string_value(error), (int)rq->app->cfg->max_attempts,
+                                              &failed)
+                         : WG_E_UNAVAILABLE;
+    if (s == WG_E_NOT_FOUND)
+      r = wg_reply_error(rq, 404, "not_found", "no job %lld", (long long)id);
+    else if (s == WG_E_LEASE_LOST)
+      r = wg_reply_error(rq, 409, "lease_lost", "job %lld is not held under lease %d", (long long)id, lease);
+    else if (s != WG_OK)
+      r = wg_reply_status(rq, s, "could not record the failure of job %lld", (long long)id);
+    else
+      r = wg_reply_json(rq, 200, json_pack("{s:I,s:s}", "id", (json_int_t)id, "status", failed ? "failed" : "queued"));
+  }
+  json_decref(body);
+  return r;
+}

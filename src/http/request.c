@@ -1,0 +1,74 @@
+/* Parsing helpers for request bodies, headers and query arguments. */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/server.h"
+
+bool wg_request_json(struct wg_request *rq, json_t **out)
+{
+  json_error_t e;
+  json_t *j = json_loadb((const char *)rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &e);
+  if (j == NULL) {
+    wg_reply_error(rq, 400, "bad_request", "the body is not valid JSON: %s at line %d column %d", e.text, e.line,
+                   e.column);
+    return false;
+  }
+  if (!json_is_object(j)) {
+    json_decref(j);
+    wg_reply_error(rq, 400, "invalid_input", "$: expected a JSON object");
+    return false;
+  }
+  *out = j;
+  return true;
+}
+
+static bool parse_nonneg(const char *s, int64_t max, int64_t *out)
+{
+  if (s == NULL || *s == '\0' || strlen(s) > 19)
+    return false;
+  for (const char *p = s; *p; p++)
+    if (*p < '0' || *p > '9')
+      return false;
+  errno = 0;
+  long long v = strtoll(s, NULL, 10);
+  if (errno != 0 || v > max)
+    return false;
+  *out = v;
+  return true;
+}
+
+bool wg_request_lease(struct wg_request *rq, int *lease)
+{
+  const char *h = wg_request_header(rq, "X-WG-Lease");
+  int64_t v;
+  if (h == NULL) {
+    *lease = -1;
+    return true;
+  }
+  if (!parse_nonneg(h, INT_MAX, &v)) {
+    wg_reply_error(rq, 400, "bad_request", "X-WG-Lease must be the decimal lease number the claim returned, got \"%.40s\"",
+                   h);
+    return false;
+  }
+  *lease = (int)v;
+  return true;
+}
+
+bool wg_request_int_arg(struct wg_request *rq, const char *name, int64_t def, int64_t max, int64_t *out)
+{
+  const char *v = wg_request_arg(rq, name);
+  if (v == NULL) {
+    *out = def;
+    return true;
+  }
+  if (!parse_nonneg(v, max, out)) {
+    wg_reply_error(rq, 400, "bad_request", "query argument %s must be an integer from 0 to %lld, got \"%.40s\"", name,
+                   (long long)max, v);
+    return false;
+  }
+  return true;
+}

@@ -1,0 +1,138 @@
+/* What the leaf, node and scheduler rounds share: loading and re-verifying the proofs they
+ * aggregate (with the defence of SPEC section 5), and committing a layer of circuits. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/strbuf.h"
+#include "db/prover_jobs.h"
+#include "http/server.h"
+#include "prover/scheme.h"
+#include "rounds/rounds.h"
+#include "store/store.h"
+#include "witness/witness.h"
+
+/* Whether the stored proof of job j verifies against its witness and matches its recorded hash. */
+static enum wg_status check_proof(struct wg_round_ctx *ctx, const struct wg_prover_job *j, bool *ok)
+{
+  *ok = false;
+  if (strcmp(j->status, "successful") != 0 || !j->has_proof)
+    return WG_OK;
+  char key[160];
+  uint8_t *proof = NULL, *witness = NULL;
+  size_t proof_len, witness_len;
+  enum wg_status s = wg_store_get(ctx->app->store, ctx->db, j->proof_key, &proof, &proof_len);
+  if (s == WG_E_NOT_FOUND)
+    return WG_OK;
+  if (s != WG_OK)
+    return s;
+  wg_key_witness(key, sizeof key, j->l1_batch_number, j->aggregation_round, j->circuit_id, j->depth,
+                 j->sequence_number);
+  s = wg_store_get(ctx->app->store, ctx->db, key, &witness, &witness_len);
+  if (s == WG_OK) {
+    uint8_t hash[32];
+    wg_proof_hash(proof, proof_len, hash);
+    *ok = memcmp(hash, j->proof_hash, 32) == 0 &&
+          wg_scheme_reference.verify(witness, witness_len, proof, proof_len);
+  } else if (s == WG_E_NOT_FOUND) {
+    s = WG_OK;
+  }
+  free(proof);
+  free(witness);
+  return s;
+}
+
+struct reject_args {
+  struct wg_round_ctx *ctx;
+  const struct wg_prover_job *jobs;
+  const bool *bad;
+  size_t n;
+  int n_bad;
+};
+
+static enum wg_status reject_tx(struct wg_dbconn *c, void *arg)
+{
+  struct reject_args *a = arg;
+  enum wg_status s = wg_witness_await_again(c, &a->ctx->job, a->n_bad);
+  for (size_t i = 0; s == WG_OK && i < a->n; i++) {
+    if (!a->bad[i])
+      continue;
+    char error[200];
+    snprintf(error, sizeof error, "the stored proof failed verification in round %d; proving it again",
+             a->ctx->job.round);
+    s = wg_prover_job_reject_proof(c, a->jobs[i].id, error);
+  }
+  if (s == WG_OK)
+    s = wg_db_notify(c, 0);
+  return s;
+}
+
+enum wg_status wg_round_load_proofs(struct wg_round_ctx *ctx, const struct wg_prover_job *jobs, size_t n,
+                                    struct wg_proof_ref *refs)
+{
+  bool *bad = calloc(n + 1, sizeof *bad);
+  int n_bad = 0;
+  enum wg_status s = WG_OK;
+  for (size_t i = 0; i < n && s == WG_OK; i++) {
+    bool ok;
+    s = check_proof(ctx, &jobs[i], &ok);
+    if (s == WG_OK && !ok) {
+      bad[i] = true;
+      n_bad++;
+      wg_warn("round %d: batch %lld: the proof of job %lld does not verify; sending it back to the provers",
+              ctx->job.round, (long long)ctx->job.l1_batch_number, (long long)jobs[i].id);
+    }
+    refs[i].prover_job_id = jobs[i].id;
+    memcpy(refs[i].proof_hash, jobs[i].proof_hash, 32);
+  }
+  if (s == WG_OK && n_bad > 0) {
+    struct reject_args a = {ctx, jobs, bad, n, n_bad};
+    s = wg_db_tx(ctx->db, reject_tx, &a);
+    if (s == WG_OK)
+      s = WG_E_INVALID;
+  }
+  free(bad);
+  return s;
+}
+
+struct layer_args {
+  struct wg_round_ctx *ctx;
+  int round, depth;
+  const char *ids, *seqs;
+  enum wg_status (*extra)(struct wg_round_ctx *ctx, void *arg);
+  void *arg;
+};
+
+static enum wg_status layer_tx(struct wg_dbconn *c, void *arg)
+{
+  struct layer_args *a = arg;
+  const struct wg_witness_job *job = &a->ctx->job;
+  enum wg_status s = wg_witness_finish(c, job);
+  if (s == WG_OK)
+    s = wg_prover_jobs_insert(c, job->l1_batch_number, job->protocol_version, a->round, a->depth, a->ids, a->seqs);
+  if (s == WG_OK && a->extra != NULL)
+    s = a->extra(a->ctx, a->arg);
+  return s;
+}
+
+enum wg_status wg_round_commit_layer(struct wg_round_ctx *ctx, struct wg_blob *blobs, size_t n, int round,
+                                     int depth, const int64_t *circuit_ids, const int64_t *sequences,
+                                     enum wg_status (*extra)(struct wg_round_ctx *ctx, void *arg), void *arg)
+{
+  enum wg_status s = wg_round_renew(ctx);
+  if (s == WG_OK)
+    s = wg_store_put_many(ctx->app->store, ctx->db, blobs, n);
+  if (s != WG_OK)
+    return s;
+  struct wg_strbuf ids = {0}, seqs = {0};
+  wg_strbuf_int_array(&ids, circuit_ids, n);
+  wg_strbuf_int_array(&seqs, sequences, n);
+  struct layer_args a = {ctx, round, depth, ids.s, seqs.s, extra, arg};
+  s = wg_db_tx(ctx->db, layer_tx, &a);
+  wg_strbuf_free(&ids);
+  wg_strbuf_free(&seqs);
+  return s;
+}

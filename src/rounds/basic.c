@@ -1,0 +1,175 @@
+/* The basic round: replays the batch's storage logs against the tree, splits its workload into
+ * basic circuits by the capacity table, writes their witnesses, and in one transaction creates
+ * the prover jobs, one leaf job per circuit type with work, the depth-0 node stubs and the
+ * scheduler stub. A bad tree input fails the job for good and creates nothing. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "circuits/circuits.h"
+#include "common/log.h"
+#include "common/strbuf.h"
+#include "config/settings.h"
+#include "db/prover_jobs.h"
+#include "http/server.h"
+#include "input/input.h"
+#include "rounds/rounds.h"
+#include "store/store.h"
+#include "witness/witness.h"
+
+#define REPLAY_THREADS 2
+
+struct basic_plan {
+  struct wg_blob *blobs;
+  size_t n_blobs;
+  int64_t *circuit_ids, *sequences; /* one per circuit */
+  int64_t type_ids[WG_MAX_CIRCUIT_ID + 1], type_counts[WG_MAX_CIRCUIT_ID + 1];
+  int n_types;
+};
+
+static void plan_free(struct basic_plan *p)
+{
+  for (size_t i = 0; i < p->n_blobs; i++) {
+    free(p->blobs[i].key);
+    free(p->blobs[i].data);
+  }
+  free(p->blobs);
+  free(p->circuit_ids);
+  free(p->sequences);
+}
+
+/* Builds every basic circuit's witness. roots_after[i] is the root after log i. */
+static enum wg_status plan_circuits(const struct wg_input *in, uint8_t (*roots_after)[WG_HASH_LEN],
+                                    struct basic_plan *p)
+{
+  uint64_t counts[WG_MAX_CIRCUIT_ID + 1];
+  uint64_t total = wg_input_circuit_counts(in, counts);
+  p->blobs = calloc(total, sizeof *p->blobs);
+  p->circuit_ids = calloc(total, sizeof *p->circuit_ids);
+  p->sequences = calloc(total, sizeof *p->sequences);
+  if (p->blobs == NULL || p->circuit_ids == NULL || p->sequences == NULL)
+    return WG_E_INTERNAL;
+  for (int id = 1; id <= WG_MAX_CIRCUIT_ID; id++) {
+    if (counts[id] == 0)
+      continue;
+    const struct wg_circuit_type *t = wg_circuit_by_id(in->protocol_version, id);
+    uint64_t work = id == WG_STORAGE_APPLICATION_ID ? in->n_logs : in->workload[id];
+    p->type_ids[p->n_types] = id;
+    p->type_counts[p->n_types] = (int64_t)counts[id];
+    p->n_types++;
+    struct wg_basic_witness w = {0};
+    w.l1_batch_number = in->l1_batch_number;
+    w.protocol_version = in->protocol_version;
+    w.circuit_id = id;
+    wg_witness_queue_start(in->l1_batch_number, id, w.input_commitment);
+    for (uint64_t seq = 0; seq < counts[id]; seq++) {
+      w.sequence_number = seq;
+      w.work_start = seq * t->capacity;
+      w.work_end = w.work_start + t->capacity < work ? w.work_start + t->capacity : work;
+      if (id == WG_STORAGE_APPLICATION_ID) {
+        w.logs = in->logs + w.work_start;
+        w.n_logs = (size_t)(w.work_end - w.work_start);
+        memcpy(w.root_before, w.work_start == 0 ? in->previous_root : roots_after[w.work_start - 1], WG_HASH_LEN);
+        memcpy(w.root_after, roots_after[w.work_end - 1], WG_HASH_LEN);
+      }
+      struct wg_blob *b = &p->blobs[p->n_blobs];
+      uint8_t next[WG_HASH_LEN];
+      if (wg_witness_encode_basic(&w, next, &b->data, &b->len) != 0)
+        return WG_E_INTERNAL;
+      char key[160];
+      wg_key_witness(key, sizeof key, (int64_t)in->l1_batch_number, WG_ROUND_BASIC, id, 0, (int64_t)seq);
+      b->key = strdup(key);
+      p->circuit_ids[p->n_blobs] = id;
+      p->sequences[p->n_blobs] = (int64_t)seq;
+      p->n_blobs++;
+      memcpy(w.input_commitment, next, WG_HASH_LEN);
+    }
+  }
+  return WG_OK;
+}
+
+struct commit_args {
+  struct wg_round_ctx *ctx;
+  const struct wg_input *in;
+  struct basic_plan *plan;
+};
+
+static enum wg_status commit_tx(struct wg_dbconn *c, void *arg)
+{
+  struct commit_args *a = arg;
+  const struct wg_witness_job *job = &a->ctx->job;
+  enum wg_status s = wg_witness_finish(c, job);
+  if (s != WG_OK)
+    return s;
+  struct wg_strbuf ids = {0}, seqs = {0}, types = {0}, counts = {0};
+  wg_strbuf_int_array(&ids, a->plan->circuit_ids, a->plan->n_blobs);
+  wg_strbuf_int_array(&seqs, a->plan->sequences, a->plan->n_blobs);
+  wg_strbuf_int_array(&types, a->plan->type_ids, (size_t)a->plan->n_types);
+  wg_strbuf_int_array(&counts, a->plan->type_counts, (size_t)a->plan->n_types);
+  s = wg_prover_jobs_insert(c, job->l1_batch_number, job->protocol_version, WG_ROUND_BASIC, 0, ids.s, seqs.s);
+  if (s == WG_OK)
+    s = wg_witness_insert_basic_outputs(c, job->l1_batch_number, job->protocol_version, types.s, counts.s,
+                                        a->plan->n_types, a->in->previous_root, a->in->new_root);
+  wg_strbuf_free(&ids);
+  wg_strbuf_free(&seqs);
+  wg_strbuf_free(&types);
+  wg_strbuf_free(&counts);
+  return s;
+}
+
+/* Fails the job for good: its input can never produce circuits. */
+static enum wg_status fail_permanently(struct wg_round_ctx *ctx, const char *error)
+{
+  wg_warn("basic round: batch %lld failed: %s", (long long)ctx->job.l1_batch_number, error);
+  return wg_witness_fail(ctx->db, &ctx->job, error);
+}
+
+enum wg_status wg_round_basic(struct wg_round_ctx *ctx)
+{
+  struct wg_app *app = ctx->app;
+  const struct wg_witness_job *job = &ctx->job;
+  uint8_t *body;
+  size_t len;
+  enum wg_status s = wg_store_get(app->store, ctx->db, job->input_key, &body, &len);
+  if (s == WG_E_NOT_FOUND)
+    return fail_permanently(ctx, "the uploaded input is missing from the store");
+  if (s != WG_OK)
+    return s;
+  struct wg_input in;
+  struct wg_input_error err;
+  bool parsed = wg_input_parse((const char *)body, len, (uint64_t)job->l1_batch_number, &in, &err);
+  free(body);
+  if (!parsed) {
+    char msg[900];
+    snprintf(msg, sizeof msg, "the stored input does not parse: %s: %s", err.path, err.message);
+    return err.internal ? WG_E_INTERNAL : fail_permanently(ctx, msg);
+  }
+
+  uint8_t(*roots_after)[WG_HASH_LEN] = calloc(in.n_logs + 1, WG_HASH_LEN);
+  char replay_err[512];
+  struct basic_plan plan = {0};
+  if (!wg_tree_replay(in.previous_root, in.logs, in.n_logs, in.new_root, REPLAY_THREADS, roots_after, replay_err,
+                      sizeof replay_err)) {
+    s = fail_permanently(ctx, replay_err);
+    goto done;
+  }
+  s = plan_circuits(&in, roots_after, &plan);
+  if (s == WG_OK)
+    s = wg_round_renew(ctx);
+  if (s == WG_OK)
+    s = wg_store_put_many(app->store, ctx->db, plan.blobs, plan.n_blobs);
+  if (s == WG_OK) {
+    struct commit_args a = {ctx, &in, &plan};
+    s = wg_db_tx(ctx->db, commit_tx, &a);
+  }
+  if (s == WG_OK)
+    wg_info("basic round: batch %lld: %zu circuits of %d types", (long long)job->l1_batch_number, plan.n_blobs,
+            plan.n_types);
+done:
+  plan_free(&plan);
+  free(roots_after);
+  wg_input_free(&in);
+  return s;
+}

@@ -1,0 +1,197 @@
+/* Worker threads and the LISTEN/NOTIFY wake-up. Each round has a condition variable; the
+ * listener thread broadcasts it when a notification for that round arrives, and workers also
+ * wake on a slow poll (--poll-ms) in case a notification was missed (another daemon's, a
+ * reconnect). Workers never spin. */
+#include "config.h"
+
+#include <poll.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "circuits/circuits.h"
+#include "common/log.h"
+#include "config/settings.h"
+#include "http/server.h"
+#include "rounds/rounds.h"
+
+struct wg_workers {
+  struct wg_app *app;
+  pthread_mutex_t lock;
+  pthread_cond_t wake[4];
+  unsigned long generation[4]; /* bumped on each wake-up, so a wake between claim and wait is not lost */
+  bool stopping;
+  pthread_t *threads;
+  int n_threads;
+  pthread_t listener;
+};
+
+struct worker_arg {
+  struct wg_workers *w;
+  int round;
+};
+
+static enum wg_status (*const round_fns[4])(struct wg_round_ctx *) = {wg_round_basic, wg_round_leaf, wg_round_node,
+                                                                        wg_round_scheduler};
+static const char *const round_names[4] = {"basic", "leaf", "node", "scheduler"};
+
+static void wake_round(struct wg_workers *w, int round)
+{
+  pthread_mutex_lock(&w->lock);
+  w->generation[round]++;
+  pthread_cond_broadcast(&w->wake[round]);
+  pthread_mutex_unlock(&w->lock);
+}
+
+static bool stopping(struct wg_workers *w)
+{
+  pthread_mutex_lock(&w->lock);
+  bool s = w->stopping;
+  pthread_mutex_unlock(&w->lock);
+  return s;
+}
+
+/* Sleeps until the round is woken, the poll interval passes, or the workers stop. */
+static void wait_for_work(struct wg_workers *w, int round, unsigned long seen, long ms)
+{
+  struct timespec deadline;
+  clock_gettime(CLOCK_REALTIME, &deadline);
+  deadline.tv_sec += ms / 1000;
+  deadline.tv_nsec += (ms % 1000) * 1000000L;
+  if (deadline.tv_nsec >= 1000000000L) {
+    deadline.tv_sec++;
+    deadline.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&w->lock);
+  while (!w->stopping && w->generation[round] == seen)
+    if (pthread_cond_timedwait(&w->wake[round], &w->lock, &deadline) != 0)
+      break;
+  pthread_mutex_unlock(&w->lock);
+}
+
+enum wg_status wg_round_renew(struct wg_round_ctx *ctx)
+{
+  return wg_witness_renew(ctx->db, &ctx->job, (int)ctx->app->cfg->witness_lease);
+}
+
+static void *worker_main(void *p)
+{
+  struct worker_arg *a = p;
+  struct wg_workers *w = a->w;
+  const struct wg_config *cfg = w->app->cfg;
+  int round = a->round;
+  free(a);
+  struct wg_round_ctx ctx = {.app = w->app};
+  while (!stopping(w)) {
+    pthread_mutex_lock(&w->lock);
+    unsigned long seen = w->generation[round];
+    pthread_mutex_unlock(&w->lock);
+    if (ctx.db == NULL || ctx.db->broken) {
+      if (ctx.db == NULL)
+        ctx.db = wg_db_connect(cfg->db, NULL, 0);
+      else
+        wg_db_reconnect(ctx.db, cfg->db);
+      if (ctx.db == NULL || ctx.db->broken) {
+        wait_for_work(w, round, seen, 1000);
+        continue;
+      }
+    }
+    enum wg_status s = wg_witness_claim(ctx.db, round, cfg->instance_id, (int)cfg->witness_lease, &ctx.job);
+    if (s == WG_OK) {
+      wg_info("%s round: batch %lld job %lld (circuit %d, depth %d, attempt %d)", round_names[round],
+              (long long)ctx.job.l1_batch_number, (long long)ctx.job.id, ctx.job.circuit_id, ctx.job.depth,
+              ctx.job.attempts);
+      s = round_fns[round](&ctx);
+      if (s != WG_OK)
+        wg_warn("%s round: batch %lld job %lld stopped: %s", round_names[round], (long long)ctx.job.l1_batch_number,
+                (long long)ctx.job.id, wg_status_name(s));
+      continue;
+    }
+    if (s != WG_E_NOT_FOUND)
+      wg_warn("%s round: claim failed: %s", round_names[round], wg_status_name(s));
+    wait_for_work(w, round, seen, s == WG_E_NOT_FOUND ? cfg->poll_ms : 1000);
+  }
+  wg_db_disconnect(ctx.db);
+  return NULL;
+}
+
+/* Holds a LISTEN connection and turns notifications into wake-ups. */
+static void *listener_main(void *p)
+{
+  struct wg_workers *w = p;
+  PGconn *pg = NULL;
+  while (!stopping(w)) {
+    if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
+      PQfinish(pg);
+      pg = wg_db_open_raw(w->app->cfg->db, NULL, 0);
+      PGresult *r = pg ? PQexec(pg, "LISTEN " WG_NOTIFY_CHANNEL) : NULL;
+      bool ok = r != NULL && PQresultStatus(r) == PGRES_COMMAND_OK;
+      PQclear(r);
+      if (!ok) {
+        PQfinish(pg);
+        pg = NULL;
+        struct timespec ts = {1, 0};
+        nanosleep(&ts, NULL);
+        continue;
+      }
+      /* Anything may have been queued while we were not listening. */
+      for (int i = 0; i < 4; i++)
+        wake_round(w, i);
+    }
+    struct pollfd pfd = {PQsocket(pg), POLLIN, 0};
+    if (poll(&pfd, 1, 250) <= 0)
+      continue;
+    if (!PQconsumeInput(pg))
+      continue; /* the connection broke; it is replaced above */
+    PGnotify *n;
+    while ((n = PQnotifies(pg)) != NULL) {
+      int round = atoi(n->extra);
+      if (round >= 0 && round < 4)
+        wake_round(w, round);
+      PQfreemem(n);
+    }
+  }
+  PQfinish(pg);
+  return NULL;
+}
+
+struct wg_workers *wg_workers_start(struct wg_app *app)
+{
+  struct wg_workers *w = calloc(1, sizeof *w);
+  w->app = app;
+  pthread_mutex_init(&w->lock, NULL);
+  for (int i = 0; i < 4; i++)
+    pthread_cond_init(&w->wake[i], NULL);
+  int per_round = (int)app->cfg->workers;
+  w->threads = calloc((size_t)per_round * 4, sizeof *w->threads);
+  for (int round = 0; round < 4; round++) {
+    for (int k = 0; k < per_round; k++) {
+      struct worker_arg *a = malloc(sizeof *a);
+      a->w = w;
+      a->round = round;
+      pthread_create(&w->threads[w->n_threads++], NULL, worker_main, a);
+    }
+  }
+  pthread_create(&w->listener, NULL, listener_main, w);
+  return w;
+}
+
+void wg_workers_stop(struct wg_workers *w)
+{
+  if (w == NULL)
+    return;
+  pthread_mutex_lock(&w->lock);
+  w->stopping = true;
+  for (int i = 0; i < 4; i++)
+    pthread_cond_broadcast(&w->wake[i]);
+  pthread_mutex_unlock(&w->lock);
+  for (int i = 0; i < w->n_threads; i++)
+    pthread_join(w->threads[i], NULL);
+  pthread_join(w->listener, NULL);
+  for (int i = 0; i < 4; i++)
+    pthread_cond_destroy(&w->wake[i]);
+  pthread_mutex_destroy(&w->lock);
+  free(w->threads);
+  free(w);
+}
