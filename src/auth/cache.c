@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "db/db.h"
 #include "db/tokens.h"
 
@@ -22,13 +23,6 @@ struct wg_auth {
   size_t n;
   int64_t loaded_ms; /* 0: never loaded */
 };
-
-static int64_t now_ms(void)
-{
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct wg_auth *wg_auth_new(struct wg_db *db)
 {
@@ -62,7 +56,7 @@ static enum wg_status reload(struct wg_auth *a)
   free(a->entries);
   a->entries = entries;
   a->n = n;
-  a->loaded_ms = now_ms();
+  a->loaded_ms = wg_monotonic_ms();
   return WG_OK;
 }
 
@@ -81,11 +75,11 @@ enum wg_status wg_auth_lookup(struct wg_auth *a, const char *token, enum wg_role
   wg_token_hash(token, hash);
   pthread_mutex_lock(&a->lock);
   enum wg_status s = WG_OK;
-  int64_t age = now_ms() - a->loaded_ms;
+  int64_t age = wg_monotonic_ms() - a->loaded_ms;
   if (a->loaded_ms == 0 || age > CACHE_TTL_MS)
     s = reload(a);
   *role = s == WG_OK ? find(a, hash) : WG_ROLE_NONE;
-  if (s == WG_OK && *role == WG_ROLE_NONE && now_ms() - a->loaded_ms > MISS_RELOAD_MS) {
+  if (s == WG_OK && *role == WG_ROLE_NONE && wg_monotonic_ms() - a->loaded_ms > MISS_RELOAD_MS) {
     s = reload(a);
     *role = s == WG_OK ? find(a, hash) : WG_ROLE_NONE;
   }

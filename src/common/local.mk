@@ -1,5 +1,6 @@
 libwgcore_a_SOURCES += \
 	src/common/hex.c src/common/hex.h \
+	src/common/clock.c src/common/clock.h \
 	src/common/log.c src/common/log.h \
 	src/common/status.c src/common/status.h \
 	src/common/strbuf.c src/common/strbuf.h

@@ -18,4 +18,5 @@ libwgserver_a_SOURCES += \
 	src/db/witness_jobs.h src/db/witness_jobs.c \
 	src/db/prover_jobs.h src/db/prover_jobs.c \
 	src/db/batches.h src/db/batches.c \
+	src/db/housekeeping.h src/db/housekeeping.c \
 	src/auth/auth.h src/auth/token.c src/auth/cache.c

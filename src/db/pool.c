@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 extern const struct wg_stmt *const wg_all_statements[];
@@ -144,14 +145,7 @@ void wg_db_close(struct wg_db *db)
 
 struct wg_dbconn *wg_db_acquire(struct wg_db *db, int wait_ms)
 {
-  struct timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_sec += wait_ms / 1000;
-  deadline.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
-  if (deadline.tv_nsec >= 1000000000L) {
-    deadline.tv_sec++;
-    deadline.tv_nsec -= 1000000000L;
-  }
+  struct timespec deadline = wg_deadline_after_ms(wait_ms);
   pthread_mutex_lock(&db->lock);
   int slot = -1;
   for (;;) {

@@ -6,6 +6,7 @@
 #include "db/basic_jobs.h"
 #include "db/batches.h"
 #include "db/blobs.h"
+#include "db/housekeeping.h"
 #include "db/prover_jobs.h"
 #include "db/witness_jobs.h"
 
@@ -17,5 +18,6 @@ const struct wg_stmt *const wg_all_statements[] = {
   wg_sql_witness_jobs,
   wg_sql_prover_jobs,
   wg_sql_batches,
+  wg_sql_housekeeping,
   NULL,
 };

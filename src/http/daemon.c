@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "config/settings.h"
 #include "db/db.h"
+#include "db/housekeeping.h"
 #include "http/server.h"
 #include "rounds/rounds.h"
 #include "store/store.h"
@@ -47,6 +48,17 @@ static int migrate_at_start(const struct wg_config *cfg, const sigset_t *signals
     if (wait_signal(signals, 1000) != 0)
       return 2;
   }
+}
+
+/* Witness jobs held under our instance id belong to a previous run of this daemon that died:
+ * nothing works on them, so they go back to the queue now rather than when their lease expires. */
+static void recover_own_jobs(const struct wg_config *cfg)
+{
+  struct wg_dbconn *c = wg_db_connect(cfg->db, NULL, 0);
+  int requeued = 0;
+  if (c != NULL && wg_housekeeping_recover(c, cfg->instance_id, &requeued) == WG_OK && requeued > 0)
+    wg_info("requeued %d witness jobs held by a previous run of %s", requeued, cfg->instance_id);
+  wg_db_disconnect(c);
 }
 
 int main(int argc, char **argv)
@@ -113,6 +125,7 @@ int main(int argc, char **argv)
           cfg.tls_cert ? "https" : "http", cfg.listen_host, wg_server_port(srv), cfg.instance_id,
           wg_db_schema_version());
 
+  recover_own_jobs(&cfg);
   struct wg_workers *workers = wg_workers_start(&app);
 
   int sig = wait_signal(&signals, -1);

@@ -73,6 +73,8 @@ static int reply_error_v(struct wg_request *rq, unsigned status, const char *cod
   }
   if (status == MHD_HTTP_UNAUTHORIZED)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+  if (status == MHD_HTTP_METHOD_NOT_ALLOWED && rq->allow[0] != '\0')
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, rq->allow);
   if (status == MHD_HTTP_SERVICE_UNAVAILABLE)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
   return queue(rq, status, resp, "application/json");

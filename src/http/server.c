@@ -63,11 +63,11 @@ static bool refuse_early(struct wg_request *rq, const char *url)
   case WG_ROUTE_NOT_FOUND:
     wg_reply_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no such path: %s", url);
     return true;
-  case WG_ROUTE_BAD_METHOD: {
+  case WG_ROUTE_BAD_METHOD:
+    snprintf(rq->allow, sizeof rq->allow, "%s", m.allow);
     wg_reply_error(rq, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "%s is not allowed on %s; use %s",
                    rq->method, url, m.allow);
     return true;
-  }
   case WG_ROUTE_BAD_PARAM:
     wg_reply_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "\"%s\" in %s is not a valid id (a decimal integer "
                    "from 0 to 9223372036854775807)", m.bad, url);

@@ -44,6 +44,7 @@ struct wg_request {
   bool gzip;
   bool replied;
   struct wg_dbconn *dbc;
+  char allow[64]; /* the Allow header of a 405 */
 };
 
 /* Starts serving; NULL on failure (the reason is logged). */

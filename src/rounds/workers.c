@@ -11,8 +11,10 @@
 #include <time.h>
 
 #include "circuits/circuits.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "config/settings.h"
+#include "db/housekeeping.h"
 #include "http/server.h"
 #include "rounds/rounds.h"
 
@@ -20,11 +22,13 @@ struct wg_workers {
   struct wg_app *app;
   pthread_mutex_t lock;
   pthread_cond_t wake[4];
+  pthread_cond_t stop_cond; /* signalled only when stopping */
   unsigned long generation[4]; /* bumped on each wake-up, so a wake between claim and wait is not lost */
   bool stopping;
   pthread_t *threads;
   int n_threads;
   pthread_t listener;
+  pthread_t housekeeper;
 };
 
 struct worker_arg {
@@ -55,14 +59,7 @@ static bool stopping(struct wg_workers *w)
 /* Sleeps until the round is woken, the poll interval passes, or the workers stop. */
 static void wait_for_work(struct wg_workers *w, int round, unsigned long seen, long ms)
 {
-  struct timespec deadline;
-  clock_gettime(CLOCK_REALTIME, &deadline);
-  deadline.tv_sec += ms / 1000;
-  deadline.tv_nsec += (ms % 1000) * 1000000L;
-  if (deadline.tv_nsec >= 1000000000L) {
-    deadline.tv_sec++;
-    deadline.tv_nsec -= 1000000000L;
-  }
+  struct timespec deadline = wg_deadline_after_ms(ms);
   pthread_mutex_lock(&w->lock);
   while (!w->stopping && w->generation[round] == seen)
     if (pthread_cond_timedwait(&w->wake[round], &w->lock, &deadline) != 0)
@@ -156,6 +153,32 @@ static void *listener_main(void *p)
   return NULL;
 }
 
+/* Expires leases every --housekeeping-ms. Every daemon runs one; they do not conflict. */
+static void *housekeeper_main(void *p)
+{
+  struct wg_workers *w = p;
+  const struct wg_config *cfg = w->app->cfg;
+  struct wg_dbconn *c = NULL;
+  while (!stopping(w)) {
+    if (c == NULL)
+      c = wg_db_connect(cfg->db, NULL, 0);
+    else if (c->broken)
+      wg_db_reconnect(c, cfg->db);
+    int requeued = 0;
+    if (c != NULL && !c->broken && wg_housekeeping_expire(c, (int)cfg->max_attempts, &requeued) == WG_OK &&
+        requeued > 0)
+      wg_info("housekeeping: %d jobs with expired leases put back", requeued);
+    /* Sleep on a condition signalled only by the stop. */
+    struct timespec deadline = wg_deadline_after_ms(cfg->housekeeping_ms);
+    pthread_mutex_lock(&w->lock);
+    while (!w->stopping && pthread_cond_timedwait(&w->stop_cond, &w->lock, &deadline) == 0)
+      ;
+    pthread_mutex_unlock(&w->lock);
+  }
+  wg_db_disconnect(c);
+  return NULL;
+}
+
 struct wg_workers *wg_workers_start(struct wg_app *app)
 {
   struct wg_workers *w = calloc(1, sizeof *w);
@@ -163,6 +186,7 @@ struct wg_workers *wg_workers_start(struct wg_app *app)
   pthread_mutex_init(&w->lock, NULL);
   for (int i = 0; i < 4; i++)
     pthread_cond_init(&w->wake[i], NULL);
+  pthread_cond_init(&w->stop_cond, NULL);
   int per_round = (int)app->cfg->workers;
   w->threads = calloc((size_t)per_round * 4, sizeof *w->threads);
   for (int round = 0; round < 4; round++) {
@@ -174,6 +198,7 @@ struct wg_workers *wg_workers_start(struct wg_app *app)
     }
   }
   pthread_create(&w->listener, NULL, listener_main, w);
+  pthread_create(&w->housekeeper, NULL, housekeeper_main, w);
   return w;
 }
 
@@ -185,12 +210,15 @@ void wg_workers_stop(struct wg_workers *w)
   w->stopping = true;
   for (int i = 0; i < 4; i++)
     pthread_cond_broadcast(&w->wake[i]);
+  pthread_cond_broadcast(&w->stop_cond);
   pthread_mutex_unlock(&w->lock);
   for (int i = 0; i < w->n_threads; i++)
     pthread_join(w->threads[i], NULL);
   pthread_join(w->listener, NULL);
+  pthread_join(w->housekeeper, NULL);
   for (int i = 0; i < 4; i++)
     pthread_cond_destroy(&w->wake[i]);
+  pthread_cond_destroy(&w->stop_cond);
   pthread_mutex_destroy(&w->lock);
   free(w->threads);
   free(w);

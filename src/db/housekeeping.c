@@ -1,0 +1,75 @@
+/* Lease expiry and restart recovery. Each sweep takes its rows with SKIP LOCKED, so daemons
+ * sweeping together neither block each other nor requeue a job twice. */
+#include "config.h"
+#include "db/housekeeping.h"
+
+#include <stdlib.h>
+
+#include "db/witness_jobs.h"
+
+#define EXPIRE(NAME, TABLE)                                                                                    \
+  {"expire_" NAME,                                                                                            \
+   "UPDATE " TABLE " SET status = CASE WHEN attempts >= $1 THEN 'failed' ELSE 'queued' END,"                  \
+   " error = 'lease expired while held by ' || coalesce(picked_by, 'unknown')"                                \
+   " || CASE WHEN attempts >= $1 THEN '; no attempts left' ELSE '' END,"                                     \
+   " lease_expires_at = NULL, updated_at = now()"                                                             \
+   " WHERE id IN (SELECT id FROM " TABLE " WHERE status = 'in_progress' AND lease_expires_at < now()"         \
+   " ORDER BY lease_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED) RETURNING status"}
+#define RECOVER(NAME, TABLE)                                                                                   \
+  {"recover_" NAME,                                                                                           \
+   "UPDATE " TABLE " SET status = 'queued', lease_expires_at = NULL, updated_at = now(),"                     \
+   " error = 'requeued when ' || $1 || ' restarted'"                                                          \
+   " WHERE status = 'in_progress' AND picked_by = $1 RETURNING id"}
+
+static const char *const expire_names[] = {"expire_prover", "expire_basic", "expire_leaf", "expire_node",
+                                           "expire_sched"};
+static const char *const recover_names[] = {"recover_basic", "recover_leaf", "recover_node", "recover_sched"};
+
+const struct wg_stmt wg_sql_housekeeping[] = {
+  EXPIRE("prover", "prover_jobs"),
+  EXPIRE("basic", "basic_circuit_witness_jobs"),
+  EXPIRE("leaf", "leaf_aggregation_jobs"),
+  EXPIRE("node", "node_aggregation_jobs"),
+  EXPIRE("sched", "scheduler_witness_jobs"),
+  RECOVER("basic", "basic_circuit_witness_jobs"),
+  RECOVER("leaf", "leaf_aggregation_jobs"),
+  RECOVER("node", "node_aggregation_jobs"),
+  RECOVER("sched", "scheduler_witness_jobs"),
+  {NULL, NULL},
+};
+
+enum wg_status wg_housekeeping_expire(struct wg_dbconn *c, int max_attempts, int *requeued)
+{
+  *requeued = 0;
+  for (int t = 0; t < 5; t++) {
+    struct wg_params p = {0};
+    wg_p_int(&p, max_attempts);
+    PGresult *r;
+    enum wg_status s = wg_db_exec(c, expire_names[t], &p, false, &r);
+    if (s != WG_OK)
+      return s;
+    int n = PQntuples(r);
+    PQclear(r);
+    *requeued += n;
+    /* Witness jobs back in the queue: wake the round workers of every daemon. */
+    if (n > 0 && t > 0)
+      wg_db_notify(c, t - 1);
+  }
+  return WG_OK;
+}
+
+enum wg_status wg_housekeeping_recover(struct wg_dbconn *c, const char *instance_id, int *requeued)
+{
+  *requeued = 0;
+  for (int t = 0; t < 4; t++) {
+    struct wg_params p = {0};
+    wg_p_text(&p, instance_id);
+    PGresult *r;
+    enum wg_status s = wg_db_exec(c, recover_names[t], &p, false, &r);
+    if (s != WG_OK)
+      return s;
+    *requeued += PQntuples(r);
+    PQclear(r);
+  }
+  return WG_OK;
+}

@@ -1,0 +1,16 @@
+/* Lease expiry and restart recovery across every job table. */
+#ifndef WG_DB_HOUSEKEEPING_H
+#define WG_DB_HOUSEKEEPING_H
+
+#include "db/db.h"
+
+extern const struct wg_stmt wg_sql_housekeeping[];
+
+/* Puts jobs whose lease expired back to queued, or to failed once they used max_attempts
+ * claims, recording why. Safe to run from many daemons at once. *requeued counts them. */
+enum wg_status wg_housekeeping_expire(struct wg_dbconn *c, int max_attempts, int *requeued);
+/* At start: witness jobs still held under this instance id were held by a previous run of this
+ * daemon that died; they go back to queued at once. */
+enum wg_status wg_housekeeping_recover(struct wg_dbconn *c, const char *instance_id, int *requeued);
+
+#endif
