@@ -20,3 +20,10 @@ libwgserver_a_SOURCES += \
 bin_PROGRAMS += witness-generator
 witness_generator_SOURCES = src/http/daemon.c
 witness_generator_LDADD = $(SERVER_LIBS)
+
+# api/openapi.yaml is kept true to the route table by this test.
+check_PROGRAMS += tests/unit/test_openapi
+tests_unit_test_openapi_SOURCES = tests/unit/test_openapi.c
+tests_unit_test_openapi_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_openapi_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test_openapi

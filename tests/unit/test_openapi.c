@@ -1,0 +1,98 @@
+/* api/openapi.yaml describes exactly the daemon's route table: every route is documented with
+ * its method, and every documented operation is a route. */
+#include "config.h"
+
+#include <check.h>
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "http/router.h"
+
+#define MAX_OPS 64
+
+struct op {
+  char method[16];
+  char path[128];
+};
+
+static struct op ops[MAX_OPS];
+static int n_ops;
+
+/* Reads the "paths:" section: two-space-indented path keys, four-space-indented methods. */
+static void load_spec(void)
+{
+  const char *srcdir = getenv("WG_SRCDIR");
+  char file[1024];
+  snprintf(file, sizeof file, "%s/api/openapi.yaml", srcdir ? srcdir : ".");
+  FILE *f = fopen(file, "r");
+  ck_assert_msg(f != NULL, "cannot open %s", file);
+  char line[1024], path[128] = "";
+  bool in_paths = false;
+  n_ops = 0;
+  while (fgets(line, sizeof line, f) != NULL) {
+    if (strncmp(line, "paths:", 6) == 0) {
+      in_paths = true;
+      continue;
+    }
+    if (in_paths && isalpha((unsigned char)line[0]))
+      break;
+    if (!in_paths)
+      continue;
+    if (strncmp(line, "  /", 3) == 0) {
+      sscanf(line + 2, "%127[^:]", path);
+    } else if (strncmp(line, "    ", 4) == 0 && line[4] != ' ') {
+      char m[16];
+      if (sscanf(line + 4, "%15[a-z]:", m) == 1 && n_ops < MAX_OPS &&
+          (strcmp(m, "get") == 0 || strcmp(m, "post") == 0 || strcmp(m, "delete") == 0 || strcmp(m, "put") == 0)) {
+        for (char *p = m; *p; p++)
+          *p = (char)toupper((unsigned char)*p);
+        snprintf(ops[n_ops].method, sizeof ops[n_ops].method, "%s", m);
+        snprintf(ops[n_ops].path, sizeof ops[n_ops].path, "%s", path);
+        n_ops++;
+      }
+    }
+  }
+  fclose(f);
+}
+
+START_TEST(every_route_is_documented)
+{
+  load_spec();
+  ck_assert_int_gt(n_ops, 5);
+  for (size_t i = 0; i < wg_routes_count; i++) {
+    bool found = false;
+    for (int k = 0; k < n_ops; k++)
+      found = found || (strcmp(ops[k].method, wg_routes[i].method) == 0 && strcmp(ops[k].path, wg_routes[i].pattern) == 0);
+    ck_assert_msg(found, "%s %s is not in api/openapi.yaml", wg_routes[i].method, wg_routes[i].pattern);
+  }
+}
+END_TEST
+
+START_TEST(every_documented_operation_is_a_route)
+{
+  load_spec();
+  for (int k = 0; k < n_ops; k++) {
+    bool found = false;
+    for (size_t i = 0; i < wg_routes_count; i++)
+      found = found || (strcmp(ops[k].method, wg_routes[i].method) == 0 && strcmp(ops[k].path, wg_routes[i].pattern) == 0);
+    ck_assert_msg(found, "api/openapi.yaml documents %s %s, which the daemon does not serve", ops[k].method,
+                  ops[k].path);
+  }
+}
+END_TEST
+
+int main(void)
+{
+  Suite *s = suite_create("openapi");
+  TCase *tc = tcase_create("openapi");
+  tcase_add_test(tc, every_route_is_documented);
+  tcase_add_test(tc, every_documented_operation_is_a_route);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
