@@ -1,4 +1,4 @@
-MIGRATIONS = sql/0001_init.sql
+MIGRATIONS = sql/0001_init.sql sql/0002_archive.sql
 EXTRA_DIST += $(MIGRATIONS)
 dist_pkgdata_DATA = $(MIGRATIONS)
 
@@ -19,4 +19,5 @@ libwgserver_a_SOURCES += \
 	src/db/prover_jobs.h src/db/prover_jobs.c \
 	src/db/batches.h src/db/batches.c \
 	src/db/housekeeping.h src/db/housekeeping.c \
+	src/db/repairs.h src/db/repairs.c \
 	src/auth/auth.h src/auth/token.c src/auth/cache.c

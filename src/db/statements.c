@@ -7,6 +7,7 @@
 #include "db/batches.h"
 #include "db/blobs.h"
 #include "db/housekeeping.h"
+#include "db/repairs.h"
 #include "db/prover_jobs.h"
 #include "db/witness_jobs.h"
 
@@ -19,5 +20,6 @@ const struct wg_stmt *const wg_all_statements[] = {
   wg_sql_prover_jobs,
   wg_sql_batches,
   wg_sql_housekeeping,
+  wg_sql_repairs,
   NULL,
 };

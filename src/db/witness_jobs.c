@@ -29,6 +29,10 @@ static const char *const table_names[4] = {"basic", "leaf", "node", "sched"};
   {"witness_fail_" NAME,                                                                                      \
    "UPDATE " TABLE " SET status = 'failed', lease_expires_at = NULL, error = $3,"                             \
    " time_taken = now() - processing_started_at, updated_at = now()"                                          \
+   " WHERE id = $1 AND status = 'in_progress' AND attempts = $2"},                                            \
+  {"witness_release_" NAME,                                                                                   \
+   "UPDATE " TABLE " SET status = CASE WHEN attempts - $3 >= $4 THEN 'failed' ELSE 'queued' END,"             \
+   " attempts = attempts - $3, error = $5, lease_expires_at = NULL, updated_at = now()"                       \
    " WHERE id = $1 AND status = 'in_progress' AND attempts = $2"}
 
 const struct wg_stmt wg_sql_witness_jobs[] = {
@@ -177,6 +181,20 @@ enum wg_status wg_witness_fail(struct wg_dbconn *c, const struct wg_witness_job 
   fence_params(&p, job);
   wg_p_text(&p, error);
   return fenced(c, "fail", job, &p);
+}
+
+enum wg_status wg_witness_release(struct wg_dbconn *c, const struct wg_witness_job *job, bool take_back_claim,
+                                  int max_attempts, const char *error)
+{
+  struct wg_params p;
+  fence_params(&p, job);
+  wg_p_int(&p, take_back_claim ? 1 : 0);
+  wg_p_int(&p, max_attempts);
+  wg_p_text(&p, error);
+  enum wg_status s = fenced(c, "release", job, &p);
+  if (s == WG_OK)
+    wg_db_notify(c, job->round);
+  return s;
 }
 
 enum wg_status wg_witness_await_again(struct wg_dbconn *c, const struct wg_witness_job *job, int missing)

@@ -32,6 +32,10 @@ enum wg_status wg_witness_renew(struct wg_dbconn *c, const struct wg_witness_job
 enum wg_status wg_witness_finish(struct wg_dbconn *c, const struct wg_witness_job *job);
 /* Marks the job failed for good with an error, if it is still ours. */
 enum wg_status wg_witness_fail(struct wg_dbconn *c, const struct wg_witness_job *job, const char *error);
+/* Gives a job we hold back to the queue (failed instead once it used max_attempts claims),
+ * recording why. take_back_claim undoes the claim's attempt: for a graceful shutdown only. */
+enum wg_status wg_witness_release(struct wg_dbconn *c, const struct wg_witness_job *job, bool take_back_claim,
+                                  int max_attempts, const char *error);
 /* Inside the caller's transaction: the defence of SPEC section 5; the job goes back to
  * waiting_for_proofs, awaiting `missing` more proofs. */
 enum wg_status wg_witness_await_again(struct wg_dbconn *c, const struct wg_witness_job *job, int missing);

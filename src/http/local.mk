@@ -15,7 +15,10 @@ libwgserver_a_SOURCES += \
 	src/http/endpoints/batch_get.c \
 	src/http/endpoints/batch_jobs_get.c \
 	src/http/endpoints/batch_proof_get.c \
-	src/http/endpoints/job_get.c
+	src/http/endpoints/job_get.c \
+	src/http/endpoints/batch_requeue_post.c \
+	src/http/endpoints/job_requeue_post.c \
+	src/http/endpoints/batch_delete.c
 
 bin_PROGRAMS += witness-generator
 witness_generator_SOURCES = src/http/daemon.c

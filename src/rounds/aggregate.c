@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/fault.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "db/prover_jobs.h"
@@ -131,7 +132,9 @@ enum wg_status wg_round_commit_layer(struct wg_round_ctx *ctx, struct wg_blob *b
   wg_strbuf_int_array(&ids, circuit_ids, n);
   wg_strbuf_int_array(&seqs, sequences, n);
   struct layer_args a = {ctx, round, depth, ids.s, seqs.s, extra, arg};
+  WG_FAULT("aggregate_after_blobs");
   s = wg_db_tx(ctx->db, layer_tx, &a);
+  WG_FAULT("aggregate_after_commit");
   wg_strbuf_free(&ids);
   wg_strbuf_free(&seqs);
   return s;

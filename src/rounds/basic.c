@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "circuits/circuits.h"
+#include "common/fault.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "config/settings.h"
@@ -161,8 +162,10 @@ enum wg_status wg_round_basic(struct wg_round_ctx *ctx)
   if (s == WG_OK)
     s = wg_store_put_many(app->store, ctx->db, plan.blobs, plan.n_blobs);
   if (s == WG_OK) {
+    WG_FAULT("basic_after_blobs");
     struct commit_args a = {ctx, &in, &plan};
     s = wg_db_tx(ctx->db, commit_tx, &a);
+    WG_FAULT("basic_after_commit");
   }
   if (s == WG_OK)
     wg_info("basic round: batch %lld: %zu circuits of %d types", (long long)job->l1_batch_number, plan.n_blobs,

@@ -6,6 +6,7 @@
 
 #include <poll.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -100,9 +101,24 @@ static void *worker_main(void *p)
               (long long)ctx.job.l1_batch_number, (long long)ctx.job.id, ctx.job.circuit_id, ctx.job.depth,
               ctx.job.attempts);
       s = round_fns[round](&ctx);
-      if (s != WG_OK)
-        wg_warn("%s round: batch %lld job %lld stopped: %s", round_names[round], (long long)ctx.job.l1_batch_number,
-                (long long)ctx.job.id, wg_status_name(s));
+      if (s != WG_OK && s != WG_E_LEASE_LOST) {
+        /* The round stopped without committing and the job is still ours: give it back now rather
+         * than when the lease expires. On shutdown the claim is taken back too. */
+        bool shutdown = stopping(w);
+        char why[160];
+        snprintf(why, sizeof why, "%s round stopped on %s: %s", round_names[round], cfg->instance_id,
+                 shutdown ? "released at shutdown" : wg_status_name(s));
+        wg_warn("batch %lld job %lld: %s", (long long)ctx.job.l1_batch_number, (long long)ctx.job.id, why);
+        if (ctx.db->broken)
+          wg_db_reconnect(ctx.db, cfg->db);
+        if (!ctx.db->broken)
+          wg_witness_release(ctx.db, &ctx.job, shutdown, (int)cfg->max_attempts, why);
+        if (!shutdown)
+          wait_for_work(w, round, seen, 1000); /* back off before claiming again */
+      } else if (s == WG_E_LEASE_LOST) {
+        wg_warn("%s round: batch %lld job %lld: the lease was taken over; nothing committed", round_names[round],
+                (long long)ctx.job.l1_batch_number, (long long)ctx.job.id);
+      }
       continue;
     }
     if (s != WG_E_NOT_FOUND)

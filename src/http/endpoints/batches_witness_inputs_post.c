@@ -5,6 +5,7 @@
 
 #include <openssl/sha.h>
 
+#include "common/fault.h"
 #include "db/basic_jobs.h"
 #include "http/endpoints.h"
 #include "input/input.h"
@@ -36,9 +37,11 @@ int wg_h_witness_inputs_post(struct wg_request *rq)
     char key[160];
     wg_key_input(key, sizeof key, batch, sha);
     s = wg_store_put(rq->app->store, NULL, key, rq->body, rq->body_len);
+    WG_FAULT("upload_after_blob");
     if (s == WG_OK)
       s = wg_basic_job_create(c, batch, protocol_version, sha, key, rq->body_len, &exists, &same);
   }
+  WG_FAULT("upload_after_commit");
   if (s != WG_OK)
     return wg_reply_status(rq, s, "could not store the input of batch %lld", (long long)batch);
   if (exists && !same)

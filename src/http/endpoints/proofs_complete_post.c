@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "common/fault.h"
 #include "db/prover_jobs.h"
 #include "http/endpoints.h"
 #include "prover/scheme.h"
@@ -57,8 +58,10 @@ int wg_h_proofs_complete_post(struct wg_request *rq)
   wg_key_proof(key, sizeof key, job.l1_batch_number, id, hash);
   s = wg_store_put(rq->app->store, NULL, key, rq->body, rq->body_len);
   bool repeat = false;
+  WG_FAULT("complete_after_blob");
   if (s == WG_OK)
     s = wg_prover_job_complete(c, id, lease, key, hash, &repeat);
+  WG_FAULT("complete_after_commit");
   if (s == WG_E_CONFLICT)
     return wg_reply_error(rq, 409, "conflict", "job %lld is already proven with a different proof", (long long)id);
   if (s == WG_E_LEASE_LOST)

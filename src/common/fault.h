@@ -1,0 +1,19 @@
+/* Named fault points for crash tests (./configure --enable-fault-points). With
+ * WG_FAULT=NAME[:N] in the environment, the Nth time (default the first) the daemon reaches the
+ * point NAME it exits at once with _exit(86), as a kill -9 would stop it: no cleanup, no reply.
+ * Without --enable-fault-points the points compile to nothing. */
+#ifndef WG_FAULT_H
+#define WG_FAULT_H
+
+#include "config.h"
+
+#ifdef WG_FAULT_POINTS
+void wg_fault_point(const char *name);
+#define WG_FAULT(name) wg_fault_point(name)
+#else
+#define WG_FAULT(name) ((void)0)
+#endif
+
+#define WG_FAULT_EXIT_CODE 86
+
+#endif

@@ -1,0 +1,152 @@
+/* Operator repairs and retention. A requeue records who moved the job in its error column;
+ * attempts are left alone (they count claims only). */
+#include "config.h"
+#include "db/repairs.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db/prover_jobs.h"
+#include "db/witness_jobs.h"
+
+#define REQUEUE(NAME, TABLE)                                                                                   \
+  {"requeue_batch_" NAME,                                                                                     \
+   "UPDATE " TABLE " SET status = 'queued', lease_expires_at = NULL, updated_at = now(),"                     \
+   " error = 'requeued by an operator after: ' || coalesce(error, 'no error recorded')"                       \
+   " WHERE l1_batch_number = $1 AND status = 'failed' RETURNING id"}
+#define DELETE(NAME, TABLE) {"delete_batch_" NAME, "DELETE FROM " TABLE " WHERE l1_batch_number = $1"}
+
+static const char *const tables[] = {"prover", "basic", "leaf", "node", "sched"};
+
+const struct wg_stmt wg_sql_repairs[] = {
+  REQUEUE("prover", "prover_jobs"),
+  REQUEUE("basic", "basic_circuit_witness_jobs"),
+  REQUEUE("leaf", "leaf_aggregation_jobs"),
+  REQUEUE("node", "node_aggregation_jobs"),
+  REQUEUE("sched", "scheduler_witness_jobs"),
+  DELETE("prover", "prover_jobs"),
+  DELETE("archive", "prover_jobs_archive"),
+  DELETE("leaf", "leaf_aggregation_jobs"),
+  DELETE("node", "node_aggregation_jobs"),
+  DELETE("sched", "scheduler_witness_jobs"),
+  DELETE("basic", "basic_circuit_witness_jobs"),
+  {"repair_batch_exists", "SELECT 1 FROM basic_circuit_witness_jobs WHERE l1_batch_number = $1 FOR UPDATE"},
+  {"requeue_job",
+   "UPDATE prover_jobs SET status = 'queued', lease_expires_at = NULL, updated_at = now(),"
+   " error = 'requeued by an operator after: ' || coalesce(error, 'no error recorded')"
+   " WHERE id = $1 AND status = 'failed' RETURNING id"},
+  {"archive_proven",
+   "WITH proven AS ("
+   "  SELECT l1_batch_number FROM prover_jobs WHERE aggregation_round = 3 AND status = 'successful'"
+   "  AND updated_at < now() - make_interval(secs => $1::double precision)),"
+   " moved AS (DELETE FROM prover_jobs WHERE aggregation_round < 3"
+   "  AND l1_batch_number IN (SELECT l1_batch_number FROM proven) RETURNING *)"
+   " INSERT INTO prover_jobs_archive SELECT *, now() FROM moved"},
+  {NULL, NULL},
+};
+
+static enum wg_status batch_exists(struct wg_dbconn *c, int64_t batch)
+{
+  struct wg_params p = {0};
+  wg_p_int(&p, batch);
+  PGresult *r;
+  enum wg_status s = wg_db_exec(c, "repair_batch_exists", &p, false, &r);
+  if (s != WG_OK)
+    return s;
+  bool found = PQntuples(r) > 0;
+  PQclear(r);
+  return found ? WG_OK : WG_E_NOT_FOUND;
+}
+
+struct batch_args {
+  int64_t batch;
+  int count;
+};
+
+static enum wg_status requeue_batch_tx(struct wg_dbconn *c, void *arg)
+{
+  struct batch_args *a = arg;
+  a->count = 0;
+  enum wg_status s = batch_exists(c, a->batch);
+  for (int t = 0; s == WG_OK && t < 5; t++) {
+    char name[48];
+    snprintf(name, sizeof name, "requeue_batch_%s", tables[t]);
+    struct wg_params p = {0};
+    wg_p_int(&p, a->batch);
+    PGresult *r;
+    s = wg_db_exec(c, name, &p, false, &r);
+    if (s != WG_OK)
+      break;
+    int n = PQntuples(r);
+    PQclear(r);
+    a->count += n;
+    if (n > 0 && t > 0)
+      s = wg_db_notify(c, t - 1);
+  }
+  return s;
+}
+
+enum wg_status wg_repair_requeue_batch(struct wg_dbconn *c, int64_t batch, int *requeued)
+{
+  struct batch_args a = {batch, 0};
+  enum wg_status s = wg_db_tx(c, requeue_batch_tx, &a);
+  *requeued = a.count;
+  return s;
+}
+
+enum wg_status wg_repair_requeue_job(struct wg_dbconn *c, int64_t id, char status[24])
+{
+  struct wg_params p = {0};
+  wg_p_int(&p, id);
+  PGresult *r;
+  enum wg_status s = wg_db_exec(c, "requeue_job", &p, false, &r);
+  if (s != WG_OK)
+    return s;
+  bool requeued = PQntuples(r) > 0;
+  PQclear(r);
+  if (requeued) {
+    snprintf(status, 24, "queued");
+    return wg_db_notify(c, 0);
+  }
+  struct wg_prover_job job;
+  s = wg_prover_job_get(c, id, &job);
+  if (s != WG_OK)
+    return s;
+  snprintf(status, 24, "%s", job.status);
+  return WG_E_CONFLICT;
+}
+
+static enum wg_status delete_batch_tx(struct wg_dbconn *c, void *arg)
+{
+  struct batch_args *a = arg;
+  static const char *const order[] = {"prover", "archive", "leaf", "node", "sched", "basic"};
+  enum wg_status s = batch_exists(c, a->batch);
+  for (int t = 0; s == WG_OK && t < 6; t++) {
+    char name[48];
+    snprintf(name, sizeof name, "delete_batch_%s", order[t]);
+    struct wg_params p = {0};
+    wg_p_int(&p, a->batch);
+    s = wg_db_exec(c, name, &p, false, NULL);
+  }
+  return s;
+}
+
+enum wg_status wg_repair_delete_batch(struct wg_dbconn *c, int64_t batch)
+{
+  struct batch_args a = {batch, 0};
+  return wg_db_tx(c, delete_batch_tx, &a);
+}
+
+enum wg_status wg_repair_archive(struct wg_dbconn *c, int64_t age_seconds, int *archived)
+{
+  struct wg_params p = {0};
+  wg_p_int(&p, age_seconds);
+  PGresult *r;
+  enum wg_status s = wg_db_exec(c, "archive_proven", &p, false, &r);
+  if (s != WG_OK)
+    return s;
+  *archived = atoi(PQcmdTuples(r));
+  PQclear(r);
+  return WG_OK;
+}

@@ -1,0 +1,21 @@
+/* Operator repairs and retention: requeue, delete a batch, archive old prover jobs. */
+#ifndef WG_DB_REPAIRS_H
+#define WG_DB_REPAIRS_H
+
+#include "db/db.h"
+
+extern const struct wg_stmt wg_sql_repairs[];
+
+/* Every failed job of a batch, witness and prover, back to queued. *requeued counts them;
+ * WG_E_NOT_FOUND when the batch does not exist. */
+enum wg_status wg_repair_requeue_batch(struct wg_dbconn *c, int64_t batch, int *requeued);
+/* One failed prover job back to queued. WG_E_NOT_FOUND; WG_E_CONFLICT when it is not failed
+ * (*status then holds its status). */
+enum wg_status wg_repair_requeue_job(struct wg_dbconn *c, int64_t id, char status[24]);
+/* Removes every row of a batch (the caller removes its blobs). WG_E_NOT_FOUND when unknown. */
+enum wg_status wg_repair_delete_batch(struct wg_dbconn *c, int64_t batch);
+/* Moves the basic, leaf and node prover jobs of batches proven more than age_seconds ago into
+ * prover_jobs_archive (the scheduler job stays: it carries the batch's proof and status). */
+enum wg_status wg_repair_archive(struct wg_dbconn *c, int64_t age_seconds, int *archived);
+
+#endif
