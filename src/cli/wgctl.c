@@ -11,6 +11,8 @@
 #include "common/log.h"
 #include "config/settings.h"
 #include "db/db.h"
+#include "db/batches.h"
+#include "db/repairs.h"
 #include "db/tokens.h"
 #include "input/generate.h"
 
@@ -23,6 +25,9 @@ static void usage(FILE *f)
              "                                        prints it once on stdout\n"
              "  token list                            list tokens (never their values)\n"
              "  token revoke NAME                     revoke a token\n"
+             "  status [BATCH]                        batches and their status, or one batch in detail\n"
+             "  requeue --batch N | --job ID          failed jobs of a batch (or one prover job) back to queued\n"
+             "  archive --older-than SECONDS          move prover jobs of long-proven batches to the archive\n"
              "  gen-input --batch N [--logs L] [--workload key=value,...] [--initial K] [--seed S]\n"
              "                                        print a valid synthetic witness input (JSON)\n");
 }
@@ -145,7 +150,107 @@ static bool parse_u64(const char *s, uint64_t *out)
     return false;
   unsigned long long v = strtoull(s, &end, 10);
   *out = v;
-  return *end == '\0';
+  return *end == '\0' && v <= INT64_MAX;
+}
+
+static int print_json(json_t *j)
+{
+  char *text = json_dumps(j, JSON_INDENT(2));
+  json_decref(j);
+  if (text == NULL)
+    return 1;
+  puts(text);
+  free(text);
+  return 0;
+}
+
+static int cmd_status(const struct wg_config *cfg, int argc, char **argv)
+{
+  uint64_t batch;
+  if (argc > 1 || (argc == 1 && !parse_u64(argv[0], &batch))) {
+    fprintf(stderr, "wgctl: status takes at most one batch number\n");
+    return 2;
+  }
+  struct wg_dbconn *c = connect_or_die(cfg);
+  json_t *j = NULL;
+  enum wg_status s;
+  if (argc == 0) {
+    s = wg_batches_list(c, -1, 1000000, &j);
+    if (s == WG_OK) {
+      printf("%-12s %-12s %-8s %s\n", "BATCH", "STATUS", "VERSION", "CREATED");
+      size_t i;
+      json_t *b;
+      json_array_foreach(j, i, b)
+      printf("%-12lld %-12s %-8lld %s\n", (long long)json_integer_value(json_object_get(b, "l1_batch_number")),
+             json_string_value(json_object_get(b, "status")),
+             (long long)json_integer_value(json_object_get(b, "protocol_version")),
+             json_string_value(json_object_get(b, "created_at")));
+      json_decref(j);
+    }
+  } else {
+    s = wg_batch_get(c, (int64_t)batch, &j);
+    if (s == WG_OK)
+      print_json(j);
+  }
+  wg_db_disconnect(c);
+  if (s == WG_E_NOT_FOUND) {
+    fprintf(stderr, "wgctl: no batch %llu\n", (unsigned long long)batch);
+    return 1;
+  }
+  if (s != WG_OK) {
+    fprintf(stderr, "wgctl: status failed (%s)\n", wg_status_name(s));
+    return 1;
+  }
+  return 0;
+}
+
+static int cmd_requeue(const struct wg_config *cfg, int argc, char **argv)
+{
+  uint64_t n;
+  if (argc != 2 || (strcmp(argv[0], "--batch") != 0 && strcmp(argv[0], "--job") != 0) || !parse_u64(argv[1], &n)) {
+    fprintf(stderr, "wgctl: usage: requeue --batch N | --job ID\n");
+    return 2;
+  }
+  struct wg_dbconn *c = connect_or_die(cfg);
+  enum wg_status s;
+  if (strcmp(argv[0], "--batch") == 0) {
+    int requeued = 0;
+    s = wg_repair_requeue_batch(c, (int64_t)n, &requeued);
+    if (s == WG_OK)
+      printf("requeued %d failed jobs of batch %llu\n", requeued, (unsigned long long)n);
+  } else {
+    char status[24] = "";
+    s = wg_repair_requeue_job(c, (int64_t)n, status);
+    if (s == WG_OK)
+      printf("requeued job %llu\n", (unsigned long long)n);
+    else if (s == WG_E_CONFLICT)
+      fprintf(stderr, "wgctl: job %llu is %s; only failed jobs can be requeued\n", (unsigned long long)n, status);
+  }
+  wg_db_disconnect(c);
+  if (s == WG_E_NOT_FOUND)
+    fprintf(stderr, "wgctl: no such %s %llu\n", argv[0] + 2, (unsigned long long)n);
+  else if (s != WG_OK && s != WG_E_CONFLICT)
+    fprintf(stderr, "wgctl: requeue failed (%s)\n", wg_status_name(s));
+  return s == WG_OK ? 0 : 1;
+}
+
+static int cmd_archive(const struct wg_config *cfg, int argc, char **argv)
+{
+  uint64_t age;
+  if (argc != 2 || strcmp(argv[0], "--older-than") != 0 || !parse_u64(argv[1], &age)) {
+    fprintf(stderr, "wgctl: usage: archive --older-than SECONDS\n");
+    return 2;
+  }
+  struct wg_dbconn *c = connect_or_die(cfg);
+  int archived = 0;
+  enum wg_status s = wg_repair_archive(c, (int64_t)age, &archived);
+  wg_db_disconnect(c);
+  if (s != WG_OK) {
+    fprintf(stderr, "wgctl: archive failed (%s)\n", wg_status_name(s));
+    return 1;
+  }
+  printf("archived %d prover jobs\n", archived);
+  return 0;
 }
 
 static int cmd_gen_input(int argc, char **argv)
@@ -219,6 +324,12 @@ int main(int argc, char **argv)
   int rc = 2;
   if (n >= 1 && strcmp(args[0], "gen-input") == 0)
     rc = cmd_gen_input(n - 1, args + 1);
+  else if (n >= 1 && strcmp(args[0], "status") == 0)
+    rc = cmd_status(&cfg, n - 1, args + 1);
+  else if (n >= 1 && strcmp(args[0], "requeue") == 0)
+    rc = cmd_requeue(&cfg, n - 1, args + 1);
+  else if (n >= 1 && strcmp(args[0], "archive") == 0)
+    rc = cmd_archive(&cfg, n - 1, args + 1);
   else if (n >= 1 && strcmp(args[0], "migrate") == 0 && n == 1)
     rc = cmd_migrate(&cfg);
   else if (n >= 2 && strcmp(args[0], "token") == 0 && strcmp(args[1], "add") == 0)
