@@ -15,6 +15,13 @@ struct timespec wg_deadline_after_ms(long ms)
   return t;
 }
 
+int64_t wg_monotonic_us(void)
+{
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
+}
+
 int64_t wg_monotonic_ms(void)
 {
   struct timespec t;

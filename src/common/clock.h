@@ -7,7 +7,8 @@
 
 /* The CLOCK_REALTIME instant ms milliseconds from now, for pthread_cond_timedwait. */
 struct timespec wg_deadline_after_ms(long ms);
-/* Monotonic milliseconds. */
+/* Monotonic milliseconds and microseconds. */
 int64_t wg_monotonic_ms(void);
+int64_t wg_monotonic_us(void);
 
 #endif

@@ -11,6 +11,8 @@
 #include "db/prover_jobs.h"
 #include "db/witness_jobs.h"
 
+extern const struct wg_stmt wg_sql_metrics[];
+
 const struct wg_stmt *const wg_all_statements[] = {
   wg_sql_health,
   wg_sql_tokens,
@@ -21,5 +23,6 @@ const struct wg_stmt *const wg_all_statements[] = {
   wg_sql_batches,
   wg_sql_housekeeping,
   wg_sql_repairs,
+  wg_sql_metrics,
   NULL,
 };

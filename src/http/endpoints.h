@@ -7,6 +7,7 @@
 
 int wg_h_healthz_get(struct wg_request *rq);
 int wg_h_readyz_get(struct wg_request *rq);
+int wg_h_metrics_get(struct wg_request *rq);
 int wg_h_witness_inputs_post(struct wg_request *rq);
 int wg_h_jobs_claim_post(struct wg_request *rq);
 int wg_h_jobs_witness_get(struct wg_request *rq);

@@ -5,6 +5,8 @@ libwgserver_a_SOURCES += \
 	src/http/endpoints.h src/http/routes.c src/http/job_json.c \
 	src/http/endpoints/healthz_get.c \
 	src/http/endpoints/readyz_get.c \
+	src/http/endpoints/metrics_get.c \
+	src/http/metrics.h src/http/metrics.c \
 	src/http/endpoints/batches_witness_inputs_post.c \
 	src/http/endpoints/jobs_claim_post.c \
 	src/http/endpoints/jobs_witness_get.c \

@@ -18,7 +18,9 @@
 #include "common/log.h"
 #include "config/settings.h"
 #include "db/db.h"
+#include "http/metrics.h"
 #include "http/server.h"
+#include "common/clock.h"
 
 struct wg_server {
   struct MHD_Daemon *mhd;
@@ -207,6 +209,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     rq->app = srv->app;
     rq->conn = conn;
     rq->method = method;
+    rq->started_us = wg_monotonic_us();
     *con_cls = rq;
     if (refuse_early(rq, url))
       return MHD_YES;
@@ -237,6 +240,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   struct wg_request *rq = *con_cls;
   if (rq == NULL)
     return;
+  if (rq->status != 0)
+    wg_metrics_http(rq->route ? (int)(rq->route - wg_routes) : -1, rq->status, wg_monotonic_us() - rq->started_us);
   wg_db_release(rq->dbc);
   free(rq->body);
   free(rq);

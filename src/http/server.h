@@ -45,6 +45,8 @@ struct wg_request {
   bool replied;
   struct wg_dbconn *dbc;
   char allow[64]; /* the Allow header of a 405 */
+  unsigned status; /* the status replied */
+  int64_t started_us;
 };
 
 /* Starts serving; NULL on failure (the reason is logged). */

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "config/settings.h"
 #include "db/housekeeping.h"
+#include "http/metrics.h"
 #include "http/server.h"
 #include "rounds/rounds.h"
 
@@ -100,7 +101,9 @@ static void *worker_main(void *p)
       wg_info("%s round: batch %lld job %lld (circuit %d, depth %d, attempt %d)", round_names[round],
               (long long)ctx.job.l1_batch_number, (long long)ctx.job.id, ctx.job.circuit_id, ctx.job.depth,
               ctx.job.attempts);
+      int64_t started = wg_monotonic_us();
       s = round_fns[round](&ctx);
+      wg_metrics_round(round, s == WG_OK, wg_monotonic_us() - started);
       if (s != WG_OK && s != WG_E_LEASE_LOST) {
         /* The round stopped without committing and the job is still ours: give it back now rather
          * than when the lease expires. On shutdown the claim is taken back too. */

@@ -18,10 +18,11 @@
 #include "common/hex.h"
 #include "tree/tree.h"
 
-/* Logs are handed out to threads in runs of this many: long enough (8 logs is ~4000 hashes) that
- * the shared counter costs nothing, short enough that threads finish together when reads (one
- * fold) and writes (two) are mixed unevenly. */
-#define REPLAY_CHUNK 8
+/* Logs are handed out to threads in runs of this many: long enough (a write is 514 hashes, some
+ * 80 us) that the shared counter costs nothing, short enough that threads finish within a fraction
+ * of a millisecond of each other even when reads (one fold) and writes (two) are mixed unevenly or
+ * a core is busy with something else. */
+#define REPLAY_CHUNK 4
 #define REPLAY_MAX_THREADS 64
 
 #define HEX_ROOT_LEN (2 * WG_HASH_LEN + 3)
@@ -96,7 +97,7 @@ static void replay_compute_roots(struct replay_work *w, int threads)
     pthread_join(helpers[t], NULL);
 }
 
-static void set_error(char *err, size_t err_len, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void set_error(char *err, size_t err_len, const char *fmt, ...)
 {
   if (err == NULL || err_len == 0)
     return;

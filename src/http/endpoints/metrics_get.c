@@ -1,0 +1,13 @@
+/* GET /metrics: Prometheus text format (open, like the health probes). */
+#include "config.h"
+
+#include <string.h>
+
+#include "http/endpoints.h"
+#include "http/metrics.h"
+
+int wg_h_metrics_get(struct wg_request *rq)
+{
+  char *text = wg_metrics_render(wg_request_db(rq));
+  return wg_reply_bytes(rq, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
+}

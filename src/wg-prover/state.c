@@ -1,0 +1,94 @@
+/* The state wg-prover's threads share: stop requests, sleeps that a stop cuts short, and the
+ * --max-jobs budget. */
+#include "config.h"
+#include "wg-prover/state.h"
+
+#include <errno.h>
+#include <time.h>
+
+int wgp_state_init(struct wgp_state *st, const struct wgp_options *opt)
+{
+  *st = (struct wgp_state){.opt = opt};
+  atomic_init(&st->stop, WGP_RUNNING);
+  atomic_init(&st->exit_code, 0);
+  atomic_init(&st->reserved, 0);
+  pthread_condattr_t attr;
+  if (pthread_condattr_init(&attr) != 0)
+    return -1;
+  /* Sleeps are measured on the monotonic clock so that a clock step cannot stretch them. */
+  int e = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+  if (e == 0)
+    e = pthread_cond_init(&st->wake, &attr);
+  pthread_condattr_destroy(&attr);
+  if (e != 0)
+    return -1;
+  if (pthread_mutex_init(&st->lock, NULL) != 0) {
+    pthread_cond_destroy(&st->wake);
+    return -1;
+  }
+  return 0;
+}
+
+void wgp_state_destroy(struct wgp_state *st)
+{
+  pthread_cond_destroy(&st->wake);
+  pthread_mutex_destroy(&st->lock);
+}
+
+void wgp_request_stop(struct wgp_state *st, enum wgp_stop level)
+{
+  pthread_mutex_lock(&st->lock);
+  if (atomic_load(&st->stop) < (int)level)
+    atomic_store(&st->stop, (int)level);
+  pthread_cond_broadcast(&st->wake);
+  pthread_mutex_unlock(&st->lock);
+}
+
+bool wgp_sleep_ms(struct wgp_state *st, long long ms, enum wgp_stop wake_level)
+{
+  struct timespec until;
+  clock_gettime(CLOCK_MONOTONIC, &until);
+  if (ms < 0)
+    ms = 0;
+  until.tv_sec += (time_t)(ms / 1000);
+  until.tv_nsec += (long)(ms % 1000) * 1000000L;
+  if (until.tv_nsec >= 1000000000L) {
+    until.tv_sec++;
+    until.tv_nsec -= 1000000000L;
+  }
+  pthread_mutex_lock(&st->lock);
+  while (atomic_load(&st->stop) < (int)wake_level)
+    if (pthread_cond_timedwait(&st->wake, &st->lock, &until) == ETIMEDOUT)
+      break;
+  bool stopped = atomic_load(&st->stop) >= (int)wake_level;
+  pthread_mutex_unlock(&st->lock);
+  return !stopped;
+}
+
+static long long clock_ms(clockid_t clock)
+{
+  struct timespec ts;
+  clock_gettime(clock, &ts);
+  return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+long long wgp_now_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
+long long wgp_wall_ms(void) { return clock_ms(CLOCK_REALTIME); }
+
+bool wgp_reserve_job(struct wgp_state *st)
+{
+  long long max = st->opt->max_jobs;
+  if (max <= 0)
+    return true;
+  long long cur = atomic_load(&st->reserved);
+  while (cur < max)
+    if (atomic_compare_exchange_weak(&st->reserved, &cur, cur + 1))
+      return true;
+  return false;
+}
+
+void wgp_release_job(struct wgp_state *st)
+{
+  if (st->opt->max_jobs > 0)
+    atomic_fetch_sub(&st->reserved, 1);
+}

@@ -1,0 +1,376 @@
+/* One wg-prover worker thread. The loop is claim → witness → prove (with heartbeats while it
+ * takes time) → complete. Whatever goes wrong with one job, the thread drops that job (the
+ * server takes it back when its lease expires, or at once through /fail) and claims the next;
+ * only a claim the server refuses outright (bad token, wrong URL) stops the whole prover. */
+#include "config.h"
+#include "wg-prover/worker.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "prover/scheme.h"
+#include "wg-prover/client.h"
+
+#define NO_JOB_FIRST_WAIT_MS 50
+#define NO_JOB_MAX_WAIT_MS 1000
+#define DEFAULT_HEARTBEAT_MS 60000
+
+/* A claimed prover job, as far as the prover needs it. */
+struct job {
+  long long id, batch, sequence_number;
+  int round, circuit_id, depth;
+  long lease;                /* sent back in X-WG-Lease */
+  long long heartbeat_ms;    /* interval between heartbeats for this job */
+  long long claimed_at;      /* wgp_now_ms() right after the claim */
+  char what[160];            /* "job 17 (batch 1 round 0 circuit 3 depth 0 #2)" for log lines */
+};
+
+void wgp_worker_init(struct wgp_worker *w, struct wgp_state *st, int index)
+{
+  const struct wgp_options *o = st->opt;
+  *w = (struct wgp_worker){.st = st, .index = index};
+  if (o->prover_id != NULL && o->concurrency == 1)
+    snprintf(w->prover_id, sizeof w->prover_id, "%s", o->prover_id);
+  else if (o->prover_id != NULL)
+    snprintf(w->prover_id, sizeof w->prover_id, "%s-%d", o->prover_id, index);
+  else {
+    char host[65] = "";
+    if (gethostname(host, sizeof host - 1) != 0 || host[0] == '\0')
+      snprintf(host, sizeof host, "unknown");
+    snprintf(w->prover_id, sizeof w->prover_id, "wg-prover-%s-%ld-%d", host, (long)getpid(), index);
+  }
+}
+
+static void fatal(struct wgp_state *st)
+{
+  atomic_store(&st->exit_code, 1);
+  wgp_request_stop(st, WGP_STOP_AFTER_JOB);
+}
+
+/* The claim body never changes for a thread, so it is built once. */
+static char *claim_body(const struct wgp_worker *w)
+{
+  const struct wgp_options *o = w->st->opt;
+  json_t *b = json_pack("{s:s,s:i}", "prover_id", w->prover_id, "protocol_version", o->protocol_version);
+  if (b == NULL)
+    return NULL;
+  if (o->n_rounds > 0) {
+    json_t *a = json_array();
+    for (size_t i = 0; i < o->n_rounds; i++)
+      json_array_append_new(a, json_integer(o->rounds[i]));
+    json_object_set_new(b, "rounds", a);
+  }
+  if (o->n_circuits > 0) {
+    json_t *a = json_array();
+    for (size_t i = 0; i < o->n_circuits; i++)
+      json_array_append_new(a, json_integer(o->circuits[i]));
+    json_object_set_new(b, "circuit_ids", a);
+  }
+  char *s = json_dumps(b, JSON_COMPACT);
+  json_decref(b);
+  return s;
+}
+
+/* "2024-05-01T12:00:00.123Z" (the server's lease_expires_at) as Unix milliseconds, or -1. */
+static long long parse_utc_ms(const char *s)
+{
+  struct tm tm = {0};
+  int ms = 0, used = 0;
+  if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
+             &tm.tm_sec, &used) != 6)
+    return -1;
+  s += used;
+  if (*s == '.') {
+    int digits = 0;
+    for (s++; *s >= '0' && *s <= '9'; s++, digits++)
+      if (digits < 3)
+        ms = ms * 10 + (*s - '0');
+    for (; digits < 3; digits++)
+      ms *= 10;
+  }
+  if (strcmp(s, "Z") != 0)
+    return -1;
+  tm.tm_year -= 1900;
+  tm.tm_mon -= 1;
+  time_t t = timegm(&tm);
+  return t == (time_t)-1 ? -1 : (long long)t * 1000 + ms;
+}
+
+static bool json_int_field(json_t *o, const char *key, long long *out)
+{
+  json_t *v = json_object_get(o, key);
+  if (!json_is_integer(v))
+    return false;
+  *out = json_integer_value(v);
+  return true;
+}
+
+/* Reads the claimed job from the last response. */
+static bool parse_job(struct wgp_worker *w, struct wgp_client *c, struct job *j)
+{
+  const struct wgp_options *o = w->st->opt;
+  json_t *doc = json_loadb((const char *)c->body, c->len, 0, NULL);
+  long long round = 0, circuit = 0, depth = 0, lease = 0;
+  bool ok = json_is_object(doc) && json_int_field(doc, "id", &j->id) &&
+            json_int_field(doc, "l1_batch_number", &j->batch) && json_int_field(doc, "aggregation_round", &round) &&
+            json_int_field(doc, "circuit_id", &circuit) && json_int_field(doc, "depth", &depth) &&
+            json_int_field(doc, "sequence_number", &j->sequence_number) && json_int_field(doc, "lease", &lease) &&
+            round >= 0 && round <= 3 && lease >= 0 && lease <= 0x7fffffff;
+  if (ok) {
+    j->round = (int)round;
+    j->circuit_id = (int)circuit;
+    j->depth = (int)depth;
+    j->lease = (long)lease;
+    j->claimed_at = wgp_now_ms();
+    snprintf(j->what, sizeof j->what, "job %lld (batch %lld round %d circuit %d depth %d #%lld)", j->id, j->batch,
+             j->round, j->circuit_id, j->depth, j->sequence_number);
+    /* Heartbeat three times per lease so that one late or lost heartbeat does not cost the job;
+     * the lease length is what remains of it now, as the server's clock tells it. */
+    j->heartbeat_ms = o->heartbeat_ms;
+    if (j->heartbeat_ms <= 0) {
+      json_t *exp = json_object_get(doc, "lease_expires_at");
+      long long until = json_is_string(exp) ? parse_utc_ms(json_string_value(exp)) : -1;
+      j->heartbeat_ms = DEFAULT_HEARTBEAT_MS;
+      if (until > 0) {
+        long long third = (until - wgp_wall_ms()) / 3;
+        j->heartbeat_ms = third < 1000 ? 1000 : third > DEFAULT_HEARTBEAT_MS ? DEFAULT_HEARTBEAT_MS : third;
+      }
+    }
+  }
+  json_decref(doc);
+  return ok;
+}
+
+/* The "code" of an error reply, or "" when the body is not one. */
+static void error_code(struct wgp_client *c, char *out, size_t n)
+{
+  json_t *doc = json_loadb((const char *)c->body, c->len, 0, NULL);
+  const char *code = json_string_value(json_object_get(json_object_get(doc, "error"), "code"));
+  snprintf(out, n, "%s", code ? code : "");
+  json_decref(doc);
+}
+
+/* Gives up a job after a request about it got answer status (or none). Always false. */
+static bool drop(struct wgp_worker *w, struct wgp_client *c, const struct job *j, const char *doing, long status)
+{
+  struct wgp_stats *s = &w->st->stats;
+  char text[320], code[40];
+  if (status == 409) {
+    error_code(c, code, sizeof code);
+    atomic_fetch_add(&s->lost_leases, 1);
+    wg_warn("%s: could not %s: %s (%s); dropping the job", j->what, doing,
+            strcmp(code, "conflict") == 0 ? "another proof was accepted first" : "the lease was lost",
+            code[0] ? code : "409");
+    return false;
+  }
+  atomic_fetch_add(&s->abandoned, 1);
+  if (status == WGP_GAVE_UP)
+    wg_warn("%s: abandoned while stopping; its lease will expire on the server", j->what);
+  else if (status == WGP_LOCAL_ERROR)
+    wg_error("%s: could not %s; dropping the job", j->what, doing);
+  else if (status == 404)
+    wg_warn("%s: could not %s: the job no longer exists", j->what, doing);
+  else
+    wg_error("%s: could not %s: HTTP %ld %s; dropping the job", j->what, doing, status,
+             wgp_client_body_text(c, text, sizeof text));
+  return false;
+}
+
+/* Hands a job back with a reason, through POST /proofs/{id}/fail, so it need not wait for its
+ * lease to expire. */
+static void report_failure(struct wgp_worker *w, struct wgp_client *c, const struct job *j, const char *reason)
+{
+  char path[64], text[320];
+  json_t *b = json_pack("{s:s}", "error", reason);
+  char *body = b ? json_dumps(b, JSON_COMPACT) : NULL;
+  json_decref(b);
+  if (body == NULL) {
+    wg_error("%s: out of memory reporting its failure", j->what);
+    return;
+  }
+  snprintf(path, sizeof path, "/proofs/%lld/fail", j->id);
+  long status = wgp_call(c, "POST", path, "application/json", j->lease, body, strlen(body), WGP_STOP_NOW);
+  free(body);
+  atomic_fetch_add(&w->st->stats.abandoned, 1);
+  if (status == 200)
+    wg_warn("%s: reported as failed", j->what);
+  else if (status > 0)
+    wg_warn("%s: reporting the failure got HTTP %ld %s", j->what, status, wgp_client_body_text(c, text, sizeof text));
+}
+
+/* Spends the rest of --prove-ms, sending a heartbeat each heartbeat interval since the claim or
+ * the last heartbeat. */
+static bool wait_with_heartbeats(struct wgp_worker *w, struct wgp_client *c, const struct job *j)
+{
+  long long deadline = j->claimed_at + w->st->opt->prove_ms, last_contact = j->claimed_at;
+  char path[64];
+  snprintf(path, sizeof path, "/jobs/%lld/heartbeat", j->id);
+  for (;;) {
+    long long now = wgp_now_ms(), next_heartbeat = last_contact + j->heartbeat_ms;
+    if (now >= deadline)
+      return true;
+    if (now >= next_heartbeat) {
+      long status = wgp_call(c, "POST", path, NULL, j->lease, NULL, 0, WGP_STOP_NOW);
+      if (status != 200)
+        return drop(w, c, j, "extend its lease", status);
+      wg_debug("%s: lease extended", j->what);
+      last_contact = wgp_now_ms();
+      continue;
+    }
+    long long until = deadline < next_heartbeat ? deadline : next_heartbeat;
+    if (!wgp_sleep_ms(w->st, until - now, WGP_STOP_NOW))
+      return drop(w, c, j, "finish", WGP_GAVE_UP);
+  }
+}
+
+static long post_complete(struct wgp_client *c, const struct job *j, const uint8_t *proof, size_t len)
+{
+  char path[64];
+  snprintf(path, sizeof path, "/proofs/%lld/complete", j->id);
+  return wgp_call(c, "POST", path, "application/octet-stream", j->lease, proof, len, WGP_STOP_NOW);
+}
+
+/* --corrupt-every: posts the proof with one byte flipped, which the server must refuse with 400
+ * and leave the job leased to us. False when the job is lost on the way. */
+static bool post_corrupted(struct wgp_worker *w, struct wgp_client *c, const struct job *j, const uint8_t *proof,
+                           size_t len)
+{
+  uint8_t *bad = malloc(len ? len : 1);
+  if (bad == NULL)
+    return true; /* skip the exercise, not the job */
+  memcpy(bad, proof, len);
+  if (len > 0)
+    bad[len - 1] ^= 0xff;
+  long status = post_complete(c, j, bad, len);
+  free(bad);
+  if (status == 400) {
+    atomic_fetch_add(&w->st->stats.rejected, 1);
+    if (w->st->opt->verbose)
+      wg_info("%s: corrupted proof rejected, as it should be", j->what);
+    return true;
+  }
+  if (status == 200) {
+    /* The server stored a wrong proof: exactly what --corrupt-every exists to catch. */
+    wg_error("%s: the server ACCEPTED a corrupted proof", j->what);
+    atomic_store(&w->st->exit_code, 1);
+    atomic_fetch_add(&w->st->stats.abandoned, 1);
+    return false;
+  }
+  return drop(w, c, j, "post a corrupted proof", status);
+}
+
+/* Everything after the claim. True when the server accepted our proof. */
+static bool work_on(struct wgp_worker *w, struct wgp_client *c, const struct job *j)
+{
+  const struct wgp_options *o = w->st->opt;
+  char path[64], text[320], reason[400];
+  snprintf(path, sizeof path, "/jobs/%lld/witness", j->id);
+  long status = wgp_call(c, "GET", path, NULL, -1, NULL, 0, WGP_STOP_NOW);
+  if (status != 200)
+    return drop(w, c, j, "download its witness", status);
+
+  uint8_t *proof = NULL;
+  size_t proof_len = 0;
+  if (wg_scheme_reference.prove(c->body, c->len, &proof, &proof_len) != 0) {
+    wg_error("%s: the %s scheme could not prove its witness", j->what, wg_scheme_reference.name);
+    report_failure(w, c, j, "wg-prover: the proof scheme could not prove the witness");
+    return false;
+  }
+
+  bool done = false;
+  if (!wait_with_heartbeats(w, c, j))
+    goto out;
+  w->proofs_made++;
+  if (o->corrupt_every > 0 && w->proofs_made % o->corrupt_every == 0 && !post_corrupted(w, c, j, proof, proof_len))
+    goto out;
+  status = post_complete(c, j, proof, proof_len);
+  if (status == 200) {
+    done = true;
+    if (o->verbose)
+      wg_info("%s: proved in %lld ms", j->what, wgp_now_ms() - j->claimed_at);
+  } else if (status == 400) {
+    /* Our own scheme disagrees with the server's: nothing a retry can fix. */
+    atomic_fetch_add(&w->st->stats.rejected, 1);
+    wgp_client_body_text(c, text, sizeof text);
+    wg_error("%s: the server rejected our proof: %s", j->what, text);
+    snprintf(reason, sizeof reason, "wg-prover: proof rejected by the server: %s", text);
+    report_failure(w, c, j, reason);
+  } else
+    drop(w, c, j, "post its proof", status);
+out:
+  free(proof);
+  return done;
+}
+
+void *wgp_worker_run(void *arg)
+{
+  struct wgp_worker *w = arg;
+  struct wgp_state *st = w->st;
+  const struct wgp_options *o = st->opt;
+  struct wgp_client c;
+  char *body = claim_body(w);
+  if (body == NULL || wgp_client_init(&c, st) != 0) {
+    wg_error("thread %d: cannot set up its HTTP client", w->index);
+    free(body);
+    fatal(st);
+    return NULL;
+  }
+  char text[320];
+  long long idle_since = -1, no_job_wait = NO_JOB_FIRST_WAIT_MS;
+  while (wgp_stopping(st) == WGP_RUNNING && wgp_reserve_job(st)) {
+    long status =
+      wgp_call(&c, "POST", "/jobs/claim", "application/json", -1, body, strlen(body), WGP_STOP_AFTER_JOB);
+    if (status == 204) {
+      wgp_release_job(st);
+      long long now = wgp_now_ms();
+      if (idle_since < 0)
+        idle_since = now;
+      long long wait = no_job_wait;
+      if (o->until_idle) {
+        long long left = idle_since + o->idle_ms - now;
+        if (left <= 0)
+          break;
+        wait = wait < left ? wait : left;
+      }
+      wgp_sleep_ms(st, wait, WGP_STOP_AFTER_JOB);
+      no_job_wait = no_job_wait * 2 > NO_JOB_MAX_WAIT_MS ? NO_JOB_MAX_WAIT_MS : no_job_wait * 2;
+      continue;
+    }
+    if (status != 200) {
+      wgp_release_job(st);
+      if (status == WGP_GAVE_UP)
+        break;
+      if (status != WGP_LOCAL_ERROR)
+        wg_error("the server refused to hand out jobs: HTTP %ld %s", status, wgp_client_body_text(&c, text, sizeof text));
+      fatal(st);
+      break;
+    }
+    idle_since = -1;
+    no_job_wait = NO_JOB_FIRST_WAIT_MS;
+    struct job j;
+    if (!parse_job(w, &c, &j)) {
+      wgp_release_job(st);
+      wg_error("the claim answered 200 with something that is not a job: %s", wgp_client_body_text(&c, text, sizeof text));
+      fatal(st);
+      break;
+    }
+    if (!work_on(w, &c, &j)) {
+      wgp_release_job(st);
+      continue;
+    }
+    long long proved = atomic_fetch_add(&st->stats.proved, 1) + 1;
+    atomic_fetch_add(&st->stats.proved_by_round[j.round], 1);
+    if (o->max_jobs > 0 && proved >= o->max_jobs)
+      wgp_request_stop(st, WGP_STOP_AFTER_JOB);
+  }
+  if (o->verbose)
+    wg_info("thread %d (%s): done", w->index, w->prover_id);
+  wgp_client_free(&c);
+  free(body);
+  return NULL;
+}
