@@ -2,6 +2,10 @@
  * reason src/tree/blake2s.c exists), and the storage log replay with 1 and 2 threads, reported as
  * a fraction of the raw rate per core.
  *
+ * The raw rate and the replay are sampled in alternation, each raw sample hashing exactly as many
+ * pairs as the replay it is compared with, and the best of each is kept: on a shared machine both
+ * then see the same quiet moments, rather than one catching a busy stretch the other missed.
+ *
  * Usage: bench_tree [logs]   (default 2000 write logs, each with a full 256-entry path) */
 #include "config.h"
 
@@ -14,9 +18,8 @@
 
 #include "tree/tree.h"
 
-/* Each rate is measured over at least this long, best of BENCH_REPEATS runs. */
-#define BENCH_MIN_SECONDS 0.5
-#define BENCH_REPEATS 3
+#define BENCH_ROUNDS 7
+#define MAX_THREADS 2
 
 static double now_seconds(void)
 {
@@ -25,7 +28,8 @@ static double now_seconds(void)
   return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-/* Hashes a 64-byte block in a chain (each output feeds the next input, so nothing is skipped). */
+/* ---- Raw hashing: a chain of 64-byte hashes, each output feeding the next input ---------------- */
+
 typedef void (*pair_hash_fn)(uint8_t block[2 * WG_HASH_LEN]);
 
 static void pair_ours(uint8_t block[2 * WG_HASH_LEN])
@@ -50,65 +54,44 @@ static void pair_evp_oneshot(uint8_t block[2 * WG_HASH_LEN])
   EVP_Digest(block, 2 * WG_HASH_LEN, block, &len, evp_md, NULL);
 }
 
-/* Hashes per second of fn on this thread. */
-static double pair_rate(pair_hash_fn fn)
-{
-  uint8_t block[2 * WG_HASH_LEN] = {1};
-  double best = 0;
-  for (int r = 0; r < BENCH_REPEATS; r++) {
-    long count = 0;
-    double start = now_seconds(), elapsed;
-    do {
-      for (int i = 0; i < 10000; i++)
-        fn(block);
-      count += 10000;
-      elapsed = now_seconds() - start;
-    } while (elapsed < BENCH_MIN_SECONDS);
-    if (count / elapsed > best)
-      best = count / elapsed;
-  }
-  if (block[0] == 0 && block[1] == 0 && block[2] == 0 && block[3] == 0)
-    fputs("", stderr); /* keeps the chain's result alive */
-  return best;
-}
-
-/* Aggregate hashes per second of `threads` threads each hashing `per_thread` pairs at once: the
- * raw rate the 2-thread replay competes with, on whatever the two cores also share. */
 struct pair_job {
+  pair_hash_fn fn;
   long count;
+  uint8_t block[2 * WG_HASH_LEN];
 };
 
-static void *pair_thread(void *arg)
+static void *pair_job_run(void *arg)
 {
   struct pair_job *job = arg;
-  uint8_t block[2 * WG_HASH_LEN] = {2};
   for (long i = 0; i < job->count; i++)
-    pair_ours(block);
-  job->count = block[0]; /* keeps the chain's result alive */
+    job->fn(job->block);
   return NULL;
 }
 
-static double pair_rate_threads(int threads, long per_thread)
+/* Aggregate hashes per second of `threads` threads each hashing `per_thread` pairs at once, or a
+ * negative value if a thread could not be started. */
+static double pair_rate(pair_hash_fn fn, int threads, long per_thread)
 {
-  double best = 0;
-  for (int r = 0; r < BENCH_REPEATS; r++) {
-    pthread_t t[2];
-    struct pair_job jobs[2];
-    int started = 0;
-    double start = now_seconds();
-    for (; started < threads && started < 2; started++) {
-      jobs[started].count = per_thread;
-      if (pthread_create(&t[started], NULL, pair_thread, &jobs[started]) != 0)
-        return -1;
-    }
-    for (int i = 0; i < started; i++)
-      pthread_join(t[i], NULL);
-    double rate = (double)per_thread * started / (now_seconds() - start);
-    if (rate > best)
-      best = rate;
+  pthread_t t[MAX_THREADS];
+  struct pair_job jobs[MAX_THREADS];
+  int started = 0;
+  double start = now_seconds();
+  for (int i = 0; i < threads; i++) {
+    jobs[i] = (struct pair_job){.fn = fn, .count = per_thread, .block = {(uint8_t)i}};
+    if (i == 0)
+      continue; /* the first job runs on this thread */
+    if (pthread_create(&t[started], NULL, pair_job_run, &jobs[i]) != 0)
+      break;
+    started++;
   }
-  return best;
+  pair_job_run(&jobs[0]);
+  for (int i = 0; i < started; i++)
+    pthread_join(t[i], NULL);
+  double elapsed = now_seconds() - start;
+  return started == threads - 1 ? (double)per_thread * threads / elapsed : -1;
 }
+
+/* ---- Replay ------------------------------------------------------------------------------------- */
 
 /* A valid batch of n writes: every log updates the same leaf (value v_i -> v_i+1) along its own
  * copy of one random 256-entry path, so the roots chain and each log costs two full folds. */
@@ -131,7 +114,6 @@ static int batch_build(struct batch *b, size_t n)
   wg_blake2s("bench key", 9, key);
   for (int d = 0; d < WG_TREE_DEPTH; d++) {
     seed[0] = (uint8_t)d;
-    seed[1] = (uint8_t)(d >> 8);
     wg_blake2s(seed, sizeof seed, b->paths[0][d]);
   }
   for (size_t i = 0; i < n; i++) {
@@ -160,22 +142,21 @@ static void batch_free(struct batch *b)
   free(b->paths);
 }
 
-/* Seconds for the fastest of BENCH_REPEATS replays, or a negative value if the replay failed. */
+/* Seconds for one replay, or a negative value if it failed. */
 static double replay_seconds(const struct batch *b, int threads)
 {
-  double best = -1;
-  for (int r = 0; r < BENCH_REPEATS; r++) {
-    char err[512];
-    double start = now_seconds();
-    if (!wg_tree_replay(b->prev_root, b->logs, b->n, b->new_root, threads, NULL, err, sizeof err)) {
-      fprintf(stderr, "bench_tree: replay failed: %s\n", err);
-      return -1;
-    }
-    double elapsed = now_seconds() - start;
-    if (best < 0 || elapsed < best)
-      best = elapsed;
+  char err[512];
+  double start = now_seconds();
+  if (!wg_tree_replay(b->prev_root, b->logs, b->n, b->new_root, threads, NULL, err, sizeof err)) {
+    fprintf(stderr, "bench_tree: replay failed: %s\n", err);
+    return -1;
   }
-  return best;
+  return now_seconds() - start;
+}
+
+static double max_d(double a, double b)
+{
+  return a > b ? a : b;
 }
 
 int main(int argc, char **argv)
@@ -187,48 +168,52 @@ int main(int argc, char **argv)
   }
   evp_md = EVP_MD_fetch(NULL, "BLAKE2S-256", NULL);
   evp_ctx = EVP_MD_CTX_new();
+  struct batch b = {0};
+  int status = EXIT_FAILURE;
   if (evp_md == NULL || evp_ctx == NULL) {
     fprintf(stderr, "bench_tree: OpenSSL has no BLAKE2S-256\n");
-    return EXIT_FAILURE;
-  }
-
-  (void)wg_tree_empty(0); /* the one-time table is not part of any measurement */
-  double raw = pair_rate(pair_ours);
-  double evp_reused = pair_rate(pair_evp_reused);
-  double evp_oneshot = pair_rate(pair_evp_oneshot);
-  printf("BLAKE2s, 64-byte inputs, one core:\n");
-  printf("  wg_blake2s_pair (src/tree/blake2s.c)  %12.0f hashes/s   <- raw rate\n", raw);
-  printf("  OpenSSL EVP, reused context           %12.0f hashes/s   (%.2fx ours)\n", evp_reused, evp_reused / raw);
-  printf("  OpenSSL EVP_Digest, one-shot          %12.0f hashes/s   (%.2fx ours)\n", evp_oneshot, evp_oneshot / raw);
-  double raw2 = pair_rate_threads(2, (long)(raw * BENCH_MIN_SECONDS));
-  printf("  wg_blake2s_pair on 2 threads at once  %12.0f hashes/s   (%.0f per core)\n", raw2, raw2 / 2);
-
-  struct batch b;
-  int status = EXIT_SUCCESS;
-  if (batch_build(&b, n) != 0) {
-    fprintf(stderr, "bench_tree: out of memory\n");
-    status = EXIT_FAILURE;
     goto done;
   }
-  /* Two folds of 256 pair hashes and two leaf hashes per write. */
-  double hashes = (double)n * 2 * (WG_TREE_DEPTH + 1);
-  printf("replay of %zu writes with 256-entry paths:\n", n);
-  for (int threads = 1; threads <= 2; threads++) {
-    double seconds = replay_seconds(&b, threads);
-    if (seconds < 0) {
-      status = EXIT_FAILURE;
-      break;
-    }
-    double rate = hashes / seconds;
-    printf("  %d thread%s  %8.1f ms  %10.0f logs/s  %12.0f hashes/s  per core %.3f of raw", threads,
-           threads == 1 ? " " : "s", seconds * 1e3, (double)n / seconds, rate, rate / threads / raw);
-    if (threads == 2)
-      printf(", %.3f of raw on 2 threads", rate / raw2);
-    printf("\n");
+  if (batch_build(&b, n) != 0) {
+    fprintf(stderr, "bench_tree: out of memory\n");
+    goto done;
   }
-  batch_free(&b);
+
+  /* Two folds of 256 pair hashes and two leaf hashes per write: the work of one replay. */
+  long hashes = (long)n * 2 * (WG_TREE_DEPTH + 1);
+  double raw1 = 0, raw2 = 0, evp_reused = 0, evp_oneshot = 0, replay1 = 0, replay2 = 0;
+  for (int r = 0; r < BENCH_ROUNDS; r++) {
+    raw1 = max_d(raw1, pair_rate(pair_ours, 1, hashes));
+    double s1 = replay_seconds(&b, 1);
+    raw2 = max_d(raw2, pair_rate(pair_ours, 2, hashes / 2));
+    double s2 = replay_seconds(&b, 2);
+    if (s1 < 0 || s2 < 0)
+      goto done;
+    replay1 = max_d(replay1, (double)hashes / s1);
+    replay2 = max_d(replay2, (double)hashes / s2);
+    evp_reused = max_d(evp_reused, pair_rate(pair_evp_reused, 1, hashes / 4));
+    evp_oneshot = max_d(evp_oneshot, pair_rate(pair_evp_oneshot, 1, hashes / 4));
+  }
+  if (raw2 < 0) {
+    fprintf(stderr, "bench_tree: cannot start a thread\n");
+    goto done;
+  }
+
+  printf("BLAKE2s of 64 bytes (best of %d samples):\n", BENCH_ROUNDS);
+  printf("  wg_blake2s_pair, 1 thread           %11.0f hashes/s            <- raw rate per core\n", raw1);
+  printf("  wg_blake2s_pair, 2 threads at once  %11.0f hashes/s  (%.0f per core)\n", raw2, raw2 / 2);
+  printf("  OpenSSL EVP, reused context         %11.0f hashes/s  (%.2f x ours)\n", evp_reused, evp_reused / raw1);
+  printf("  OpenSSL EVP_Digest, one-shot        %11.0f hashes/s  (%.2f x ours)\n", evp_oneshot, evp_oneshot / raw1);
+  printf("replay of %zu writes with 256-entry paths (best of %d):\n", n, BENCH_ROUNDS);
+  printf("  1 thread   %8.1f ms  %9.0f logs/s  %11.0f hashes/s  per core %.3f of raw\n",
+         (double)hashes / replay1 * 1e3, replay1 / (2 * (WG_TREE_DEPTH + 1)), replay1, replay1 / raw1);
+  printf("  2 threads  %8.1f ms  %9.0f logs/s  %11.0f hashes/s  per core %.3f of raw, %.3f of raw on 2 threads\n",
+         (double)hashes / replay2 * 1e3, replay2 / (2 * (WG_TREE_DEPTH + 1)), replay2, replay2 / 2 / raw1,
+         replay2 / raw2);
+  status = EXIT_SUCCESS;
 
 done:
+  batch_free(&b);
   EVP_MD_CTX_free(evp_ctx);
   EVP_MD_free(evp_md);
   return status;

@@ -57,8 +57,8 @@ struct wg_storage_log {
  * the others; only the chaining check is sequential).
  *
  * Returns true on success. On a mismatch returns false and writes into err a message that names
- * the log's position (0-based) and both roots (expected and computed), e.g.
- * "storage_logs[3]: path does not lead to the current root: expected 0x..., computed 0x...". */
+ * the log's position (0-based) and both roots, e.g.
+ * "storage_logs[3]: path and old leaf give root 0x..., expected current root 0x...". */
 bool wg_tree_replay(const uint8_t prev_root[WG_HASH_LEN], const struct wg_storage_log *logs, size_t n,
                     const uint8_t new_root[WG_HASH_LEN], int threads, uint8_t (*roots_after)[WG_HASH_LEN],
                     char *err, size_t err_len);
