@@ -11,7 +11,10 @@
 
 static const char *const role_names[] = {"none", "tree", "prover", "viewer", "admin", "anyone"};
 
-const char *wg_role_name(enum wg_role role) { return role_names[role]; }
+const char *wg_role_name(enum wg_role role)
+{
+  return role >= WG_ROLE_NONE && role <= WG_ROLE_ANYONE ? role_names[role] : "unknown";
+}
 
 enum wg_role wg_role_parse(const char *name)
 {

@@ -206,13 +206,14 @@ enum wg_config_result wg_config_load(struct wg_config *c, int argc, char **argv,
 
   /* The config file comes first, so find --config before anything else. */
   const char *file = getenv("WG_CONFIG");
-  for (int i = 1; i < argc; i++) {
-    if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-      file = argv[i + 1];
-    else if (strncmp(argv[i], "--config=", 9) == 0)
+  for (int i = 1; i < argc && strncmp(argv[i], "--", 2) == 0; i++) {
+    if (strncmp(argv[i], "--config=", 9) == 0)
       file = argv[i] + 9;
-    if (argv[i][0] != '-')
-      break;
+    else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+      file = argv[i + 1];
+    /* Every option but --help takes a value; "--name value" spans two arguments. */
+    if (strchr(argv[i], '=') == NULL && strcmp(argv[i], "--help") != 0)
+      i++;
   }
   if (file != NULL) {
     c->config_file = strdup(file);
@@ -236,6 +237,10 @@ enum wg_config_result wg_config_load(struct wg_config *c, int argc, char **argv,
     const char *name = a + 2, *eq = strchr(name, '='), *value;
     size_t len = eq ? (size_t)(eq - name) : strlen(name);
     if (len == 6 && strncmp(name, "config", 6) == 0) {
+      if (eq == NULL && i + 1 >= argc) {
+        snprintf(err, err_len, "option --config needs a value");
+        return WG_CONFIG_ERROR;
+      }
       i += eq ? 0 : 1;
       continue;
     }

@@ -2,6 +2,7 @@
  * become a large allocation. */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <zlib.h>
 
@@ -10,12 +11,19 @@
 enum wg_status wg_gunzip(const uint8_t *in, size_t in_len, size_t limit, uint8_t **out, size_t *out_len)
 {
   z_stream z = {0};
-  if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK)
-    return WG_E_INTERNAL;
+  /* zlib counts in 32 bits; a compressed body that large is over any sane limit anyway. */
+  if (in_len > UINT32_MAX)
+    return WG_E_CONFLICT;
   size_t cap = in_len * 4 + 1024;
   if (cap > limit + 1)
     cap = limit + 1;
   uint8_t *buf = malloc(cap + 1);
+  if (buf == NULL)
+    return WG_E_INTERNAL;
+  if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
+    free(buf);
+    return WG_E_INTERNAL;
+  }
   enum wg_status s = WG_OK;
   z.next_in = (Bytef *)in;
   z.avail_in = (uInt)in_len;

@@ -8,19 +8,17 @@
 
 /* Matches path against pattern segment by segment. Returns the number of literal segments that
  * matched, or -1. Parameter segments match any non-empty segment; their text is copied out. */
-static int match_pattern(const char *pattern, const char *path, char params[][24], int *n_params, bool *overflow)
+static int match_pattern(const char *pattern, const char *path, char params[][24], int *n_params, bool overflow[])
 {
   int literal = 0;
   *n_params = 0;
-  *overflow = false;
   while (*pattern == '/' && *path == '/') {
     pattern++, path++;
     size_t plen = strcspn(pattern, "/"), slen = strcspn(path, "/");
     if (pattern[0] == '{') {
       if (slen == 0 || *n_params >= WG_MAX_PATH_PARAMS)
         return -1;
-      if (slen >= 24)
-        *overflow = true;
+      overflow[*n_params] = slen >= 24;
       snprintf(params[*n_params], 24, "%.*s", (int)(slen < 23 ? slen : 23), path);
       (*n_params)++;
     } else {
@@ -57,8 +55,8 @@ enum wg_route_result wg_route_find(const struct wg_route *routes, size_t n, cons
   for (size_t i = 0; i < n; i++) {
     char params[WG_MAX_PATH_PARAMS][24];
     int np;
-    bool overflow;
-    int lit = match_pattern(routes[i].pattern, path, params, &np, &overflow);
+    bool overflow[WG_MAX_PATH_PARAMS];
+    int lit = match_pattern(routes[i].pattern, path, params, &np, overflow);
     if (lit > best)
       best = lit;
   }
@@ -68,8 +66,8 @@ enum wg_route_result wg_route_find(const struct wg_route *routes, size_t n, cons
   for (size_t i = 0; i < n; i++) {
     char params[WG_MAX_PATH_PARAMS][24];
     int np;
-    bool overflow;
-    if (match_pattern(routes[i].pattern, path, params, &np, &overflow) != best)
+    bool overflow[WG_MAX_PATH_PARAMS];
+    if (match_pattern(routes[i].pattern, path, params, &np, overflow) != best)
       continue;
     if (strcmp(routes[i].method, method) != 0) {
       size_t used = strlen(m->allow);
@@ -79,8 +77,8 @@ enum wg_route_result wg_route_find(const struct wg_route *routes, size_t n, cons
     }
     m->route = &routes[i];
     for (int k = 0; k < np; k++) {
-      if (overflow || !parse_id(params[k], &m->params[k])) {
-        snprintf(m->bad, sizeof m->bad, "%s%s", params[k], overflow ? "..." : "");
+      if (overflow[k] || !parse_id(params[k], &m->params[k])) {
+        snprintf(m->bad, sizeof m->bad, "%s%s", params[k], overflow[k] ? "..." : "");
         return WG_ROUTE_BAD_PARAM;
       }
     }

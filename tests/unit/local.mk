@@ -7,3 +7,27 @@ tests_unit_test_common_SOURCES = tests/unit/test_common.c
 tests_unit_test_common_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_common_LDADD = $(UNIT_LIBS)
 TESTS += tests/unit/test_common
+
+check_PROGRAMS += tests/unit/test_config
+tests_unit_test_config_SOURCES = tests/unit/test_config.c
+tests_unit_test_config_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_config_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test_config
+
+check_PROGRAMS += tests/unit/test_router
+tests_unit_test_router_SOURCES = tests/unit/test_router.c
+tests_unit_test_router_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_router_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test_router
+
+check_PROGRAMS += tests/unit/test_reply
+tests_unit_test_reply_SOURCES = tests/unit/test_reply.c
+tests_unit_test_reply_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_reply_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test_reply
+
+check_PROGRAMS += tests/unit/test_auth
+tests_unit_test_auth_SOURCES = tests/unit/test_auth.c
+tests_unit_test_auth_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_auth_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test_auth

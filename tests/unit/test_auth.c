@@ -1,0 +1,179 @@
+/* Unit tests for src/auth/token.c: token format and hashing, role names and the role rules of
+ * SPEC section 6 (Access), and parsing the Authorization header. */
+#include "config.h"
+
+#include <check.h>
+#include <openssl/sha.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "auth/auth.h"
+
+static void to_hex(const uint8_t *in, size_t len, char *out)
+{
+  for (size_t i = 0; i < len; i++)
+    sprintf(out + 2 * i, "%02x", in[i]);
+}
+
+START_TEST(token_format)
+{
+  char token[WG_TOKEN_LEN + 1];
+  memset(token, 'X', sizeof token);
+  ck_assert(wg_token_generate(token));
+  ck_assert_uint_eq(strlen(token), 68);
+  ck_assert_int_eq(WG_TOKEN_LEN, 68);
+  ck_assert_int_eq(strncmp(token, "wgt_", 4), 0);
+  ck_assert_str_eq(WG_TOKEN_PREFIX, "wgt_");
+  for (size_t i = 4; i < 68; i++)
+    ck_assert_msg((token[i] >= '0' && token[i] <= '9') || (token[i] >= 'a' && token[i] <= 'f'),
+                  "character %zu of %s is not lowercase hex", i, token);
+  /* A token is a valid bearer credential as it is. */
+  char header[100];
+  snprintf(header, sizeof header, "Bearer %s", token);
+  ck_assert_str_eq(wg_bearer_token(header), token);
+}
+END_TEST
+
+START_TEST(tokens_are_unique)
+{
+  char a[WG_TOKEN_LEN + 1], b[WG_TOKEN_LEN + 1], c[WG_TOKEN_LEN + 1];
+  ck_assert(wg_token_generate(a));
+  ck_assert(wg_token_generate(b));
+  ck_assert(wg_token_generate(c));
+  ck_assert_str_ne(a, b);
+  ck_assert_str_ne(a, c);
+  ck_assert_str_ne(b, c);
+  /* Not merely a different suffix: the random parts differ throughout. */
+  ck_assert_int_ne(memcmp(a + 4, b + 4, 16), 0);
+}
+END_TEST
+
+START_TEST(token_hash_known_vectors)
+{
+  static const struct {
+    const char *text, *sha256; /* the hex digests were computed with `printf %s TEXT | sha256sum` */
+  } vectors[] = {
+    {"wgt_00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
+     "01eeef9d0f2a3884046cc29cb6ed90f00735b219a1187a98dabc536389229b35"},
+    {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},
+    {"", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+  };
+  for (size_t i = 0; i < sizeof vectors / sizeof vectors[0]; i++) {
+    uint8_t got[32], want[32];
+    char hex[65];
+    wg_token_hash(vectors[i].text, got);
+    to_hex(got, 32, hex);
+    ck_assert_str_eq(hex, vectors[i].sha256);
+    SHA256((const unsigned char *)vectors[i].text, strlen(vectors[i].text), want);
+    ck_assert_mem_eq(got, want, 32);
+  }
+}
+END_TEST
+
+START_TEST(token_hash_of_generated)
+{
+  char token[WG_TOKEN_LEN + 1];
+  ck_assert(wg_token_generate(token));
+  uint8_t got[32], want[32];
+  wg_token_hash(token, got);
+  SHA256((const unsigned char *)token, strlen(token), want);
+  ck_assert_mem_eq(got, want, 32);
+  /* The hash covers the whole string: one character more or less changes it. */
+  token[67] = token[67] == 'a' ? 'b' : 'a';
+  wg_token_hash(token, want);
+  ck_assert_int_ne(memcmp(got, want, 32), 0);
+}
+END_TEST
+
+START_TEST(role_names)
+{
+  static const struct {
+    const char *name;
+    enum wg_role role;
+  } roles[] = {
+    {"tree", WG_ROLE_TREE}, {"prover", WG_ROLE_PROVER}, {"viewer", WG_ROLE_VIEWER}, {"admin", WG_ROLE_ADMIN}};
+  for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
+    ck_assert_int_eq(wg_role_parse(roles[i].name), roles[i].role);
+    ck_assert_str_eq(wg_role_name(roles[i].role), roles[i].name);
+  }
+  ck_assert_str_eq(wg_role_name(WG_ROLE_NONE), "none");
+  ck_assert_str_eq(wg_role_name(WG_ROLE_ANYONE), "anyone");
+  /* Only the four real roles parse; nothing else, not even the names of NONE and ANYONE. */
+  const char *bad[] = {"Admin", "ADMIN", "admin ", " admin", "", "none", "anyone", "root", "viewers", "tre"};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    ck_assert_msg(wg_role_parse(bad[i]) == WG_ROLE_NONE, "\"%s\" parsed as a role", bad[i]);
+  ck_assert_int_eq(wg_role_parse(NULL), WG_ROLE_NONE);
+}
+END_TEST
+
+/* The full matrix: for each caller role, which route roles it may call, for GET and for other
+ * methods. admin: everything; viewer: every GET (and nothing else); tree, prover: their own
+ * routes; ANYONE routes: everybody; a caller without a role: only ANYONE routes. */
+START_TEST(role_matrix)
+{
+  enum { T = 1, F = 0 };
+  static const enum wg_role needs[] = {WG_ROLE_TREE, WG_ROLE_PROVER, WG_ROLE_VIEWER, WG_ROLE_ADMIN, WG_ROLE_ANYONE};
+  static const struct {
+    enum wg_role have;
+    int get[5], other[5]; /* in the order of needs[] */
+  } rows[] = {
+    /*                         tree prover viewer admin anyone */
+    {WG_ROLE_NONE, /* GET */ {F, F, F, F, T}, /* other */ {F, F, F, F, T}},
+    {WG_ROLE_TREE, {T, F, F, F, T}, {T, F, F, F, T}},
+    {WG_ROLE_PROVER, {F, T, F, F, T}, {F, T, F, F, T}},
+    {WG_ROLE_VIEWER, {T, T, T, T, T}, {F, F, T, F, T}},
+    {WG_ROLE_ADMIN, {T, T, T, T, T}, {T, T, T, T, T}},
+  };
+  for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++)
+    for (size_t n = 0; n < 5; n++) {
+      bool get = wg_role_allows(rows[r].have, needs[n], true);
+      bool other = wg_role_allows(rows[r].have, needs[n], false);
+      ck_assert_msg(get == rows[r].get[n], "role %s, route role %s, GET: %s", wg_role_name(rows[r].have),
+                    wg_role_name(needs[n]), get ? "allowed" : "refused");
+      ck_assert_msg(other == rows[r].other[n], "role %s, route role %s, not GET: %s", wg_role_name(rows[r].have),
+                    wg_role_name(needs[n]), other ? "allowed" : "refused");
+    }
+}
+END_TEST
+
+START_TEST(bearer_header)
+{
+  const char *h = "Bearer wgt_abc123";
+  ck_assert_ptr_eq(wg_bearer_token(h), h + 7); /* points into the header, no copy */
+  ck_assert_str_eq(wg_bearer_token("bearer wgt_abc"), "wgt_abc"); /* the scheme is case-insensitive */
+  ck_assert_str_eq(wg_bearer_token("BEARER wgt_abc"), "wgt_abc");
+  ck_assert_str_eq(wg_bearer_token("Bearer    wgt_abc"), "wgt_abc");
+  ck_assert_str_eq(wg_bearer_token("Bearer a~!#$%&'*+-.^_`|=/"), "a~!#$%&'*+-.^_`|=/");
+
+  const char *bad[] = {
+    "",              "wgt_abc",           "Bearer",            "Bearer ",           "Bearer    ",
+    "Bearerwgt_abc", "Basic x",           "Basic d2c6d2c=",    "Token wgt_abc",     " Bearer wgt_abc",
+    "Bearer a b",    "Bearer wgt_abc ",   "Bearer wgt\tabc",   "Bearer wgt\nabc",   "Bearer wgt\rabc",
+    "Bearer \x01",   "Bearer wgt\x7f",    "Bearer wgt\xc3\xa9", "Bearer\twgt_abc",
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+    ck_assert_msg(wg_bearer_token(bad[i]) == NULL, "header \"%s\" gave a token", bad[i]);
+  ck_assert_ptr_null(wg_bearer_token(NULL));
+}
+END_TEST
+
+int main(void)
+{
+  Suite *s = suite_create("auth");
+  TCase *tc = tcase_create("auth");
+  tcase_add_test(tc, token_format);
+  tcase_add_test(tc, tokens_are_unique);
+  tcase_add_test(tc, token_hash_known_vectors);
+  tcase_add_test(tc, token_hash_of_generated);
+  tcase_add_test(tc, role_names);
+  tcase_add_test(tc, role_matrix);
+  tcase_add_test(tc, bearer_header);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -1,0 +1,464 @@
+/* Unit tests for src/config: defaults, the config file, WG_* variables and flags, each
+ * overriding the one before (SPEC section 7), and the validation of what they set. */
+#include "config.h"
+
+#include <check.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config/settings.h"
+
+/* Every variable wg_config_load reads; each test starts with none of them set. */
+static const char *const wg_vars[] = {
+  "WG_CONFIG", "WG_DB", "WG_LISTEN", "WG_STORE", "WG_INSTANCE_ID", "WG_LOG_LEVEL", "WG_WORKERS",
+  "WG_HTTP_THREADS", "WG_DB_POOL", "WG_LEASE", "WG_WITNESS_LEASE", "WG_MAX_ATTEMPTS", "WG_LEAF_ARITY",
+  "WG_NODE_ARITY", "WG_MAX_BODY", "WG_POLL_MS", "WG_HOUSEKEEPING_MS", "WG_CONNECTION_TIMEOUT", "WG_TLS_CERT",
+  "WG_TLS_KEY",
+};
+
+static struct wg_config cfg;
+static char err[1024];
+static char tmp_files[8][64];
+static int n_tmp_files;
+
+static void clear_env(void)
+{
+  for (size_t i = 0; i < sizeof wg_vars / sizeof wg_vars[0]; i++)
+    unsetenv(wg_vars[i]);
+}
+
+static void setup(void)
+{
+  clear_env();
+  n_tmp_files = 0;
+}
+
+static void teardown(void)
+{
+  wg_config_free(&cfg); /* frees what a failed assertion left behind; a no-op otherwise */
+  clear_env();
+  for (int i = 0; i < n_tmp_files; i++)
+    unlink(tmp_files[i]);
+  n_tmp_files = 0;
+}
+
+/* Writes text to a new temporary file and returns its path (removed by teardown). */
+static const char *write_config(const char *text)
+{
+  ck_assert_int_lt(n_tmp_files, 8);
+  char *path = tmp_files[n_tmp_files++];
+  snprintf(path, 64, "%s", "/tmp/wg-test-config.XXXXXX");
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  FILE *f = fdopen(fd, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  ck_assert_int_eq(fclose(f), 0);
+  return path;
+}
+
+/* Loads a configuration from the arguments after argv[0] (a NULL-terminated list). */
+static enum wg_config_result load_args(int *rest, const char *first, ...)
+{
+  char *argv[32];
+  int argc = 0;
+  argv[argc++] = (char *)"witness-generator";
+  va_list ap;
+  va_start(ap, first);
+  for (const char *a = first; a != NULL; a = va_arg(ap, const char *)) {
+    ck_assert_int_lt(argc, 31);
+    argv[argc++] = (char *)a;
+  }
+  va_end(ap);
+  argv[argc] = NULL;
+  err[0] = '\0';
+  return wg_config_load(&cfg, argc, argv, rest, err, sizeof err);
+}
+
+#define LOAD(...) load_args(NULL, __VA_ARGS__, (const char *)NULL)
+#define LOAD_NONE() load_args(NULL, (const char *)NULL)
+
+/* Loads, expects an error whose message contains want, and frees. */
+#define ASSERT_LOAD_ERROR(want, ...)                                                                       \
+  do {                                                                                                     \
+    ck_assert_int_eq(LOAD(__VA_ARGS__), WG_CONFIG_ERROR);                                                  \
+    ck_assert_msg(strstr(err, (want)) != NULL, "error \"%s\" does not mention \"%s\"", err, (want));       \
+    wg_config_free(&cfg);                                                                                  \
+  } while (0)
+
+static void assert_file_error(const char *text, int line, const char *want)
+{
+  const char *path = write_config(text);
+  char where[128];
+  snprintf(where, sizeof where, "%s:%d", path, line);
+  ck_assert_int_eq(LOAD("--config", path), WG_CONFIG_ERROR);
+  ck_assert_msg(strstr(err, where) != NULL, "error \"%s\" does not name %s", err, where);
+  ck_assert_msg(strstr(err, want) != NULL, "error \"%s\" does not mention \"%s\"", err, want);
+  wg_config_free(&cfg);
+}
+
+static void expected_instance_id(int port, char *out, size_t len)
+{
+  char host[256] = "localhost";
+  ck_assert_int_eq(gethostname(host, sizeof host - 1), 0);
+  host[sizeof host - 1] = '\0';
+  snprintf(out, len, "%s:%d", host, port);
+}
+
+START_TEST(defaults)
+{
+  ck_assert_int_eq(LOAD_NONE(), WG_CONFIG_OK);
+  ck_assert_ptr_null(cfg.config_file);
+  ck_assert_str_eq(cfg.db, "dbname=wg");
+  ck_assert_str_eq(cfg.listen, "127.0.0.1:8080");
+  ck_assert_str_eq(cfg.listen_host, "127.0.0.1");
+  ck_assert_int_eq(cfg.listen_port, 8080);
+  ck_assert_str_eq(cfg.store, "file:./var/store");
+  ck_assert_str_eq(cfg.log_level, "info");
+  ck_assert_int_eq(cfg.workers, 1);
+  ck_assert_int_eq(cfg.http_threads, 16);
+  ck_assert_int_eq(cfg.db_pool, 16 + 2); /* 0 means http-threads + 2 */
+  ck_assert_int_eq(cfg.lease, 600);
+  ck_assert_int_eq(cfg.witness_lease, 60);
+  ck_assert_int_eq(cfg.max_attempts, 10);
+  ck_assert_int_eq(cfg.leaf_arity, 32);
+  ck_assert_int_eq(cfg.node_arity, 32);
+  ck_assert_int_eq(cfg.max_body, 64L * 1024 * 1024);
+  ck_assert_int_eq(cfg.connection_timeout, 30);
+  ck_assert_ptr_null(cfg.tls_cert);
+  ck_assert_ptr_null(cfg.tls_key);
+  char id[300];
+  expected_instance_id(8080, id, sizeof id);
+  ck_assert_str_eq(cfg.instance_id, id);
+  wg_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(file_parsing)
+{
+  const char *path = write_config("# the witness generator's settings\n"
+                                  "\n"
+                                  "   \n"
+                                  "db = host=127.0.0.1 port=5999 dbname=wgtest\n"
+                                  "listen=0.0.0.0:9000\n"
+                                  "  # an indented comment = not a setting\n"
+                                  "\tmax_attempts   =   3   \n"
+                                  "leaf-arity = 4\n"
+                                  "node_arity = 8\n"
+                                  "witness-lease = 45\r\n"
+                                  "store = postgres\n"
+                                  "max-body = 2M\n"
+                                  "log_level = debug\n"
+                                  "instance-id = daemon-a\n");
+  ck_assert_int_eq(LOAD("--config", path), WG_CONFIG_OK);
+  ck_assert_str_eq(cfg.config_file, path);
+  /* Only the first '=' separates: the value may hold more. */
+  ck_assert_str_eq(cfg.db, "host=127.0.0.1 port=5999 dbname=wgtest");
+  ck_assert_str_eq(cfg.listen_host, "0.0.0.0");
+  ck_assert_int_eq(cfg.listen_port, 9000);
+  ck_assert_int_eq(cfg.max_attempts, 3);
+  ck_assert_int_eq(cfg.leaf_arity, 4);
+  ck_assert_int_eq(cfg.node_arity, 8);
+  ck_assert_int_eq(cfg.witness_lease, 45);
+  ck_assert_str_eq(cfg.store, "postgres");
+  ck_assert_int_eq(cfg.max_body, 2L * 1024 * 1024);
+  ck_assert_str_eq(cfg.log_level, "debug");
+  ck_assert_str_eq(cfg.instance_id, "daemon-a");
+  /* Untouched options keep their defaults. */
+  ck_assert_int_eq(cfg.lease, 600);
+  ck_assert_int_eq(cfg.workers, 1);
+  wg_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(file_errors)
+{
+  assert_file_error("# ok\nworkers = 2\nbogus_option = 1\n", 3, "bogus_option");
+  assert_file_error("\n\nworkers = many\n", 3, "workers");
+  assert_file_error("lease = 10x\n", 1, "lease");
+  assert_file_error("workers = 0\n", 1, "workers");           /* below the minimum of 1 */
+  assert_file_error("leaf-arity = 1\n", 1, "leaf-arity");     /* below the minimum of 2 */
+  assert_file_error("max-body = 12Q\n", 1, "max-body");
+  assert_file_error("# no equals sign below\nlisten 127.0.0.1:1\n", 2, "key = value");
+  assert_file_error("config = /etc/other.conf\n", 1, "config"); /* no nested config files */
+
+  ck_assert_int_eq(LOAD("--config", "/nonexistent/wg-test.conf"), WG_CONFIG_ERROR);
+  ck_assert_msg(strstr(err, "/nonexistent/wg-test.conf") != NULL, "error \"%s\" does not name the file", err);
+  wg_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(config_flag_forms)
+{
+  const char *path = write_config("workers = 4\n");
+  ck_assert_int_eq(LOAD("--config=" "/dev/null"), WG_CONFIG_OK);
+  ck_assert_int_eq(cfg.workers, 1);
+  wg_config_free(&cfg);
+
+  char eq[128];
+  snprintf(eq, sizeof eq, "--config=%s", path);
+  ck_assert_int_eq(LOAD(eq), WG_CONFIG_OK);
+  ck_assert_int_eq(cfg.workers, 4);
+  ck_assert_str_eq(cfg.config_file, path);
+  wg_config_free(&cfg);
+
+  /* WG_CONFIG names the file too; --config wins over it. */
+  setenv("WG_CONFIG", path, 1);
+  ck_assert_int_eq(LOAD_NONE(), WG_CONFIG_OK);
+  ck_assert_int_eq(cfg.workers, 4);
+  wg_config_free(&cfg);
+  ck_assert_int_eq(LOAD("--config", "/dev/null"), WG_CONFIG_OK);
+  ck_assert_int_eq(cfg.workers, 1);
+  wg_config_free(&cfg);
+}
+END_TEST
+
+/* --config may come anywhere among the options, also after one that takes a value. */
+START_TEST(config_flag_after_other_options)
+{
+  const char *path = write_config("workers = 4\nlease = 77\n");
+  ck_assert_int_eq(LOAD("--db", "dbname=x", "--config", path), WG_CONFIG_OK);
+  ck_assert_str_eq(cfg.db, "dbname=x");
+  ck_assert_msg(cfg.workers == 4 && cfg.lease == 77,
+                "--config after \"--db VALUE\" was not read (workers %ld, lease %ld)", cfg.workers, cfg.lease);
+  wg_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(config_flag_needs_value)
+{
+  ck_assert_int_eq(LOAD("--config"), WG_CONFIG_ERROR);
+  ck_assert_msg(strstr(err, "config") != NULL, "error \"%s\" does not name --config", err);
+  wg_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(env_overrides_file)
+{
+  const char *path = write_config("workers = 3\nlease = 100\ndb = dbname=fromfile\nmax-body = 8K\n");
+  setenv("WG_WORKERS", "5", 1);
+  setenv("WG_DB", "dbname=fromenv", 1);
+  setenv("WG_MAX_BODY", "2K", 1);
+  setenv("WG_INSTANCE_ID", "env-instance", 1);
+  setenv("WG_HTTP_THREADS", "3", 1);
+  ck_assert_int_eq(LOAD("--config", path), WG_CONFIG_OK);
+  ck_assert_int_eq(cfg.workers, 5);
+  ck_assert_int_eq(cfg.lease, 100); /* only in the file */
+  ck_assert_str_eq(cfg.db, "dbname=fromenv");
+  ck_assert_int_eq(cfg.max_body, 2048);
+  ck_assert_str_eq(cfg.instance_id, "env-instance");
+  ck_assert_int_eq(cfg.http_threads, 3);
+  ck_assert_int_eq(cfg.db_pool, 5); /* follows http-threads */
+  wg_config_free(&cfg);
+
+  /* A bad value in the environment is an error that names the variable. */
+  setenv("WG_LEASE", "soon", 1);
+  ASSERT_LOAD_ERROR("WG_LEASE", "--config", path);
+}
+END_TEST
+
+START_TEST(flags_override_env)
+{
+  const char *path = write_config("lease = 100\nworkers = 2\nnode-arity = 3\n");
+  setenv("WG_LEASE", "200", 1);
+  setenv("WG_WORKERS", "5", 1);
+  setenv("WG_STORE", "postgres", 1);
+  setenv("WG_LISTEN", "127.0.0.1:7000", 1);
+  ck_assert_int_eq(LOAD("--config", path, "--lease", "300", "--workers=8", "--store=file:/tmp/s"), WG_CONFIG_OK);
+  ck_assert_int_eq(cfg.lease, 300);
+  ck_assert_int_eq(cfg.workers, 8);
+  ck_assert_int_eq(cfg.node_arity, 3);       /* file only */
+  ck_assert_int_eq(cfg.listen_port, 7000);   /* environment only */
+  ck_assert_str_eq(cfg.store, "file:/tmp/s");
+  wg_config_free(&cfg);
+
+  /* The last of a repeated flag wins; a value may contain '='. */
+  ck_assert_int_eq(LOAD("--workers", "2", "--workers", "6", "--db=host=h dbname=d"), WG_CONFIG_OK);
+  ck_assert_int_eq(cfg.workers, 6);
+  ck_assert_str_eq(cfg.db, "host=h dbname=d");
+  wg_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(flag_errors)
+{
+  ASSERT_LOAD_ERROR("--bogus", "--bogus", "1");
+  ASSERT_LOAD_ERROR("db", "--db");                 /* needs a value */
+  ASSERT_LOAD_ERROR("stray", "--workers", "2", "stray");
+  ASSERT_LOAD_ERROR("workers", "--workers", "0");
+  ASSERT_LOAD_ERROR("workers", "--workers", "65");  /* over the maximum of 64 */
+  ASSERT_LOAD_ERROR("workers", "--workers=");
+  ASSERT_LOAD_ERROR("lease", "--lease", "1.5");
+  ASSERT_LOAD_ERROR("lease", "--lease", "99999999999999999999999");
+  ASSERT_LOAD_ERROR("tls", "--tls-cert", "/tmp/cert.pem"); /* cert without key */
+
+  ck_assert_int_eq(LOAD("--help"), WG_CONFIG_HELP);
+  wg_config_free(&cfg);
+  ck_assert_int_eq(LOAD("--workers", "2", "-h"), WG_CONFIG_HELP);
+  wg_config_free(&cfg);
+}
+END_TEST
+
+START_TEST(listen_parsing)
+{
+  ck_assert_int_eq(LOAD("--listen", "10.1.2.3:65535"), WG_CONFIG_OK);
+  ck_assert_str_eq(cfg.listen, "10.1.2.3:65535");
+  ck_assert_str_eq(cfg.listen_host, "10.1.2.3");
+  ck_assert_int_eq(cfg.listen_port, 65535);
+  wg_config_free(&cfg);
+  ck_assert_int_eq(LOAD("--listen=localhost:1"), WG_CONFIG_OK);
+  ck_assert_str_eq(cfg.listen_host, "localhost");
+  ck_assert_int_eq(cfg.listen_port, 1);
+  wg_config_free(&cfg);
+
+  ASSERT_LOAD_ERROR("listen", "--listen", "127.0.0.1");       /* no port */
+  ASSERT_LOAD_ERROR("listen", "--listen", ":8080");           /* no host */
+  ASSERT_LOAD_ERROR("listen", "--listen", "127.0.0.1:");      /* empty port */
+  ASSERT_LOAD_ERROR("listen", "--listen", "127.0.0.1:http");  /* not a number */
+  ASSERT_LOAD_ERROR("listen", "--listen", "127.0.0.1:65536"); /* out of range */
+  ASSERT_LOAD_ERROR("listen", "--listen", "127.0.0.1:-1");
+  ASSERT_LOAD_ERROR("listen", "--listen", "127.0.0.1:80x");
+  setenv("WG_LISTEN", "nonsense", 1);
+  ASSERT_LOAD_ERROR("nonsense", "--workers", "1");
+}
+END_TEST
+
+START_TEST(store_validation)
+{
+  ck_assert_int_eq(LOAD("--store", "postgres"), WG_CONFIG_OK);
+  ck_assert_str_eq(cfg.store, "postgres");
+  wg_config_free(&cfg);
+  ck_assert_int_eq(LOAD("--store", "file:/var/lib/wg"), WG_CONFIG_OK);
+  ck_assert_str_eq(cfg.store, "file:/var/lib/wg");
+  wg_config_free(&cfg);
+
+  ASSERT_LOAD_ERROR("store", "--store", "file:");
+  ASSERT_LOAD_ERROR("store", "--store", "s3://bucket");
+  ASSERT_LOAD_ERROR("store", "--store", "/var/lib/wg");
+  ASSERT_LOAD_ERROR("store", "--store", "");
+  ASSERT_LOAD_ERROR("store", "--store", "postgresql");
+}
+END_TEST
+
+static long max_body_of(const char *value)
+{
+  char flag[64];
+  snprintf(flag, sizeof flag, "--max-body=%s", value);
+  enum wg_config_result r = LOAD(flag);
+  long v = r == WG_CONFIG_OK ? cfg.max_body : -1;
+  wg_config_free(&cfg);
+  return v;
+}
+
+START_TEST(size_suffixes)
+{
+  ck_assert_int_eq(max_body_of("4096"), 4096);
+  ck_assert_int_eq(max_body_of("1024"), 1024); /* the minimum */
+  ck_assert_int_eq(max_body_of("4K"), 4096);
+  ck_assert_int_eq(max_body_of("4k"), 4096);
+  ck_assert_int_eq(max_body_of("3M"), 3L * 1024 * 1024);
+  ck_assert_int_eq(max_body_of("3m"), 3L * 1024 * 1024);
+  ck_assert_int_eq(max_body_of("2G"), 2L * 1024 * 1024 * 1024);
+  ck_assert_int_eq(max_body_of("9223372036854775807"), LONG_MAX);
+  /* Errors: below the minimum, unknown or doubled suffixes, signs, overflow, empty. */
+  ck_assert_int_eq(max_body_of("1023"), -1);
+  ck_assert_int_eq(max_body_of("0"), -1);
+  ck_assert_int_eq(max_body_of("-4K"), -1);
+  ck_assert_int_eq(max_body_of("4T"), -1);
+  ck_assert_int_eq(max_body_of("4KB"), -1);
+  ck_assert_int_eq(max_body_of("4 K"), -1);
+  ck_assert_int_eq(max_body_of("K"), -1);
+  ck_assert_int_eq(max_body_of(""), -1);
+  ck_assert_int_eq(max_body_of("9999999999G"), -1);
+  ck_assert_int_eq(max_body_of("99999999999999999999"), -1);
+}
+END_TEST
+
+START_TEST(instance_id)
+{
+  char id[300];
+  ck_assert_int_eq(LOAD("--listen", "127.0.0.1:9123"), WG_CONFIG_OK);
+  expected_instance_id(9123, id, sizeof id);
+  ck_assert_str_eq(cfg.instance_id, id);
+  wg_config_free(&cfg);
+
+  /* Stable across restarts: the same settings give the same id. */
+  ck_assert_int_eq(LOAD("--listen", "127.0.0.1:9123"), WG_CONFIG_OK);
+  ck_assert_str_eq(cfg.instance_id, id);
+  wg_config_free(&cfg);
+
+  ck_assert_int_eq(LOAD("--listen", "127.0.0.1:9123", "--instance-id", "prover-host-7"), WG_CONFIG_OK);
+  ck_assert_str_eq(cfg.instance_id, "prover-host-7");
+  wg_config_free(&cfg);
+
+  /* An empty id means the default. */
+  ck_assert_int_eq(LOAD("--listen", "127.0.0.1:9124", "--instance-id="), WG_CONFIG_OK);
+  expected_instance_id(9124, id, sizeof id);
+  ck_assert_str_eq(cfg.instance_id, id);
+  wg_config_free(&cfg);
+}
+END_TEST
+
+/* wgctl reads its command after the options: parsing stops at the first non-option. */
+START_TEST(rest_index)
+{
+  int rest = -1;
+  ck_assert_int_eq(load_args(&rest, "--db", "dbname=x", "token", "add", "--role", "admin", (const char *)NULL),
+                   WG_CONFIG_OK);
+  ck_assert_int_eq(rest, 3);
+  ck_assert_str_eq(cfg.db, "dbname=x");
+  wg_config_free(&cfg);
+
+  rest = -1;
+  ck_assert_int_eq(load_args(&rest, "migrate", (const char *)NULL), WG_CONFIG_OK);
+  ck_assert_int_eq(rest, 1);
+  wg_config_free(&cfg);
+
+  rest = -1;
+  ck_assert_int_eq(load_args(&rest, "--db=dbname=y", "--workers", "2", (const char *)NULL), WG_CONFIG_OK);
+  ck_assert_int_eq(rest, 4); /* no command: rest == argc */
+  ck_assert_int_eq(cfg.workers, 2);
+  wg_config_free(&cfg);
+
+  /* Options after the command are the command's, not the config's: "--role" is not an error. */
+  const char *path = write_config("workers = 9\n");
+  rest = -1;
+  ck_assert_int_eq(load_args(&rest, "--config", path, "token", "list", "--config", "/nonexistent",
+                             (const char *)NULL),
+                   WG_CONFIG_OK);
+  ck_assert_int_eq(rest, 3);
+  ck_assert_int_eq(cfg.workers, 9);
+  wg_config_free(&cfg);
+}
+END_TEST
+
+int main(void)
+{
+  Suite *s = suite_create("config");
+  TCase *tc = tcase_create("config");
+  tcase_add_checked_fixture(tc, setup, teardown);
+  tcase_add_test(tc, defaults);
+  tcase_add_test(tc, file_parsing);
+  tcase_add_test(tc, file_errors);
+  tcase_add_test(tc, config_flag_forms);
+  tcase_add_test(tc, config_flag_after_other_options);
+  tcase_add_test(tc, config_flag_needs_value);
+  tcase_add_test(tc, env_overrides_file);
+  tcase_add_test(tc, flags_override_env);
+  tcase_add_test(tc, flag_errors);
+  tcase_add_test(tc, listen_parsing);
+  tcase_add_test(tc, store_validation);
+  tcase_add_test(tc, size_suffixes);
+  tcase_add_test(tc, instance_id);
+  tcase_add_test(tc, rest_index);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
