@@ -11,7 +11,7 @@ PACKAGES=(
 	libmicrohttpd-dev libpq-dev libjansson-dev libssl-dev zlib1g-dev
 	libcurl4-openssl-dev check
 	# tests: throwaway PostgreSQL clusters, HTTP, JSON, memory checks
-	postgresql curl jq valgrind
+	postgresql curl jq valgrind clang libclang-rt-14-dev
 	# used by the test scripts: runuser and flock (util-linux), useradd (passwd);
 	# handy when a test hangs: ps (procps), ss (iproute2)
 	util-linux passwd procps iproute2

@@ -1,0 +1,12 @@
+# libFuzzer targets (./configure --enable-fuzzing CC=clang). Run each with its seed corpus:
+#   ./fuzz/fuzz_input -max_total_time=60 fuzz/corpus/input
+EXTRA_DIST += fuzz/corpus fuzz/fuzz_input.c fuzz/fuzz_router.c fuzz/run.sh
+if FUZZING
+noinst_PROGRAMS += fuzz/fuzz_input fuzz/fuzz_router
+fuzz_fuzz_input_SOURCES = fuzz/fuzz_input.c
+fuzz_fuzz_input_LDFLAGS = -fsanitize=fuzzer
+fuzz_fuzz_input_LDADD = $(CORE_LIBS)
+fuzz_fuzz_router_SOURCES = fuzz/fuzz_router.c
+fuzz_fuzz_router_LDFLAGS = -fsanitize=fuzzer
+fuzz_fuzz_router_LDADD = $(SERVER_LIBS)
+endif
