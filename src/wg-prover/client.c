@@ -51,12 +51,13 @@ int wgp_client_init(struct wgp_client *c, struct wgp_state *st)
   const struct wgp_options *o = st->opt;
   size_t n = strlen(o->token) + 32;
   c->auth_header = malloc(n);
+  if (c->auth_header != NULL)
+    snprintf(c->auth_header, n, "Authorization: Bearer %s", o->token);
   c->curl = curl_easy_init();
   if (c->auth_header == NULL || c->curl == NULL) {
     wgp_client_free(c);
     return -1;
   }
-  snprintf(c->auth_header, n, "Authorization: Bearer %s", o->token);
   CURL *h = c->curl;
   /* Worker threads must not get SIGALRM from the resolver: libcurl's signals are not thread-safe. */
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);

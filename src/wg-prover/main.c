@@ -37,6 +37,8 @@ static void *signal_thread(void *arg)
   return NULL;
 }
 
+static void ignore_signal(int sig) { (void)sig; }
+
 static void print_summary(struct wgp_state *st)
 {
   struct wgp_stats *s = &st->stats;
@@ -69,6 +71,12 @@ int main(int argc, char **argv)
   bool curl_ready = false, state_ready = false, signals_ready = false;
   pthread_t signals;
 
+  /* A shell starts background commands with SIGINT ignored, and an ignored signal never reaches
+   * sigwait; a handler (never run, the signals stay blocked) makes `kill -INT` work there too. */
+  struct sigaction sa = {.sa_handler = ignore_signal};
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
   /* Before any thread exists (libcurl's resolver threads included), so every thread inherits it. */
   sigset_t set;
   sigemptyset(&set);

@@ -1,6 +1,6 @@
 /* wg-prover's command line and environment. One table lists every setting once: its flag, its
  * environment variable (derived from the flag) and how its value is parsed, so the two sources
- * cannot drift apart. Environment values are applied first, then flags override them. */
+ * cannot drift apart. A setting given as a flag ignores its environment variable. */
 #include "config.h"
 #include "wg-prover/options.h"
 
@@ -240,14 +240,6 @@ enum wgp_parse_result wgp_options_parse(int argc, char **argv, struct wgp_option
 {
   *o = (struct wgp_options){.concurrency = 2, .protocol_version = 24, .idle_ms = 3000, .timeout_ms = 60000};
 
-  for (size_t i = 0; i < N_SETTINGS; i++) {
-    char env[64];
-    env_name(&settings[i], env, sizeof env);
-    const char *v = getenv(env);
-    if (v != NULL && !apply(o, i, v, env))
-      goto fail;
-  }
-
   struct option longopts[N_SETTINGS + 3];
   for (size_t i = 0; i < N_SETTINGS; i++)
     longopts[i] = (struct option){settings[i].flag, settings[i].kind == V_FLAG ? no_argument : required_argument,
@@ -256,6 +248,8 @@ enum wgp_parse_result wgp_options_parse(int argc, char **argv, struct wgp_option
   longopts[N_SETTINGS + 1] = (struct option){"version", no_argument, NULL, OPT_VERSION};
   longopts[N_SETTINGS + 2] = (struct option){NULL, 0, NULL, 0};
 
+  bool flag_seen[N_SETTINGS] = {0};
+  const char *flag_value[N_SETTINGS] = {0};
   opterr = 0;
   optind = 1;
   for (;;) {
@@ -280,14 +274,26 @@ enum wgp_parse_result wgp_options_parse(int argc, char **argv, struct wgp_option
       goto fail;
     }
     size_t i = (size_t)(c - OPT_BASE);
-    char source[64];
-    snprintf(source, sizeof source, "--%s", settings[i].flag);
-    if (!apply(o, i, optarg, source))
-      goto fail;
+    flag_seen[i] = true;
+    flag_value[i] = optarg; /* the last of repeated flags wins */
   }
   if (optind < argc) {
     fprintf(stderr, "wg-prover: unexpected argument \"%.60s\"\nTry 'wg-prover --help'.\n", argv[optind]);
     goto fail;
+  }
+  /* The environment only for what no flag set, so a flag can override a bad variable too. */
+  for (size_t i = 0; i < N_SETTINGS; i++) {
+    char name[64];
+    if (flag_seen[i]) {
+      snprintf(name, sizeof name, "--%s", settings[i].flag);
+      if (!apply(o, i, flag_value[i], name))
+        goto fail;
+      continue;
+    }
+    env_name(&settings[i], name, sizeof name);
+    const char *v = getenv(name);
+    if (v != NULL && !apply(o, i, v, name))
+      goto fail;
   }
   if (o->url == NULL || o->token == NULL || o->token[0] == '\0') {
     fprintf(stderr, "wg-prover: %s is required (or set %s)\nTry 'wg-prover --help'.\n",
