@@ -1,6 +1,9 @@
-/* Named fault points for crash tests (./configure --enable-fault-points). With
- * WG_FAULT=NAME[:N] in the environment, the Nth time (default the first) the daemon reaches the
- * point NAME it exits at once with _exit(86), as a kill -9 would stop it: no cleanup, no reply.
+/* Named fault points for crash tests (./configure --enable-fault-points). The environment
+ * variable WG_FAULT selects one point and what happens there:
+ *   WG_FAULT=NAME      the first time the daemon reaches NAME it exits at once with _exit(86), as
+ *                      a kill -9 would stop it: no cleanup, no reply;
+ *   WG_FAULT=NAME:N    the same, the Nth time;
+ *   WG_FAULT=NAME@MS   every time, it sleeps MS milliseconds there (to let a lease expire).
  * Without --enable-fault-points the points compile to nothing. */
 #ifndef WG_FAULT_H
 #define WG_FAULT_H
