@@ -130,7 +130,6 @@ CREATE TABLE prover_jobs (
     sequence_number        integer NOT NULL CHECK (sequence_number >= 0),
     status                 text NOT NULL DEFAULT 'queued'
                            CHECK (status IN ('queued', 'in_progress', 'successful', 'failed')),
-    proof_key              text,
     proof_hash             bytea CHECK (octet_length(proof_hash) = 32),
     attempts               integer NOT NULL DEFAULT 0,
     error                  text,
@@ -146,6 +145,16 @@ CREATE INDEX prover_jobs_queued
     ON prover_jobs (l1_batch_number, aggregation_round, id) WHERE status = 'queued';
 CREATE INDEX prover_jobs_leased
     ON prover_jobs (lease_expires_at) WHERE status = 'in_progress';
+-- The proofs provers posted, one per successful prover job. They live in the database, not the
+-- object store, so that a completion stores its proof and marks its job in one transaction.
+CREATE TABLE proofs (
+    prover_job_id    bigint PRIMARY KEY,
+    l1_batch_number  bigint NOT NULL,
+    proof            bytea NOT NULL,
+    created_at       timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX proofs_batch ON proofs (l1_batch_number);
+
 -- Batch status needs "does the batch have a failed job" without scanning its circuits.
 CREATE INDEX prover_jobs_failed
     ON prover_jobs (l1_batch_number) WHERE status = 'failed';

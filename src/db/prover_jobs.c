@@ -11,7 +11,7 @@
 
 #define COLUMNS                                                                                                  \
   "id, l1_batch_number, protocol_version, aggregation_round, circuit_id, depth, sequence_number, status, "     \
-  "attempts, encode(proof_hash, 'hex'), coalesce(proof_key, ''), "                                             \
+  "attempts, encode(proof_hash, 'hex'), "                                                                       \
   "coalesce(to_char(lease_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '')"
 
 const struct wg_stmt wg_sql_prover_jobs[] = {
@@ -29,10 +29,14 @@ const struct wg_stmt wg_sql_prover_jobs[] = {
    "UPDATE prover_jobs SET lease_expires_at = now() + make_interval(secs => $3::integer), updated_at = now()"
    " WHERE id = $1 AND status = 'in_progress' AND attempts = $2 RETURNING " COLUMNS},
   {"prover_complete",
-   "UPDATE prover_jobs SET status = 'successful', proof_key = $3, proof_hash = $4, lease_expires_at = NULL,"
+   "UPDATE prover_jobs SET status = 'successful', proof_hash = $3, lease_expires_at = NULL,"
    " time_taken = now() - processing_started_at, updated_at = now(), error = NULL"
    " WHERE id = $1 AND status = 'in_progress' AND attempts = $2"
    " RETURNING l1_batch_number, aggregation_round, circuit_id, depth"},
+  {"prover_store_proof",
+   "INSERT INTO proofs (prover_job_id, l1_batch_number, proof) VALUES ($1, $2, $3)"
+   " ON CONFLICT (prover_job_id) DO UPDATE SET proof = EXCLUDED.proof, created_at = now()"},
+  {"prover_load_proof", "SELECT proof FROM proofs WHERE prover_job_id = $1"},
   {"prover_fail",
    "UPDATE prover_jobs SET status = CASE WHEN attempts >= $4 THEN 'failed' ELSE 'queued' END, error = $3,"
    " lease_expires_at = NULL, updated_at = now()"
@@ -47,7 +51,7 @@ const struct wg_stmt wg_sql_prover_jobs[] = {
    "SELECT DISTINCT ON (circuit_id) " COLUMNS " FROM prover_jobs WHERE l1_batch_number = $1"
    " AND aggregation_round = 2 ORDER BY circuit_id, depth DESC, sequence_number"},
   {"prover_reject_proof",
-   "UPDATE prover_jobs SET status = 'queued', error = $2, proof_key = NULL, proof_hash = NULL,"
+   "UPDATE prover_jobs SET status = 'queued', error = $2, proof_hash = NULL,"
    " lease_expires_at = NULL, updated_at = now() WHERE id = $1 AND status = 'successful'"},
   {"prover_final_proof",
    "SELECT " COLUMNS " FROM prover_jobs WHERE l1_batch_number = $1 AND aggregation_round = 3"
@@ -73,8 +77,7 @@ void wg_prover_job_from_row(const PGresult *r, int row, struct wg_prover_job *j)
     memcpy(prefixed + 2, hash, 65);
     j->has_proof = wg_hex_decode_fixed(prefixed, j->proof_hash, 32);
   }
-  snprintf(j->proof_key, sizeof j->proof_key, "%s", PQgetvalue(r, row, 10));
-  snprintf(j->lease_expires_at, sizeof j->lease_expires_at, "%s", PQgetvalue(r, row, 11));
+  snprintf(j->lease_expires_at, sizeof j->lease_expires_at, "%s", PQgetvalue(r, row, 10));
 }
 
 static enum wg_status one_job(struct wg_dbconn *c, const char *stmt, const struct wg_params *p,
@@ -134,7 +137,8 @@ enum wg_status wg_prover_job_heartbeat(struct wg_dbconn *c, int64_t id, int leas
 struct complete_args {
   int64_t id;
   int lease;
-  const char *proof_key;
+  const uint8_t *proof;
+  size_t proof_len;
   const uint8_t *proof_hash;
   bool repeat;
 };
@@ -146,7 +150,6 @@ static enum wg_status complete_tx(struct wg_dbconn *c, void *arg)
   struct wg_params p = {0};
   wg_p_int(&p, a->id);
   wg_p_int(&p, a->lease);
-  wg_p_text(&p, a->proof_key);
   wg_p_bytes(&p, a->proof_hash, 32);
   PGresult *r;
   enum wg_status s = wg_db_exec(c, "prover_complete", &p, false, &r);
@@ -171,13 +174,18 @@ static enum wg_status complete_tx(struct wg_dbconn *c, void *arg)
   int64_t batch = wg_db_int(r, 0, 0);
   int round = (int)wg_db_int(r, 0, 1), circuit_id = (int)wg_db_int(r, 0, 2), depth = (int)wg_db_int(r, 0, 3);
   PQclear(r);
-  return wg_witness_count_proof(c, batch, round, circuit_id, depth);
+  wg_p_reset(&p);
+  wg_p_int(&p, a->id);
+  wg_p_int(&p, batch);
+  wg_p_bytes(&p, a->proof, a->proof_len);
+  s = wg_db_exec(c, "prover_store_proof", &p, false, NULL);
+  return s == WG_OK ? wg_witness_count_proof(c, batch, round, circuit_id, depth) : s;
 }
 
-enum wg_status wg_prover_job_complete(struct wg_dbconn *c, int64_t id, int lease, const char *proof_key,
+enum wg_status wg_prover_job_complete(struct wg_dbconn *c, int64_t id, int lease, const uint8_t *proof, size_t proof_len,
                                       const uint8_t proof_hash[32], bool *repeat)
 {
-  struct complete_args a = {id, lease, proof_key, proof_hash, false};
+  struct complete_args a = {id, lease, proof, proof_len, proof_hash, false};
   enum wg_status s = wg_db_tx(c, complete_tx, &a);
   *repeat = a.repeat;
   return s;
@@ -258,6 +266,25 @@ enum wg_status wg_prover_job_reject_proof(struct wg_dbconn *c, int64_t id, const
   wg_p_int(&p, id);
   wg_p_text(&p, error);
   return wg_db_exec(c, "prover_reject_proof", &p, false, NULL);
+}
+
+enum wg_status wg_prover_job_load_proof(struct wg_dbconn *c, int64_t id, uint8_t **proof, size_t *len)
+{
+  struct wg_params p = {0};
+  wg_p_int(&p, id);
+  PGresult *r;
+  enum wg_status s = wg_db_exec(c, "prover_load_proof", &p, true, &r);
+  if (s != WG_OK)
+    return s;
+  if (PQntuples(r) == 0) {
+    PQclear(r);
+    return WG_E_NOT_FOUND;
+  }
+  *len = (size_t)PQgetlength(r, 0, 0);
+  *proof = malloc(*len + 1);
+  memcpy(*proof, PQgetvalue(r, 0, 0), *len);
+  PQclear(r);
+  return WG_OK;
 }
 
 enum wg_status wg_prover_job_final_proof(struct wg_dbconn *c, int64_t batch, struct wg_prover_job *job)

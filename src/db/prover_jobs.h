@@ -18,7 +18,6 @@ struct wg_prover_job {
   int attempts;
   bool has_proof;
   uint8_t proof_hash[32];
-  char proof_key[160];
   char lease_expires_at[40]; /* ISO 8601 UTC, empty when none */
 };
 
@@ -36,12 +35,14 @@ enum wg_status wg_prover_job_get(struct wg_dbconn *c, int64_t id, struct wg_prov
 enum wg_status wg_prover_job_heartbeat(struct wg_dbconn *c, int64_t id, int lease, int lease_seconds,
                                        struct wg_prover_job *job);
 
-/* Marks a held job successful with its proof and, in the same transaction, counts the proof for
+/* Stores the proof of a held job, marks it successful and, in the same transaction, counts the proof for
  * the witness job that waits for it, queueing that job when this was the last proof.
  * *repeat is set when the job was already successful with the same proof hash (nothing
  * changes). WG_E_CONFLICT: successful with another proof; WG_E_LEASE_LOST; WG_E_NOT_FOUND. */
-enum wg_status wg_prover_job_complete(struct wg_dbconn *c, int64_t id, int lease, const char *proof_key,
+enum wg_status wg_prover_job_complete(struct wg_dbconn *c, int64_t id, int lease, const uint8_t *proof, size_t proof_len,
                                       const uint8_t proof_hash[32], bool *repeat);
+/* The stored proof of a job, malloc'd. WG_E_NOT_FOUND when it has none. */
+enum wg_status wg_prover_job_load_proof(struct wg_dbconn *c, int64_t id, uint8_t **proof, size_t *len);
 /* Gives a held job back: queued again, or failed once attempts reached max_attempts.
  * *failed tells which. */
 enum wg_status wg_prover_job_fail(struct wg_dbconn *c, int64_t id, int lease, const char *error, int max_attempts,

@@ -25,6 +25,7 @@ const struct wg_stmt wg_sql_repairs[] = {
   REQUEUE("leaf", "leaf_aggregation_jobs"),
   REQUEUE("node", "node_aggregation_jobs"),
   REQUEUE("sched", "scheduler_witness_jobs"),
+  DELETE("proofs", "proofs"),
   DELETE("prover", "prover_jobs"),
   DELETE("archive", "prover_jobs_archive"),
   DELETE("leaf", "leaf_aggregation_jobs"),
@@ -120,9 +121,9 @@ enum wg_status wg_repair_requeue_job(struct wg_dbconn *c, int64_t id, char statu
 static enum wg_status delete_batch_tx(struct wg_dbconn *c, void *arg)
 {
   struct batch_args *a = arg;
-  static const char *const order[] = {"prover", "archive", "leaf", "node", "sched", "basic"};
+  static const char *const order[] = {"proofs", "prover", "archive", "leaf", "node", "sched", "basic"};
   enum wg_status s = batch_exists(c, a->batch);
-  for (int t = 0; s == WG_OK && t < 6; t++) {
+  for (int t = 0; s == WG_OK && t < 7; t++) {
     char name[48];
     snprintf(name, sizeof name, "delete_batch_%s", order[t]);
     struct wg_params p = {0};

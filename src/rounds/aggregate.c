@@ -25,7 +25,7 @@ static enum wg_status check_proof(struct wg_round_ctx *ctx, const struct wg_prov
   char key[160];
   uint8_t *proof = NULL, *witness = NULL;
   size_t proof_len, witness_len;
-  enum wg_status s = wg_store_get(ctx->app->store, ctx->db, j->proof_key, &proof, &proof_len);
+  enum wg_status s = wg_prover_job_load_proof(ctx->db, j->id, &proof, &proof_len);
   if (s == WG_E_NOT_FOUND)
     return WG_OK;
   if (s != WG_OK)

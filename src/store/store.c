@@ -60,10 +60,3 @@ void wg_key_witness(char *out, size_t n, int64_t batch, int round, int circuit_i
 {
   snprintf(out, n, "batches/%" PRId64 "/r%d/c%d/d%d/s%" PRId64 ".wit", batch, round, circuit_id, depth, sequence);
 }
-
-void wg_key_proof(char *out, size_t n, int64_t batch, int64_t job_id, const uint8_t proof_hash[32])
-{
-  char hex[65];
-  wg_hex_encode(proof_hash, 32, hex);
-  snprintf(out, n, "batches/%" PRId64 "/proofs/%" PRId64 "-%.16s.proof", batch, job_id, hex);
-}

@@ -1,6 +1,7 @@
 /* The object store: witness blobs, inputs and proofs, behind one interface with two backends
  * (SPEC section 7): "file:DIR" (atomic writes: temp file, fsync, rename) and "postgres" (the
- * blobs table, shared by daemons on several machines). Keys are deterministic paths such as
+ * blobs table, shared by daemons on several machines). Proofs are not blobs: they are stored with
+ * their job in the database (db/prover_jobs.c). Keys are deterministic paths such as
  * "batches/42/r0/c1/d0/s17.wit", so that a retried round overwrites its own blobs. */
 #ifndef WG_STORE_H
 #define WG_STORE_H
@@ -38,7 +39,6 @@ enum wg_status wg_store_delete_prefix(struct wg_store *s, struct wg_dbconn *c, c
 /* The deterministic keys of the project. */
 void wg_key_input(char *out, size_t n, int64_t batch, const uint8_t sha256[32]);
 void wg_key_witness(char *out, size_t n, int64_t batch, int round, int circuit_id, int depth, int64_t sequence);
-void wg_key_proof(char *out, size_t n, int64_t batch, int64_t job_id, const uint8_t proof_hash[32]);
 void wg_key_batch_prefix(char *out, size_t n, int64_t batch);
 
 #endif

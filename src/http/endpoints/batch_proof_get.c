@@ -1,13 +1,9 @@
 /* GET /batches/{n}/proof: the final scheduler proof, once the batch is proven. */
 #include "config.h"
 
-#include <stdio.h>
-
-#include "common/hex.h"
 #include "db/batches.h"
 #include "db/prover_jobs.h"
 #include "http/endpoints.h"
-#include "store/store.h"
 
 int wg_h_batch_proof_get(struct wg_request *rq)
 {
@@ -24,7 +20,7 @@ int wg_h_batch_proof_get(struct wg_request *rq)
     return wg_reply_status(rq, s, "could not read batch %lld", (long long)batch);
   uint8_t *data;
   size_t len;
-  s = wg_store_get(rq->app->store, NULL, job.proof_key, &data, &len);
+  s = wg_prover_job_load_proof(c, job.id, &data, &len);
   if (s != WG_OK)
     return wg_reply_status(rq, s == WG_E_NOT_FOUND ? WG_E_INTERNAL : s, "could not read the proof of batch %lld",
                            (long long)batch);

@@ -1,6 +1,6 @@
 /* POST /proofs/{id}/complete: a prover posts its proof. Checked in the order of SPEC section 6:
- * unknown job, repeat of a completed job, lease, proof verification; then the proof is stored and
- * the job completed (queueing the dependent witness job if this was its last proof). */
+ * unknown job, repeat of a completed job, lease, proof verification; then one transaction stores
+ * the proof, completes the job and queues the dependent witness job if this was its last proof. */
 #include "config.h"
 
 #include <string.h>
@@ -55,12 +55,9 @@ int wg_h_proofs_complete_post(struct wg_request *rq)
     return wg_reply_error(rq, 400, "invalid_input", "the proof does not verify against the witness of job %lld",
                           (long long)id);
 
-  wg_key_proof(key, sizeof key, job.l1_batch_number, id, hash);
-  s = wg_store_put(rq->app->store, NULL, key, rq->body, rq->body_len);
   bool repeat = false;
-  WG_FAULT("complete_after_blob");
-  if (s == WG_OK)
-    s = wg_prover_job_complete(c, id, lease, key, hash, &repeat);
+  WG_FAULT("complete_after_verify");
+  s = wg_prover_job_complete(c, id, lease, rq->body, rq->body_len, hash, &repeat);
   WG_FAULT("complete_after_commit");
   if (s == WG_E_CONFLICT)
     return wg_reply_error(rq, 409, "conflict", "job %lld is already proven with a different proof", (long long)id);
