@@ -18,7 +18,7 @@ const struct wg_stmt wg_sql_prover_jobs[] = {
   {"prover_claim",
    "UPDATE prover_jobs SET status = 'in_progress', attempts = attempts + 1, picked_by = $1,"
    " lease_expires_at = now() + make_interval(secs => $2::integer), processing_started_at = now(),"
-   " updated_at = now(), error = NULL"
+   " updated_at = now()"
    " WHERE id = (SELECT id FROM prover_jobs WHERE status = 'queued' AND protocol_version = $3"
    "   AND ($4::smallint[] IS NULL OR aggregation_round = ANY($4::smallint[]))"
    "   AND ($5::smallint[] IS NULL OR circuit_id = ANY($5::smallint[]))"

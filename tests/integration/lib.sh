@@ -80,12 +80,12 @@ wg__log_tail() {
 
 # ---------------------------------------------------------------- ports
 
-# wg_free_port: print a random TCP port in 20000-60000 that nothing on
+# wg_free_port: print a random TCP port in 20000-32767 (below the kernel's ephemeral client ports) that nothing on
 # 127.0.0.1 listens on and that this test has not handed out before.
 wg_free_port() {
 	local p tries used
 	for ((tries = 0; tries < 200; tries++)); do
-		p=$((20000 + (RANDOM * 32768 + RANDOM) % 40001))
+		p=$((20000 + (RANDOM * 32768 + RANDOM) % 12768))
 		for used in "${WG_USED_PORTS[@]}"; do
 			[[ $used == "$p" ]] && continue 2
 		done

@@ -6,8 +6,25 @@
 # To add a test, write tests/integration/t_NAME.sh (mode 755, sourcing lib.sh)
 # and list it here; it is then both run by `make check` and distributed.
 INTEGRATION_TESTS = \
-	tests/integration/t_harness.sh
+	tests/integration/t_harness.sh \
+	tests/integration/t_pipeline.sh \
+	tests/integration/t_inputs.sh \
+	tests/integration/t_prover_api.sh \
+	tests/integration/t_concurrency.sh \
+	tests/integration/t_big_batch.sh
 
-EXTRA_DIST += tests/integration/lib.sh
+# Foundation: migrations, health across a database outage, the auth matrix, HTTP-level errors.
+INTEGRATION_TESTS += \
+	tests/integration/t_migrations.sh \
+	tests/integration/t_health.sh \
+	tests/integration/t_auth.sh \
+	tests/integration/t_http_errors.sh
+
+EXTRA_DIST += tests/integration/lib.sh tests/integration/pipeline_lib.sh
+
+# ref_prove: the reference proof of a witness blob, so that tests can prove jobs with curl.
+check_PROGRAMS += tests/tools/ref_prove
+tests_tools_ref_prove_SOURCES = tests/tools/ref_prove.c
+tests_tools_ref_prove_LDADD = $(CORE_LIBS)
 dist_noinst_SCRIPTS += $(INTEGRATION_TESTS)
 TESTS += $(INTEGRATION_TESTS)

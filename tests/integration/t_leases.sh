@@ -1,0 +1,235 @@
+#!/bin/bash
+# t_leases.sh: leases, fencing and retries (SPEC section 2, issue 4 point 1).
+# Prover jobs: an expired lease puts the job back to `queued` with an error naming the holder and
+# the lease; the next claim gets the next lease; a completion or heartbeat under the old lease is
+# `409 lease_lost` and changes nothing; heartbeats under the current lease keep a job alive past
+# its first expiry; with --max-attempts 2 two expiries (or a fail under the last attempt) fail the
+# job and the batch, and an admin requeue brings both back. Witness jobs: a daemon restarted with
+# the same --instance-id requeues at once the witness jobs held under its id, and only those.
+# shellcheck source=tests/integration/lib.sh
+. "$WG_SRCDIR/tests/integration/lib.sh"
+# shellcheck source=tests/integration/pipeline_lib.sh
+. "$WG_SRCDIR/tests/integration/pipeline_lib.sh"
+
+wg_setup
+LEASE=2
+wg_start_daemon a --lease $LEASE --housekeeping-ms 200
+pl_use a
+
+# job_row ID: status|attempts|picked_by|error|proof_hash is null of a prover job.
+job_row() {
+	wg_psql "SELECT status, attempts, coalesce(picked_by, ''), coalesce(error, ''), proof_hash IS NULL
+		FROM prover_jobs WHERE id = $1"
+}
+job_status() {
+	wg_psql "SELECT status FROM prover_jobs WHERE id = $1"
+}
+job_is() { # job_is ID STATUS
+	[[ $(job_status "$1") == "$2" ]]
+}
+claim_as() { # claim_as PROVER_ID: claim any job of batch 1's basic round
+	pl_claim "{\"prover_id\":\"$1\",\"protocol_version\":24,\"rounds\":[0]}"
+	assert_status 200
+}
+# prove_file ID: download the witness of job ID and write its reference proof to $WG_TMP/proof-ID.
+prove_file() {
+	pl_witness "$1" "$WG_TMP/witness-$1"
+	pl_ref_prove "$WG_TMP/witness-$1" "$WG_TMP/proof-$1"
+}
+admin_post() {
+	wg_http POST "$PL_URL$1" -H "Authorization: Bearer $PL_ADMIN"
+}
+
+# Batch 1: three basic circuits (two main_vm, one storage_application).
+pl_gen_input 1 --logs 5 --workload main_vm=$((5390 * 2)) >"$WG_TMP/in1.json"
+pl_upload 1 "$WG_TMP/in1.json"
+assert_status 201
+basic_done() {
+	[[ $(wg_psql "SELECT status FROM basic_circuit_witness_jobs WHERE l1_batch_number = $1") == successful ]]
+}
+wg_wait_until 30 basic_done 1
+read -ra JOBS <<<"$(wg_psql "SELECT id FROM prover_jobs WHERE l1_batch_number = 1 ORDER BY id" | tr '\n' ' ')"
+assert_eq 3 "${#JOBS[@]}" "basic circuits of batch 1"
+
+# ---------------------------------------------------------------- expiry
+claim_as holder-one
+J=$PL_JOB_ID
+assert_eq "${JOBS[0]}" "$J" "first claim takes the first job"
+assert_json_eq .lease 1
+assert_json_eq .attempts 1
+# The lease is --lease seconds from now (give or take the clocks of client and server).
+left=$(wg_psql "SELECT extract(epoch FROM lease_expires_at - now()) FROM prover_jobs WHERE id = $J")
+assert_eq 1 "$(awk -v l="$left" 'BEGIN { print (l > 0.5 && l <= 2.1) }')" "lease of ${left}s, expected about $LEASE s"
+assert_eq "in_progress|1|holder-one||t" "$(job_row "$J")" "claimed job"
+prove_file "$J"
+claimed_at=$SECONDS
+# Still held one second later: housekeeping expires only what has expired.
+sleep 1
+assert_eq in_progress "$(job_status "$J")" "job $J one second into a $LEASE s lease"
+wg_wait_until 10 job_is "$J" queued
+assert_eq 1 "$((SECONDS - claimed_at >= 1))" "the lease expired no earlier than it should"
+assert_eq "queued|1|holder-one|lease expired while held by holder-one|t" "$(job_row "$J")" \
+	"expired job: queued, attempts kept, error names the lease and the holder"
+assert_eq "" "$(wg_psql "SELECT lease_expires_at FROM prover_jobs WHERE id = $J")" "no lease on a queued job"
+pl_get "/jobs/$J"
+assert_status 200
+assert_json_eq .status queued
+assert_json_eq .attempts 1
+
+# The next claim gets the same job under lease 2.
+claim_as holder-two
+assert_eq "$J" "$PL_JOB_ID" "the expired job is claimed again first"
+assert_json_eq .lease 2
+assert_json_eq .attempts 2
+
+# ---------------------------------------------------------------- fencing
+# A completion under the old lease: 409 lease_lost, nothing changed (checked before the proof).
+pl_complete "$J" 1 "$WG_TMP/proof-$J"
+assert_status 409
+assert_error_code lease_lost
+assert_eq "in_progress|2|holder-two||t" "$(job_row "$J")" "a completion under a lost lease changes nothing"
+assert_eq 0 "$(wg_psql "SELECT proofs_done FROM leaf_aggregation_jobs WHERE l1_batch_number = 1 AND circuit_id = 1")" \
+	"no proof counted for a completion under a lost lease"
+pl_heartbeat "$J" 1
+assert_status 409
+assert_error_code lease_lost
+pl_fail "$J" 1 "from the old holder"
+assert_status 409
+assert_error_code lease_lost
+assert_eq "in_progress|2|holder-two||t" "$(job_row "$J")" "a heartbeat or fail under a lost lease changes nothing"
+# A lease that was never handed out, no lease at all, and a header that is not a lease.
+pl_heartbeat "$J" 3
+assert_status 409
+assert_error_code lease_lost
+wg_http POST "$PL_URL/jobs/$J/heartbeat" -H "Authorization: Bearer $PL_PROVER"
+assert_status 409
+assert_error_code lease_lost
+wg_http POST "$PL_URL/jobs/$J/heartbeat" -H "Authorization: Bearer $PL_PROVER" -H "X-WG-Lease: two"
+assert_status 400
+assert_error_code bad_request
+
+# Heartbeats under the current lease every second keep the job past two of its leases.
+start=$SECONDS
+for _ in 1 2 3 4; do
+	pl_heartbeat "$J" 2
+	assert_status 200
+	assert_json_eq .id "$J"
+	assert_json_eq .lease 2
+	sleep 1
+done
+assert_eq 1 "$((SECONDS - start >= 4))" "heartbeats ran for 4 s"
+assert_eq "in_progress|2|holder-two||t" "$(job_row "$J")" "a job with heartbeats outlives its first lease"
+pl_complete "$J" 2 "$WG_TMP/proof-$J"
+assert_status 200
+assert_json_eq .status successful
+assert_eq 1 "$(wg_psql "SELECT proofs_done FROM leaf_aggregation_jobs WHERE l1_batch_number = 1 AND circuit_id = 1")" \
+	"the proof was counted once"
+# The old lease still cannot touch it (the repeat rule applies to the same bytes only).
+pl_heartbeat "$J" 2
+assert_status 409
+assert_error_code lease_lost
+
+# ---------------------------------------------------------------- fail under the current lease
+claim_as failer
+K=$PL_JOB_ID
+assert_eq "${JOBS[1]}" "$K" "next job"
+pl_fail "$K" 1 "out of GPU memory"
+assert_status 200
+assert_json_eq .status queued
+assert_eq "queued|1|failer|out of GPU memory|t" "$(job_row "$K")" "a failed attempt: queued, error stored"
+pl_fail "$K" 1 "again"
+assert_status 409
+assert_error_code lease_lost
+
+# ---------------------------------------------------------------- --max-attempts 2
+wg_stop_daemon a
+wg_start_daemon a --lease $LEASE --housekeeping-ms 200 --max-attempts 2
+pl_use a
+
+# A fail under the last attempt fails the job and the batch.
+claim_as failer
+assert_eq "$K" "$PL_JOB_ID" "the job given back is claimed again"
+assert_json_eq .lease 2
+pl_fail "$K" 2 "out of GPU memory, twice"
+assert_status 200
+assert_json_eq .status failed
+assert_eq "failed|2|failer|out of GPU memory, twice|t" "$(job_row "$K")" "fail at max attempts: failed"
+assert_eq failed "$(batch_status 1)" "a failed prover job fails the batch"
+# Nothing claims a failed job.
+claim_as other
+assert_eq "${JOBS[2]}" "$PL_JOB_ID" "the failed job is skipped by claims"
+L=$PL_JOB_ID
+# Two expiries of job L: queued, then failed with no attempts left.
+wg_wait_until 10 job_is "$L" queued
+assert_eq "queued|1|other|lease expired while held by other|t" "$(job_row "$L")" "first expiry at max attempts 2"
+claim_as other
+assert_eq "$L" "$PL_JOB_ID" "the expired job is claimed again"
+wg_wait_until 10 job_is "$L" failed
+assert_eq "failed|2|other|lease expired while held by other; no attempts left|t" "$(job_row "$L")" \
+	"second expiry at max attempts 2: failed"
+wg_http POST "$PL_URL/jobs/claim" -H "Authorization: Bearer $PL_PROVER" -H 'Content-Type: application/json' \
+	--data-binary '{"prover_id":"other","protocol_version":24}'
+assert_status 204
+pl_get /batches/1
+assert_status 200
+assert_json_eq .status failed
+assert_json_eq '.rounds[0].prover_jobs | tojson' '{"failed":2,"successful":1}'
+
+# The admin requeue brings one job back: queued, claimable, attempts kept, the batch not failed
+# while the other one still is; then the other one.
+admin_post "/jobs/$L/requeue"
+assert_status 200
+assert_json_eq .status queued
+assert_json_eq .id "$L"
+assert_eq queued "$(job_status "$L")" "requeued job"
+assert_contains "$(job_row "$L")" "queued|2|other|requeued by an operator after: lease expired while held by other" \
+	"the requeue records the previous error"
+assert_eq failed "$(batch_status 1)" "the batch still has a failed job"
+admin_post "/jobs/$K/requeue"
+assert_status 200
+assert_eq in_progress "$(batch_status 1)" "no failed job left: the batch is in progress again"
+# Both claimable, attempts go on from where they were, and complete.
+for want in "$K" "$L"; do
+	claim_as after-requeue
+	assert_eq "$want" "$PL_JOB_ID" "requeued job claimable"
+	assert_json_eq .lease 3
+	prove_file "$want"
+	pl_complete "$want" 3 "$WG_TMP/proof-$want"
+	assert_status 200
+done
+prove_all_until 1 proven 60
+
+# ---------------------------------------------------------------- restart recovery
+# Batch 2 is processed, then made to look as if this daemon had crashed in its basic round: the
+# job in_progress under instance id "a" with a lease an hour away, its outputs gone. Batch 3 is
+# held the same way by another instance ("ghost"), which a restart of "a" must leave alone.
+for b in 2 3; do
+	pl_gen_input $b --logs 3 --workload main_vm=5390 --seed $b >"$WG_TMP/in$b.json"
+	pl_upload $b "$WG_TMP/in$b.json"
+	assert_status 201
+	wg_wait_until 30 basic_done $b
+done
+wg_stop_daemon a
+for b in 2 3; do
+	wg_psql "DELETE FROM prover_jobs WHERE l1_batch_number = $b" \
+		"DELETE FROM leaf_aggregation_jobs WHERE l1_batch_number = $b" \
+		"DELETE FROM node_aggregation_jobs WHERE l1_batch_number = $b" \
+		"DELETE FROM scheduler_witness_jobs WHERE l1_batch_number = $b"
+done
+wg_psql "UPDATE basic_circuit_witness_jobs SET status = 'in_progress', attempts = 1, picked_by = 'a',
+	lease_expires_at = now() + interval '1 hour' WHERE l1_batch_number = 2"
+wg_psql "UPDATE basic_circuit_witness_jobs SET status = 'in_progress', attempts = 1, picked_by = 'ghost',
+	lease_expires_at = now() + interval '1 hour' WHERE l1_batch_number = 3"
+restart=$SECONDS
+wg_start_daemon a --lease $LEASE --housekeeping-ms 200
+wg_wait_until 10 basic_done 2
+assert_eq 1 "$((SECONDS - restart <= 10))" "recovered within seconds, not after the hour-long lease"
+assert_eq "successful|2|a" "$(wg_psql "SELECT status, attempts, picked_by FROM basic_circuit_witness_jobs
+	WHERE l1_batch_number = 2")" "the job held by this instance ran again"
+assert_eq 2 "$(wg_psql "SELECT count(*) FROM prover_jobs WHERE l1_batch_number = 2")" "batch 2 circuits recreated"
+assert_contains "$(cat "$WG_TMP/a.log")" "requeued 1 witness jobs held by a previous run of a" "daemon log"
+sleep 1
+assert_eq "in_progress|1|ghost" "$(wg_psql "SELECT status, attempts, picked_by FROM basic_circuit_witness_jobs
+	WHERE l1_batch_number = 3")" "a job held by another instance is left to its lease"
+assert_eq 0 "$(wg_psql "SELECT count(*) FROM prover_jobs WHERE l1_batch_number = 3")" "batch 3 untouched"
+prove_all_until 2 proven 60
