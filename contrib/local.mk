@@ -3,4 +3,5 @@ dist_noinst_SCRIPTS += \
 	contrib/pg-cluster.sh \
 	contrib/install-deps.sh \
 	contrib/wg-test.sh \
-	contrib/wg-demo.sh
+	contrib/wg-demo.sh \
+	contrib/wg-check-variant.sh
