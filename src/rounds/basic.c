@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "circuits/circuits.h"
+#include "common/clock.h"
 #include "common/fault.h"
 #include "common/log.h"
 #include "common/strbuf.h"
@@ -131,6 +132,7 @@ enum wg_status wg_round_basic(struct wg_round_ctx *ctx)
 {
   struct wg_app *app = ctx->app;
   const struct wg_witness_job *job = &ctx->job;
+  int64_t t0 = wg_monotonic_us(), t_parse = 0, t_replay = 0, t_plan = 0, t_blobs = 0;
   uint8_t *body;
   size_t len;
   enum wg_status s = wg_store_get(app->store, ctx->db, job->input_key, &body, &len);
@@ -148,6 +150,7 @@ enum wg_status wg_round_basic(struct wg_round_ctx *ctx)
     return err.internal ? WG_E_INTERNAL : fail_permanently(ctx, msg);
   }
 
+  t_parse = wg_monotonic_us();
   uint8_t(*roots_after)[WG_HASH_LEN] = calloc(in.n_logs + 1, WG_HASH_LEN);
   char replay_err[512];
   struct basic_plan plan = {0};
@@ -156,11 +159,14 @@ enum wg_status wg_round_basic(struct wg_round_ctx *ctx)
     s = fail_permanently(ctx, replay_err);
     goto done;
   }
+  t_replay = wg_monotonic_us();
   s = plan_circuits(&in, roots_after, &plan);
+  t_plan = wg_monotonic_us();
   if (s == WG_OK)
     s = wg_round_renew(ctx);
   if (s == WG_OK)
     s = wg_store_put_many(app->store, ctx->db, plan.blobs, plan.n_blobs);
+  t_blobs = wg_monotonic_us();
   if (s == WG_OK) {
     WG_FAULT("basic_after_blobs");
     struct commit_args a = {ctx, &in, &plan};
@@ -168,8 +174,11 @@ enum wg_status wg_round_basic(struct wg_round_ctx *ctx)
     WG_FAULT("basic_after_commit");
   }
   if (s == WG_OK)
-    wg_info("basic round: batch %lld: %zu circuits of %d types", (long long)job->l1_batch_number, plan.n_blobs,
-            plan.n_types);
+    wg_info("basic round: batch %lld: %zu circuits of %d types (ms: parse %lld, replay %lld, witnesses %lld, "
+            "store %lld, commit %lld)",
+            (long long)job->l1_batch_number, plan.n_blobs, plan.n_types, (long long)(t_parse - t0) / 1000,
+            (long long)(t_replay - t_parse) / 1000, (long long)(t_plan - t_replay) / 1000,
+            (long long)(t_blobs - t_plan) / 1000, (long long)(wg_monotonic_us() - t_blobs) / 1000);
 done:
   plan_free(&plan);
   free(roots_after);
