@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-static int hex_digit(char c)
+int wg_hex_digit(char c)
 {
   if (c >= '0' && c <= '9')
     return c - '0';
@@ -23,7 +23,7 @@ bool wg_hex_decode_fixed(const char *s, uint8_t *out, size_t len)
   if (strlen(s) != 2 * len)
     return false;
   for (size_t i = 0; i < len; i++) {
-    int hi = hex_digit(s[2 * i]), lo = hex_digit(s[2 * i + 1]);
+    int hi = wg_hex_digit(s[2 * i]), lo = wg_hex_digit(s[2 * i + 1]);
     if (hi < 0 || lo < 0)
       return false;
     out[i] = (uint8_t)(hi << 4 | lo);

@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdbool.h>
 
+/* The value of one hex digit, or -1. */
+int wg_hex_digit(char c);
 /* Decodes "0x" followed by exactly 2*len hex digits into out. Returns false otherwise. */
 bool wg_hex_decode_fixed(const char *s, uint8_t *out, size_t len);
 /* Writes 2*len lowercase digits and a NUL into out (no prefix). out must hold 2*len+1 bytes. */

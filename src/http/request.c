@@ -11,7 +11,7 @@
 bool wg_request_json(struct wg_request *rq, json_t **out)
 {
   json_error_t e;
-  json_t *j = json_loadb((const char *)rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &e);
+  json_t *j = json_loadb((const char *)rq->body, rq->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
   if (j == NULL) {
     wg_reply_error(rq, 400, "bad_request", "the body is not valid JSON: %s at line %d column %d", e.text, e.line,
                    e.column);

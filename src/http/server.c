@@ -15,6 +15,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "common/hex.h"
 #include "common/log.h"
 #include "config/settings.h"
 #include "db/db.h"
@@ -61,7 +62,9 @@ static bool media_type_is(const char *header, const char *want)
 static bool refuse_early(struct wg_request *rq, const char *url)
 {
   struct wg_route_match m;
-  switch (wg_route_find(wg_routes, wg_routes_count, rq->method, url, &m)) {
+  /* HEAD is GET without the body (libmicrohttpd leaves the body out). */
+  const char *method = strcmp(rq->method, "HEAD") == 0 ? "GET" : rq->method;
+  switch (wg_route_find(wg_routes, wg_routes_count, method, url, &m)) {
   case WG_ROUTE_NOT_FOUND:
     wg_reply_error(rq, MHD_HTTP_NOT_FOUND, "not_found", "no such path: %s", url);
     return true;
@@ -98,7 +101,7 @@ static bool refuse_early(struct wg_request *rq, const char *url)
       wg_reply_error(rq, MHD_HTTP_UNAUTHORIZED, "unauthorized", "unknown or revoked token");
       return true;
     }
-    if (!wg_role_allows(rq->role, rq->route->role, strcmp(rq->method, "GET") == 0)) {
+    if (!wg_role_allows(rq->role, rq->route->role, strcmp(method, "GET") == 0)) {
       wg_reply_error(rq, MHD_HTTP_FORBIDDEN, "forbidden", "role %s may not call %s %s (needs %s)",
                      wg_role_name(rq->role), rq->method, rq->route->pattern, wg_role_name(rq->route->role));
       return true;
@@ -248,6 +251,25 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   *con_cls = NULL;
 }
 
+/* Percent-decoding of the path and query arguments that leaves "%00" as it is: a decoded NUL
+ * would cut the string short, and "/healthz%00junk" would be routed as "/healthz". */
+static size_t unescape_keeping_nul(void *cls, struct MHD_Connection *conn, char *s)
+{
+  (void)cls, (void)conn;
+  char *w = s;
+  for (const char *r = s; *r != '\0';) {
+    int hi = r[0] == '%' ? wg_hex_digit(r[1]) : -1, lo = hi >= 0 ? wg_hex_digit(r[2]) : -1;
+    if (lo >= 0 && (hi | lo) != 0) {
+      *w++ = (char)(hi * 16 + lo);
+      r += 3;
+    } else {
+      *w++ = *r++;
+    }
+  }
+  *w = '\0';
+  return (size_t)(w - s);
+}
+
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
   (void)cls;
@@ -313,6 +335,7 @@ struct wg_server *wg_server_start(struct wg_app *app)
     {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv},
     {MHD_OPTION_SOCK_ADDR, 0, &addr},
     {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL},
+    {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape_keeping_nul, NULL},
     {MHD_OPTION_CONNECTION_LIMIT, 4096, NULL},
     {cfg->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert},
     {cfg->tls_cert ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, srv->tls_key},

@@ -29,3 +29,6 @@ tests_tools_ref_prove_SOURCES = tests/tools/ref_prove.c
 tests_tools_ref_prove_LDADD = $(CORE_LIBS)
 dist_noinst_SCRIPTS += $(INTEGRATION_TESTS)
 TESTS += $(INTEGRATION_TESTS)
+
+# Hostile input (issue 4, point 6): malformed bodies, limits, bad routes and ids, slow clients.
+INTEGRATION_TESTS += tests/integration/t_hostile.sh
