@@ -17,8 +17,10 @@
    " ORDER BY lease_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED) RETURNING status"}
 #define RECOVER(NAME, TABLE)                                                                                   \
   {"recover_" NAME,                                                                                           \
-   "UPDATE " TABLE " SET status = 'queued', lease_expires_at = NULL, updated_at = now(),"                     \
-   " error = 'requeued when ' || $1 || ' restarted'"                                                          \
+   "UPDATE " TABLE " SET status = CASE WHEN attempts >= $2 THEN 'failed' ELSE 'queued' END,"                  \
+   " lease_expires_at = NULL, updated_at = now(),"                                                            \
+   " error = 'held when ' || $1 || ' stopped without releasing it'"                                          \
+   " || CASE WHEN attempts >= $2 THEN '; no attempts left' ELSE '' END"                                      \
    " WHERE status = 'in_progress' AND picked_by = $1 RETURNING id"}
 
 static const char *const expire_names[] = {"expire_prover", "expire_basic", "expire_leaf", "expire_node",
@@ -58,12 +60,13 @@ enum wg_status wg_housekeeping_expire(struct wg_dbconn *c, int max_attempts, int
   return WG_OK;
 }
 
-enum wg_status wg_housekeeping_recover(struct wg_dbconn *c, const char *instance_id, int *requeued)
+enum wg_status wg_housekeeping_recover(struct wg_dbconn *c, const char *instance_id, int max_attempts, int *requeued)
 {
   *requeued = 0;
   for (int t = 0; t < 4; t++) {
     struct wg_params p = {0};
     wg_p_text(&p, instance_id);
+    wg_p_int(&p, max_attempts);
     PGresult *r;
     enum wg_status s = wg_db_exec(c, recover_names[t], &p, false, &r);
     if (s != WG_OK)

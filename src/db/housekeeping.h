@@ -10,7 +10,8 @@ extern const struct wg_stmt wg_sql_housekeeping[];
  * claims, recording why. Safe to run from many daemons at once. *requeued counts them. */
 enum wg_status wg_housekeeping_expire(struct wg_dbconn *c, int max_attempts, int *requeued);
 /* At start: witness jobs still held under this instance id were held by a previous run of this
- * daemon that died; they go back to queued at once. */
-enum wg_status wg_housekeeping_recover(struct wg_dbconn *c, const char *instance_id, int *requeued);
+ * daemon that died; they go back to queued at once, or to failed once they used max_attempts
+ * claims (a job that kills the daemon every time must not crash-loop it for ever). */
+enum wg_status wg_housekeeping_recover(struct wg_dbconn *c, const char *instance_id, int max_attempts, int *requeued);
 
 #endif

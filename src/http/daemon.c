@@ -56,7 +56,7 @@ static void recover_own_jobs(const struct wg_config *cfg)
 {
   struct wg_dbconn *c = wg_db_connect(cfg->db, NULL, 0);
   int requeued = 0;
-  if (c != NULL && wg_housekeeping_recover(c, cfg->instance_id, &requeued) == WG_OK && requeued > 0)
+  if (c != NULL && wg_housekeeping_recover(c, cfg->instance_id, (int)cfg->max_attempts, &requeued) == WG_OK && requeued > 0)
     wg_info("requeued %d witness jobs held by a previous run of %s", requeued, cfg->instance_id);
   wg_db_disconnect(c);
 }

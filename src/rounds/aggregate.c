@@ -79,7 +79,9 @@ enum wg_status wg_round_load_proofs(struct wg_round_ctx *ctx, const struct wg_pr
   enum wg_status s = WG_OK;
   for (size_t i = 0; i < n && s == WG_OK; i++) {
     bool ok;
-    s = check_proof(ctx, &jobs[i], &ok);
+    s = wg_round_checkpoint(ctx);
+    if (s == WG_OK)
+      s = check_proof(ctx, &jobs[i], &ok);
     if (s == WG_OK && !ok) {
       bad[i] = true;
       n_bad++;

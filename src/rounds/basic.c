@@ -151,6 +151,11 @@ enum wg_status wg_round_basic(struct wg_round_ctx *ctx)
   }
 
   t_parse = wg_monotonic_us();
+  s = wg_round_checkpoint(ctx);
+  if (s != WG_OK) {
+    wg_input_free(&in);
+    return s;
+  }
   uint8_t(*roots_after)[WG_HASH_LEN] = calloc(in.n_logs + 1, WG_HASH_LEN);
   char replay_err[512];
   struct basic_plan plan = {0};
@@ -160,13 +165,17 @@ enum wg_status wg_round_basic(struct wg_round_ctx *ctx)
     goto done;
   }
   t_replay = wg_monotonic_us();
-  s = plan_circuits(&in, roots_after, &plan);
+  s = wg_round_checkpoint(ctx);
+  if (s == WG_OK)
+    s = plan_circuits(&in, roots_after, &plan);
   t_plan = wg_monotonic_us();
   if (s == WG_OK)
     s = wg_round_renew(ctx);
   if (s == WG_OK)
     s = wg_store_put_many(app->store, ctx->db, plan.blobs, plan.n_blobs);
   t_blobs = wg_monotonic_us();
+  if (s == WG_OK)
+    s = wg_round_checkpoint(ctx);
   if (s == WG_OK) {
     WG_FAULT("basic_after_blobs");
     struct commit_args a = {ctx, &in, &plan};

@@ -71,7 +71,30 @@ static void wait_for_work(struct wg_workers *w, int round, unsigned long seen, l
 
 enum wg_status wg_round_renew(struct wg_round_ctx *ctx)
 {
-  return wg_witness_renew(ctx->db, &ctx->job, (int)ctx->app->cfg->witness_lease);
+  enum wg_status s = wg_witness_renew(ctx->db, &ctx->job, (int)ctx->app->cfg->witness_lease);
+  if (s == WG_OK)
+    ctx->renewed_ms = wg_monotonic_ms();
+  return s;
+}
+
+enum wg_status wg_round_checkpoint(struct wg_round_ctx *ctx)
+{
+  if (wg_monotonic_ms() - ctx->renewed_ms < ctx->app->cfg->witness_lease * 1000 / 3)
+    return WG_OK;
+  return wg_round_renew(ctx);
+}
+
+/* Gives the worker's job back, if it can reach the database; else it stays pending and is
+ * retried before the next claim, so a job is not left waiting for its lease after an outage. */
+static void release_job(struct wg_round_ctx *ctx, const struct wg_config *cfg, bool take_back_claim,
+                        const char *why, bool *pending)
+{
+  if (ctx->db->broken)
+    wg_db_reconnect(ctx->db, cfg->db);
+  enum wg_status s =
+    ctx->db->broken ? WG_E_UNAVAILABLE : wg_witness_release(ctx->db, &ctx->job, take_back_claim, (int)cfg->max_attempts, why);
+  /* Lease lost means someone else holds the job now: nothing left to give back. */
+  *pending = s != WG_OK && s != WG_E_LEASE_LOST;
 }
 
 static void *worker_main(void *p)
@@ -82,6 +105,8 @@ static void *worker_main(void *p)
   int round = a->round;
   free(a);
   struct wg_round_ctx ctx = {.app = w->app};
+  bool pending = false; /* ctx.job still needs releasing */
+  char why[160] = "";
   while (!stopping(w)) {
     pthread_mutex_lock(&w->lock);
     unsigned long seen = w->generation[round];
@@ -96,31 +121,35 @@ static void *worker_main(void *p)
         continue;
       }
     }
+    if (pending) {
+      release_job(&ctx, cfg, false, why, &pending);
+      if (pending) {
+        wait_for_work(w, round, seen, 1000);
+        continue;
+      }
+    }
     enum wg_status s = wg_witness_claim(ctx.db, round, cfg->instance_id, (int)cfg->witness_lease, &ctx.job);
     if (s == WG_OK) {
+      ctx.renewed_ms = wg_monotonic_ms();
       wg_info("%s round: batch %lld job %lld (circuit %d, depth %d, attempt %d)", round_names[round],
               (long long)ctx.job.l1_batch_number, (long long)ctx.job.id, ctx.job.circuit_id, ctx.job.depth,
               ctx.job.attempts);
       int64_t started = wg_monotonic_us();
       s = round_fns[round](&ctx);
       wg_metrics_round(round, s == WG_OK, wg_monotonic_us() - started);
-      if (s != WG_OK && s != WG_E_LEASE_LOST) {
+      if (s == WG_E_LEASE_LOST) {
+        wg_warn("%s round: batch %lld job %lld: the lease was taken over; nothing committed", round_names[round],
+                (long long)ctx.job.l1_batch_number, (long long)ctx.job.id);
+      } else if (s != WG_OK) {
         /* The round stopped without committing and the job is still ours: give it back now rather
          * than when the lease expires. On shutdown the claim is taken back too. */
         bool shutdown = stopping(w);
-        char why[160];
         snprintf(why, sizeof why, "%s round stopped on %s: %s", round_names[round], cfg->instance_id,
                  shutdown ? "released at shutdown" : wg_status_name(s));
         wg_warn("batch %lld job %lld: %s", (long long)ctx.job.l1_batch_number, (long long)ctx.job.id, why);
-        if (ctx.db->broken)
-          wg_db_reconnect(ctx.db, cfg->db);
-        if (!ctx.db->broken)
-          wg_witness_release(ctx.db, &ctx.job, shutdown, (int)cfg->max_attempts, why);
+        release_job(&ctx, cfg, shutdown, why, &pending);
         if (!shutdown)
           wait_for_work(w, round, seen, 1000); /* back off before claiming again */
-      } else if (s == WG_E_LEASE_LOST) {
-        wg_warn("%s round: batch %lld job %lld: the lease was taken over; nothing committed", round_names[round],
-                (long long)ctx.job.l1_batch_number, (long long)ctx.job.id);
       }
       continue;
     }
@@ -128,6 +157,8 @@ static void *worker_main(void *p)
       wg_warn("%s round: claim failed: %s", round_names[round], wg_status_name(s));
     wait_for_work(w, round, seen, s == WG_E_NOT_FOUND ? cfg->poll_ms : 1000);
   }
+  if (pending && ctx.db != NULL) /* a last try; otherwise the next start or the lease returns it */
+    release_job(&ctx, cfg, true, "released at shutdown", &pending);
   wg_db_disconnect(ctx.db);
   return NULL;
 }

@@ -107,6 +107,7 @@ cl_wait_exit() {
 		sleep 0.05
 	done
 	wg__stop_daemon_quietly "$name" KILL # only reaps: the process is gone
+	# shellcheck disable=SC2034 # read by the tests
 	CL_EXIT_STATUS=$WG__LAST_STATUS
 }
 

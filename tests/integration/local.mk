@@ -32,3 +32,19 @@ TESTS += $(INTEGRATION_TESTS)
 
 # Hostile input (issue 4, point 6): malformed bodies, limits, bad routes and ids, slow clients.
 INTEGRATION_TESTS += tests/integration/t_hostile.sh
+
+# Robustness (issue 4): kill -9 at random moments, a database outage, three daemons on one
+# database; crash_lib.sh holds the exactly-once invariants they check.
+INTEGRATION_TESTS += \
+	tests/integration/t_crash_random.sh \
+	tests/integration/t_db_outage.sh \
+	tests/integration/t_many_daemons.sh
+EXTRA_DIST += tests/integration/crash_lib.sh
+
+# Tests that need ./configure --enable-fault-points (WG_FAULT, src/common/fault.h).
+FAULT_TESTS =
+if FAULT_POINTS
+FAULT_TESTS += tests/integration/t_crash_points.sh
+endif
+TESTS += $(FAULT_TESTS)
+EXTRA_DIST += tests/integration/t_crash_points.sh

@@ -60,11 +60,11 @@ while_down() {
 		sql_is "$where: basic job done, circuits created" "successful|17" "SELECT status || '|'
 			|| (SELECT count(*) FROM prover_jobs WHERE l1_batch_number = $b)
 			FROM basic_circuit_witness_jobs WHERE l1_batch_number = $b" ;;
-	aggregate_after_blobs:$AGGREGATE_JOBS)
+	aggregate_after_blobs:"$AGGREGATE_JOBS")
 		sql_is "$where: scheduler job held, no scheduler circuit" "in_progress|0" "SELECT status || '|'
 			|| (SELECT count(*) FROM prover_jobs WHERE l1_batch_number = $b AND aggregation_round = 3)
 			FROM scheduler_witness_jobs WHERE l1_batch_number = $b" ;;
-	aggregate_after_commit:$AGGREGATE_JOBS)
+	aggregate_after_commit:"$AGGREGATE_JOBS")
 		sql_is "$where: scheduler job done, its circuit created" "successful|1" "SELECT status || '|'
 			|| (SELECT count(*) FROM prover_jobs WHERE l1_batch_number = $b AND aggregation_round = 3)
 			FROM scheduler_witness_jobs WHERE l1_batch_number = $b" ;;
@@ -125,8 +125,9 @@ run_point() {
 	cl_wait_proven 30 "$batch"
 	if [[ $point == basic_after_blobs || $point == aggregate_after_blobs ]]; then
 		# The job the crash interrupted went back to the queue at the restart, not after its lease.
-		assert_contains "$(tail -n "+$start_line" "$WG_TMP/a.log")" "requeued 1 witness jobs held by a previous run of a" \
-			"$spec: the restarted daemon's log"
+		tail -n "+$start_line" "$WG_TMP/a.log" | grep -Eq "requeued [1-9][0-9]* witness jobs held by a previous run of a" ||
+			fail "$spec: the restarted daemon did not requeue the interrupted job at start"
+		wg__pass
 	fi
 	check_invariants "$batch"
 	wg_stop_daemon a
@@ -138,8 +139,8 @@ run_point 1 upload_after_blob
 run_point 2 upload_after_commit
 run_point 3 basic_after_blobs
 run_point 4 basic_after_commit
-run_point 5 aggregate_after_blobs 3                   # a leaf job
-run_point 6 aggregate_after_commit 7                  # a node job
+run_point 5 aggregate_after_blobs 3                   # a leaf (or node) job
+run_point 6 aggregate_after_commit 7                  # a leaf or node job
 run_point 7 aggregate_after_blobs $AGGREGATE_JOBS     # the scheduler
 run_point 8 aggregate_after_commit $AGGREGATE_JOBS    # the scheduler
 run_point 9 complete_after_verify 5
