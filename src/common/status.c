@@ -13,5 +13,5 @@ const char *wg_status_name(enum wg_status s)
   case WG_E_UNAVAILABLE: return "unavailable";
   case WG_E_INTERNAL: return "internal";
   }
-  return "unknown";
+  return "internal";
 }

@@ -13,6 +13,7 @@ enum wg_status {
   WG_E_INTERNAL     /* a bug or an unexpected failure */
 };
 
+/* The name of a result, which is also its error code on the wire ("lease_lost", ...). */
 const char *wg_status_name(enum wg_status s);
 
 #endif

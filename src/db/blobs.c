@@ -24,20 +24,7 @@ enum wg_status wg_blobs_get(struct wg_dbconn *c, const char *key, uint8_t **data
 {
   struct wg_params p = {0};
   wg_p_text(&p, key);
-  PGresult *r;
-  enum wg_status s = wg_db_exec(c, "blobs_get", &p, true, &r);
-  if (s != WG_OK)
-    return s;
-  if (PQntuples(r) == 0) {
-    PQclear(r);
-    return WG_E_NOT_FOUND;
-  }
-  *len = (size_t)PQgetlength(r, 0, 0);
-  *data = malloc(*len + 1);
-  memcpy(*data, PQgetvalue(r, 0, 0), *len);
-  (*data)[*len] = 0;
-  PQclear(r);
-  return WG_OK;
+  return wg_db_fetch_bytes(c, "blobs_get", &p, data, len);
 }
 
 enum wg_status wg_blobs_delete_prefix(struct wg_dbconn *c, const char *prefix)

@@ -68,6 +68,11 @@ void wg_p_null(struct wg_params *p);
 enum wg_status wg_db_exec(struct wg_dbconn *c, const char *stmt, const struct wg_params *p, bool binary_result,
                           PGresult **res);
 
+/* Runs a statement whose result is one bytea column and copies the first row's value into a
+ * malloc'd, NUL-terminated buffer. WG_E_NOT_FOUND when there is no row. */
+enum wg_status wg_db_fetch_bytes(struct wg_dbconn *c, const char *stmt, const struct wg_params *p, uint8_t **data,
+                                 size_t *len);
+
 /* Runs fn inside BEGIN ... COMMIT, retrying the whole transaction on serialization failures and
  * deadlocks. fn returns WG_OK to commit; anything else rolls back and is returned. */
 typedef enum wg_status (*wg_tx_fn)(struct wg_dbconn *c, void *arg);

@@ -272,6 +272,29 @@ enum wg_status wg_db_exec(struct wg_dbconn *c, const char *stmt, const struct wg
   return s;
 }
 
+enum wg_status wg_db_fetch_bytes(struct wg_dbconn *c, const char *stmt, const struct wg_params *p, uint8_t **data,
+                                 size_t *len)
+{
+  PGresult *r;
+  enum wg_status s = wg_db_exec(c, stmt, p, true, &r);
+  if (s != WG_OK)
+    return s;
+  if (PQntuples(r) == 0) {
+    PQclear(r);
+    return WG_E_NOT_FOUND;
+  }
+  *len = (size_t)PQgetlength(r, 0, 0);
+  *data = malloc(*len + 1);
+  if (*data == NULL) {
+    PQclear(r);
+    return WG_E_INTERNAL;
+  }
+  memcpy(*data, PQgetvalue(r, 0, 0), *len);
+  (*data)[*len] = 0;
+  PQclear(r);
+  return WG_OK;
+}
+
 static enum wg_status exec_plain(struct wg_dbconn *c, const char *sql)
 {
   PGresult *r = PQexec(c->pg, sql);

@@ -272,19 +272,7 @@ enum wg_status wg_prover_job_load_proof(struct wg_dbconn *c, int64_t id, uint8_t
 {
   struct wg_params p = {0};
   wg_p_int(&p, id);
-  PGresult *r;
-  enum wg_status s = wg_db_exec(c, "prover_load_proof", &p, true, &r);
-  if (s != WG_OK)
-    return s;
-  if (PQntuples(r) == 0) {
-    PQclear(r);
-    return WG_E_NOT_FOUND;
-  }
-  *len = (size_t)PQgetlength(r, 0, 0);
-  *proof = malloc(*len + 1);
-  memcpy(*proof, PQgetvalue(r, 0, 0), *len);
-  PQclear(r);
-  return WG_OK;
+  return wg_db_fetch_bytes(c, "prover_load_proof", &p, proof, len);
 }
 
 enum wg_status wg_prover_job_final_proof(struct wg_dbconn *c, int64_t batch, struct wg_prover_job *job)

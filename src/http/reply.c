@@ -104,19 +104,7 @@ unsigned wg_http_status_of(enum wg_status s)
   return MHD_HTTP_INTERNAL_SERVER_ERROR;
 }
 
-const char *wg_error_code_of(enum wg_status s)
-{
-  switch (s) {
-  case WG_OK: return "ok";
-  case WG_E_NOT_FOUND: return "not_found";
-  case WG_E_CONFLICT: return "conflict";
-  case WG_E_LEASE_LOST: return "lease_lost";
-  case WG_E_INVALID: return "invalid_input";
-  case WG_E_UNAVAILABLE: return "unavailable";
-  case WG_E_INTERNAL: return "internal";
-  }
-  return "internal";
-}
+const char *wg_error_code_of(enum wg_status s) { return wg_status_name(s); }
 
 int wg_reply_status(struct wg_request *rq, enum wg_status s, const char *fmt, ...)
 {
