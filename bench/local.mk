@@ -10,3 +10,11 @@ BENCHMARKS += bench/bench_tree
 .PHONY: bench
 bench: $(BENCHMARKS)
 	@for b in $(BENCHMARKS); do echo "== $$b"; ./$$b || exit 1; done
+
+# End to end: a 2,400-circuit batch through the real daemon and wg-prover (needs PostgreSQL).
+EXTRA_DIST += bench/bench_batch.sh
+bench-batch: witness-generator wgctl wg-prover
+	@echo "== bench/bench_batch.sh"; WG_BUILDDIR='$(abs_top_builddir)' WG_SRCDIR='$(abs_top_srcdir)' \
+	  PG_BINDIR='$(PG_BINDIR)' $(SHELL) $(srcdir)/bench/bench_batch.sh
+bench: bench-batch
+.PHONY: bench-batch

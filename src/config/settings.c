@@ -46,6 +46,7 @@ static const struct option_def options[] = {
   {"poll-ms", L(poll_ms), "2000", 10, 3600000, "round workers' fallback poll interval, ms"},
   {"housekeeping-ms", L(housekeeping_ms), "1000", 10, 3600000, "expired-lease sweep interval, ms"},
   {"connection-timeout", L(connection_timeout), "30", 1, 86400, "seconds before an idle client is dropped"},
+  {"archive-after", L(archive_after), "0", 0, 86400L * 3650, "archive prover jobs of batches proven this many seconds ago (0: never)"},
   {"tls-cert", S(tls_cert), NULL, 0, 0, "PEM certificate: serve HTTPS"},
   {"tls-key", S(tls_key), NULL, 0, 0, "PEM private key for --tls-cert"},
 };

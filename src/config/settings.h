@@ -26,6 +26,7 @@ struct wg_config {
   long poll_ms;      /* round workers' fallback poll when no notification arrives */
   long housekeeping_ms;
   long connection_timeout; /* seconds an idle or slow client may hold a connection */
+  long archive_after;      /* seconds after which proven batches' prover jobs are archived; 0 = never */
   char *tls_cert;
   char *tls_key;
 };

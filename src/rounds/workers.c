@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "config/settings.h"
 #include "db/housekeeping.h"
+#include "db/repairs.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "rounds/rounds.h"
@@ -218,6 +219,10 @@ static void *housekeeper_main(void *p)
     if (c != NULL && !c->broken && wg_housekeeping_expire(c, (int)cfg->max_attempts, &requeued) == WG_OK &&
         requeued > 0)
       wg_info("housekeeping: %d jobs with expired leases put back", requeued);
+    int archived = 0;
+    if (cfg->archive_after > 0 && c != NULL && !c->broken && wg_repair_archive(c, cfg->archive_after, &archived) == WG_OK &&
+        archived > 0)
+      wg_info("housekeeping: archived %d prover jobs of proven batches", archived);
     /* Sleep on a condition signalled only by the stop. */
     struct timespec deadline = wg_deadline_after_ms(cfg->housekeeping_ms);
     pthread_mutex_lock(&w->lock);

@@ -1,7 +1,9 @@
 /* The file:DIR backend. A blob is written to a temporary file beside its final name, made
  * durable, then renamed into place, so a reader sees either the old blob or the new one, never a
- * torn one. put_many writes all temporaries, makes them durable with one syncfs(), then renames
- * them and syncs each directory once. */
+ * torn one. put_many writes all temporaries, makes them durable with fdatasync() from several
+ * threads at once (the filesystem commits their journal entries together, so a round of thousands
+ * of blobs costs a few journal commits, not thousands), then renames them and syncs each
+ * directory once. */
 #include "config.h"
 
 #include <dirent.h>
@@ -9,6 +11,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +86,46 @@ static void sync_dir_of(const char *path)
   }
 }
 
+#define SYNC_THREADS 16
+
+struct sync_batch {
+  char (*paths)[PATH_MAX];
+  size_t n;
+  atomic_size_t next;
+  atomic_bool failed;
+};
+
+static void *sync_worker(void *arg)
+{
+  struct sync_batch *b = arg;
+  for (size_t i; (i = atomic_fetch_add(&b->next, 1)) < b->n;) {
+    int fd = open(b->paths[i], O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fdatasync(fd) != 0) {
+      wg_error("store: cannot sync %s: %s", b->paths[i], strerror(errno));
+      atomic_store(&b->failed, true);
+    }
+    if (fd >= 0)
+      close(fd);
+  }
+  return NULL;
+}
+
+/* Makes paths[0..n) durable; the calling thread works too. */
+static bool sync_all(char (*paths)[PATH_MAX], size_t n)
+{
+  struct sync_batch b = {.paths = paths, .n = n};
+  atomic_init(&b.next, 0);
+  atomic_init(&b.failed, false);
+  pthread_t threads[SYNC_THREADS];
+  size_t started = 0;
+  while (started + 1 < SYNC_THREADS && started + 1 < n && pthread_create(&threads[started], NULL, sync_worker, &b) == 0)
+    started++;
+  sync_worker(&b);
+  for (size_t i = 0; i < started; i++)
+    pthread_join(threads[i], NULL);
+  return !atomic_load(&b.failed);
+}
+
 static enum wg_status file_put_many(struct wg_store *s, struct wg_dbconn *c, const struct wg_blob *blobs, size_t n)
 {
   (void)c;
@@ -117,11 +160,6 @@ static enum wg_status file_put_many(struct wg_store *s, struct wg_dbconn *c, con
       break;
     }
     bool ok = write_all(fd, b->data, b->len);
-    /* One blob: fsync it. Many: a single syncfs() below covers them all. */
-    if (ok && n == 1)
-      ok = fsync(fd) == 0;
-    if (ok && n > 1 && written + 1 == n)
-      ok = syncfs(fd) == 0;
     close(fd);
     if (!ok) {
       wg_error("store: cannot write %s: %s", tmp[written], strerror(errno));
@@ -130,6 +168,8 @@ static enum wg_status file_put_many(struct wg_store *s, struct wg_dbconn *c, con
       break;
     }
   }
+  if (st == WG_OK && !sync_all(tmp, n))
+    st = WG_E_UNAVAILABLE;
   if (st == WG_OK) {
     for (size_t i = 0; i < n; i++) {
       char final[PATH_MAX];

@@ -12,7 +12,8 @@ INTEGRATION_TESTS = \
 	tests/integration/t_prover_api.sh \
 	tests/integration/t_concurrency.sh \
 	tests/integration/t_big_batch.sh \
-	tests/integration/t_defence.sh
+	tests/integration/t_defence.sh \
+	tests/integration/t_archive.sh
 
 # Foundation: migrations, health across a database outage, the auth matrix, HTTP-level errors.
 INTEGRATION_TESTS += \
