@@ -131,8 +131,11 @@ int main(int argc, char **argv)
   int sig = wait_signal(&signals, -1);
   wg_info("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
 
+  /* Stop taking new work, finish what is in hand, then close. */
   wg_server_quiesce(srv);
   wg_workers_stop(workers);
+  if (!wg_server_drain(srv, 10000))
+    wg_warn("requests still in flight after 10 s; closing their connections");
   wg_server_stop(srv);
   wg_store_close(app.store);
   wg_auth_free(app.auth);

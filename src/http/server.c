@@ -7,6 +7,8 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -27,7 +29,8 @@ struct wg_server {
   struct MHD_Daemon *mhd;
   struct wg_app *app;
   char *tls_cert, *tls_key;
-  MHD_socket quiesced; /* the listen socket once quiesced; ours to close after MHD_stop_daemon */
+  bool quiesced;
+  atomic_int in_flight; /* requests begun and not yet completed */
 };
 
 const char *wg_request_header(struct wg_request *rq, const char *name)
@@ -211,6 +214,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
       return MHD_NO;
     rq->app = srv->app;
     rq->conn = conn;
+    atomic_fetch_add(&srv->in_flight, 1);
     rq->method = method;
     rq->started_us = wg_monotonic_us();
     *con_cls = rq;
@@ -239,10 +243,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-  (void)cls, (void)conn, (void)toe;
+  (void)conn, (void)toe;
+  struct wg_server *srv = cls;
   struct wg_request *rq = *con_cls;
   if (rq == NULL)
     return;
+  atomic_fetch_sub(&srv->in_flight, 1);
   if (rq->status != 0)
     wg_metrics_http(rq->route ? (int)(rq->route - wg_routes) : -1, rq->status, wg_monotonic_us() - rq->started_us);
   wg_db_release(rq->dbc);
@@ -305,7 +311,6 @@ struct wg_server *wg_server_start(struct wg_app *app)
   const struct wg_config *cfg = app->cfg;
   struct wg_server *srv = calloc(1, sizeof *srv);
   srv->app = app;
-  srv->quiesced = MHD_INVALID_SOCKET;
 
   struct sockaddr_in addr = {0};
   addr.sin_family = AF_INET;
@@ -359,8 +364,27 @@ int wg_server_port(struct wg_server *s)
 
 void wg_server_quiesce(struct wg_server *s)
 {
-  if (s != NULL && s->mhd != NULL && s->quiesced == MHD_INVALID_SOCKET)
-    s->quiesced = MHD_quiesce_daemon(s->mhd);
+  if (s == NULL || s->mhd == NULL || s->quiesced)
+    return;
+  s->quiesced = true;
+  /* In epoll mode MHD takes the listen socket out of its polling at once; closing it now makes
+   * new clients see a refused connection (which they retry elsewhere or later) instead of
+   * waiting in the kernel's backlog until the daemon exits and then being reset. */
+  MHD_socket fd = MHD_quiesce_daemon(s->mhd);
+  if (fd != MHD_INVALID_SOCKET)
+    close(fd);
+}
+
+bool wg_server_drain(struct wg_server *s, long timeout_ms)
+{
+  int64_t deadline = wg_monotonic_ms() + timeout_ms;
+  while (atomic_load(&s->in_flight) > 0) {
+    if (wg_monotonic_ms() > deadline)
+      return false;
+    struct timespec ts = {0, 10 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  return true;
 }
 
 void wg_server_stop(struct wg_server *s)
@@ -369,8 +393,6 @@ void wg_server_stop(struct wg_server *s)
     return;
   if (s->mhd != NULL)
     MHD_stop_daemon(s->mhd);
-  if (s->quiesced != MHD_INVALID_SOCKET)
-    close(s->quiesced);
   free(s->tls_cert);
   free(s->tls_key);
   free(s);

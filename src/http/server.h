@@ -53,8 +53,10 @@ struct wg_request {
 struct wg_server *wg_server_start(struct wg_app *app);
 /* The port actually bound (useful with port 0). */
 int wg_server_port(struct wg_server *s);
-/* Stops accepting connections; in-flight requests finish. */
+/* Stops accepting connections; requests in flight go on. */
 void wg_server_quiesce(struct wg_server *s);
+/* Waits until no request is in flight, at most timeout_ms; false on timeout. */
+bool wg_server_drain(struct wg_server *s, long timeout_ms);
 void wg_server_stop(struct wg_server *s);
 
 /* The request's database connection, taken from the pool on first use and returned when the

@@ -63,6 +63,8 @@ int wgp_client_init(struct wgp_client *c, struct wgp_state *st)
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)o->timeout_ms);
+  if (o->cacert != NULL)
+    curl_easy_setopt(h, CURLOPT_CAINFO, o->cacert);
   curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, c);

@@ -38,6 +38,7 @@ static const struct setting settings[] = {
   {"prove-ms", V_INT, 0, 86400000LL, "testing aid: extra milliseconds spent on each proof (default 0)"},
   {"heartbeat-seconds", V_SECONDS, 0, 0, "lease heartbeat interval (default: a third of the lease, at most 60)"},
   {"timeout", V_SECONDS, 0, 0, "per-request timeout in seconds (default 60)"},
+  {"cacert", V_STRING, 0, 0, "PEM file of the CA that signed the daemon's certificate (https)"},
   {"verbose", V_FLAG, 0, 0, "log one line per job to stderr"},
 };
 #define N_SETTINGS (sizeof settings / sizeof settings[0])
@@ -166,6 +167,8 @@ static bool apply(struct wgp_options *o, size_t i, const char *v, const char *so
     size_t len = strlen(o->url);
     while (len > 0 && o->url[len - 1] == '/')
       o->url[--len] = '\0';
+  } else if (strcmp(name, "cacert") == 0) {
+    set_string(&o->cacert, v);
   } else if (strcmp(name, "token") == 0) {
     for (const char *p = v; *p; p++)
       if ((unsigned char)*p <= ' ' || *p == 0x7f) {
@@ -233,7 +236,8 @@ void wgp_options_free(struct wgp_options *opt)
   free(opt->url);
   free(opt->token);
   free(opt->prover_id);
-  opt->url = opt->token = opt->prover_id = NULL;
+  free(opt->cacert);
+  opt->url = opt->token = opt->prover_id = opt->cacert = NULL;
 }
 
 enum wgp_parse_result wgp_options_parse(int argc, char **argv, struct wgp_options *o)

@@ -13,6 +13,7 @@ struct wgp_options {
   char *url;         /* base URL without a trailing '/'; owned */
   char *token;       /* bearer token; owned, never logged */
   char *prover_id;   /* NULL: wg-prover-<host>-<pid>-<thread>; owned */
+  char *cacert;      /* PEM file of the CA to trust for https (NULL: the system's); owned */
   int rounds[WGP_MAX_ROUNDS];
   size_t n_rounds;   /* 0: any round */
   int circuits[WGP_MAX_CIRCUITS];
