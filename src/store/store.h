@@ -27,7 +27,9 @@ struct wg_store *wg_store_open(const char *url, struct wg_db *db, char *err, siz
 void wg_store_close(struct wg_store *s);
 
 /* Each call may pass the caller's own database connection c (the postgres backend then uses it,
- * outside any transaction the caller has open); with c NULL a pooled connection is used. */
+ * outside any transaction the caller has open); with c NULL a pooled connection is used. A caller
+ * that already holds a pooled connection must pass it: taking a second one from the same pool
+ * could wait for ever when every connection is held that way. */
 enum wg_status wg_store_put(struct wg_store *s, struct wg_dbconn *c, const char *key, const void *data, size_t len);
 /* Writes many blobs and makes them durable together, faster than one put each. */
 enum wg_status wg_store_put_many(struct wg_store *s, struct wg_dbconn *c, const struct wg_blob *blobs, size_t n);

@@ -15,7 +15,7 @@ int wg_h_batch_delete(struct wg_request *rq)
      * here are unreachable and removed by deleting the batch's prefix again. */
     char prefix[64];
     wg_key_batch_prefix(prefix, sizeof prefix, batch);
-    s = wg_store_delete_prefix(rq->app->store, NULL, prefix);
+    s = wg_store_delete_prefix(rq->app->store, c, prefix);
   }
   if (s == WG_E_NOT_FOUND)
     return wg_reply_error(rq, 404, "not_found", "no batch %lld", (long long)batch);

@@ -36,7 +36,7 @@ int wg_h_witness_inputs_post(struct wg_request *rq)
   if (s == WG_OK && !exists) {
     char key[160];
     wg_key_input(key, sizeof key, batch, sha);
-    s = wg_store_put(rq->app->store, NULL, key, rq->body, rq->body_len);
+    s = wg_store_put(rq->app->store, c, key, rq->body, rq->body_len);
     WG_FAULT("upload_after_blob");
     if (s == WG_OK)
       s = wg_basic_job_create(c, batch, protocol_version, sha, key, rq->body_len, &exists, &same);

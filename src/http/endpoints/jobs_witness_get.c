@@ -19,7 +19,7 @@ int wg_h_jobs_witness_get(struct wg_request *rq)
                  job.sequence_number);
   uint8_t *data;
   size_t len;
-  s = wg_store_get(rq->app->store, NULL, key, &data, &len);
+  s = wg_store_get(rq->app->store, c, key, &data, &len);
   if (s == WG_E_NOT_FOUND)
     return wg_reply_error(rq, 500, "internal", "the witness of job %lld is missing from the store", (long long)job.id);
   if (s != WG_OK)

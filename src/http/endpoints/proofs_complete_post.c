@@ -45,7 +45,7 @@ int wg_h_proofs_complete_post(struct wg_request *rq)
                  job.sequence_number);
   uint8_t *witness;
   size_t witness_len;
-  s = wg_store_get(rq->app->store, NULL, key, &witness, &witness_len);
+  s = wg_store_get(rq->app->store, c, key, &witness, &witness_len);
   if (s != WG_OK)
     return wg_reply_status(rq, s == WG_E_NOT_FOUND ? WG_E_INTERNAL : s, "could not read the witness of job %lld",
                            (long long)id);
