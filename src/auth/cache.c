@@ -22,6 +22,7 @@ struct wg_auth {
   struct wg_token_entry *entries;
   size_t n;
   int64_t loaded_ms; /* 0: never loaded */
+  int64_t failed_ms; /* the last reload that could not reach the database */
 };
 
 struct wg_auth *wg_auth_new(struct wg_db *db)
@@ -41,18 +42,26 @@ void wg_auth_free(struct wg_auth *a)
   free(a);
 }
 
-/* Called with the lock held. */
+/* Called with the lock held. While the database is unreachable, one attempt a second: the
+ * requests queued behind the lock are answered 503 at once instead of each waiting to connect. */
 static enum wg_status reload(struct wg_auth *a)
 {
-  struct wg_dbconn *c = wg_db_acquire(a->db, 2000);
-  if (c == NULL)
+  if (a->failed_ms != 0 && wg_monotonic_ms() - a->failed_ms < 1000)
     return WG_E_UNAVAILABLE;
+  struct wg_dbconn *c = wg_db_acquire(a->db, 2000);
+  if (c == NULL) {
+    a->failed_ms = wg_monotonic_ms();
+    return WG_E_UNAVAILABLE;
+  }
   struct wg_token_entry *entries = NULL;
   size_t n = 0;
   enum wg_status s = wg_tokens_active(c, &entries, &n);
   wg_db_release(c);
-  if (s != WG_OK)
+  if (s != WG_OK) {
+    a->failed_ms = wg_monotonic_ms();
     return s;
+  }
+  a->failed_ms = 0;
   free(a->entries);
   a->entries = entries;
   a->n = n;
