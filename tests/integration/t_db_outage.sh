@@ -151,6 +151,7 @@ outage() {
 
 during=0 # passes ended while the cluster is down
 after=0  # passes since the cluster is back
+acked_after=0 # uploads acknowledged since the cluster is back
 for ((i = 0; i < MAX_ITER; i++)); do
 	b=$((FIRST_SMALL + i))
 	if ((i == 4)); then
@@ -180,8 +181,10 @@ for ((i = 0; i < MAX_ITER; i++)); do
 	fi
 	if grep -q '^started' "$WG_TMP/outage"; then
 		after=$((after + 1))
-		# Enough passes with the database back and the daemon ready again.
-		((after >= 8)) && [[ $HTTP_STATUS == 200 ]] && break
+		[[ ${acked_uploads[-1]:-} == "$b" ]] && acked_after=$((acked_after + 1))
+		# Enough passes with the database back and the daemon ready again (on a loaded machine
+		# the first passes after the restart may still be refused while the daemon reconnects).
+		((after >= 8 && acked_after >= 4)) && [[ $HTTP_STATUS == 200 ]] && break
 	fi
 	sleep 0.05
 done
