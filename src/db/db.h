@@ -63,8 +63,7 @@ void wg_p_null(struct wg_params *p);
 /* Runs a prepared statement. *res (when not NULL) receives the result, which the caller clears;
  * binary_result asks for binary columns. Returns WG_OK, WG_E_UNAVAILABLE on a connection failure
  * (the connection is marked broken), WG_E_CONFLICT on a unique violation, WG_E_INTERNAL else.
- * Serialization failures and deadlocks are reported as WG_E_CONFLICT with *retry set, when
- * retry is not NULL. */
+ * Serialization failures and deadlocks are also WG_E_CONFLICT; wg_db_tx retries those. */
 enum wg_status wg_db_exec(struct wg_dbconn *c, const char *stmt, const struct wg_params *p, bool binary_result,
                           PGresult **res);
 

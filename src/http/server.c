@@ -218,8 +218,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     rq->method = method;
     rq->started_us = wg_monotonic_us();
     *con_cls = rq;
-    if (refuse_early(rq, url))
-      return MHD_YES;
+    /* A refusal is queued now; otherwise the body (if any) follows in the next calls. */
+    (void)refuse_early(rq, url);
     return MHD_YES;
   }
   if (rq->replied) {
