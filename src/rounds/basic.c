@@ -151,6 +151,7 @@ enum wg_status wg_round_basic(struct wg_round_ctx *ctx)
   }
 
   t_parse = wg_monotonic_us();
+  WG_FAULT("basic_after_parse");
   s = wg_round_checkpoint(ctx);
   if (s != WG_OK) {
     wg_input_free(&in);

@@ -22,12 +22,15 @@ struct wg_round_ctx {
   struct wg_dbconn *db;
   struct wg_witness_job job;
   int64_t renewed_ms; /* when the lease was last extended */
+  struct wg_workers *workers;
 };
 
 /* Extends the witness lease; WG_E_LEASE_LOST when the job was taken over (the round must stop
  * without committing). */
 enum wg_status wg_round_renew(struct wg_round_ctx *ctx);
-/* Called between the steps of a round: renews the lease once a third of it has passed. */
+/* Called between the steps of a round: renews the lease once a third of it has passed, and
+ * returns WG_E_UNAVAILABLE when the daemon is shutting down, so that the round stops there and
+ * its job is released. */
 enum wg_status wg_round_checkpoint(struct wg_round_ctx *ctx);
 
 /* The four rounds. Each returns WG_OK when it committed (or failed the job for good), and

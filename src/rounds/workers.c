@@ -80,6 +80,8 @@ enum wg_status wg_round_renew(struct wg_round_ctx *ctx)
 
 enum wg_status wg_round_checkpoint(struct wg_round_ctx *ctx)
 {
+  if (ctx->workers != NULL && stopping(ctx->workers))
+    return WG_E_UNAVAILABLE;
   if (wg_monotonic_ms() - ctx->renewed_ms < ctx->app->cfg->witness_lease * 1000 / 3)
     return WG_OK;
   return wg_round_renew(ctx);
@@ -105,7 +107,7 @@ static void *worker_main(void *p)
   const struct wg_config *cfg = w->app->cfg;
   int round = a->round;
   free(a);
-  struct wg_round_ctx ctx = {.app = w->app};
+  struct wg_round_ctx ctx = {.app = w->app, .workers = w};
   bool pending = false; /* ctx.job still needs releasing */
   char why[160] = "";
   while (!stopping(w)) {

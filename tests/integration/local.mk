@@ -55,9 +55,9 @@ INTEGRATION_TESTS += \
 	tests/integration/t_repairs.sh \
 	tests/integration/t_tls.sh
 if FAULT_POINTS
-FAULT_TESTS += tests/integration/t_witness_lease.sh
+FAULT_TESTS += tests/integration/t_witness_lease.sh tests/integration/t_shutdown_release.sh
 endif
-EXTRA_DIST += tests/integration/t_witness_lease.sh
+EXTRA_DIST += tests/integration/t_witness_lease.sh tests/integration/t_shutdown_release.sh
 
 # Hostile input (issue 4, point 6): malformed bodies, limits, bad routes and ids, slow clients.
 INTEGRATION_TESTS += tests/integration/t_hostile.sh
