@@ -218,6 +218,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     rq->method = method;
     rq->started_us = wg_monotonic_us();
     *con_cls = rq;
+    /* A request that arrives on a kept-alive connection after shutdown began is not started: it
+     * could commit work (a claim) whose reply the closing daemon might never send. */
+    if (atomic_load(&srv->app->closing)) {
+      wg_reply_error(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "the daemon is shutting down");
+      return MHD_YES;
+    }
     /* A refusal is queued now; otherwise the body (if any) follows in the next calls. */
     (void)refuse_early(rq, url);
     return MHD_YES;
@@ -367,6 +373,7 @@ void wg_server_quiesce(struct wg_server *s)
   if (s == NULL || s->mhd == NULL || s->quiesced)
     return;
   s->quiesced = true;
+  atomic_store(&s->app->closing, true);
   /* In epoll mode MHD takes the listen socket out of its polling at once; closing it now makes
    * new clients see a refused connection (which they retry elsewhere or later) instead of
    * waiting in the kernel's backlog until the daemon exits and then being reset. */

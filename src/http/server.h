@@ -4,6 +4,7 @@
 #define WG_SERVER_H
 
 #include <jansson.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -24,6 +25,7 @@ struct wg_app {
   struct wg_db *db;
   struct wg_auth *auth;
   struct wg_store *store;
+  atomic_bool closing; /* set at shutdown: no new request starts, connections are not kept alive */
 };
 
 struct MHD_Connection;
