@@ -31,3 +31,4 @@ tests_unit_test_auth_SOURCES = tests/unit/test_auth.c
 tests_unit_test_auth_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_auth_LDADD = $(UNIT_LIBS)
 TESTS += tests/unit/test_auth
+EXTRA_DIST += tests/unit/check_main.h

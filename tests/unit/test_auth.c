@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <check.h>
+
+#include "check_main.h"
 #include <openssl/sha.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -171,9 +173,5 @@ int main(void)
   tcase_add_test(tc, role_matrix);
   tcase_add_test(tc, bearer_header);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return wg_check_run(s);
 }

@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,9 +48,5 @@ int main(void)
   tcase_add_test(tc, hex_rejects_bad_input);
   tcase_add_test(tc, log_levels);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return wg_check_run(s);
 }

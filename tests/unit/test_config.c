@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <check.h>
+
+#include "check_main.h"
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -456,9 +458,5 @@ int main(void)
   tcase_add_test(tc, instance_id);
   tcase_add_test(tc, rest_index);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return wg_check_run(s);
 }

@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <check.h>
+
+#include "check_main.h"
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,9 +92,5 @@ int main(void)
   tcase_add_test(tc, every_route_is_documented);
   tcase_add_test(tc, every_documented_operation_is_a_route);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return wg_check_run(s);
 }

@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include <check.h>
+
+#include "check_main.h"
 #include <jansson.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -358,9 +360,5 @@ int main(void)
   tcase_add_test(tc, gunzip_over_limit);
   tcase_add_test(tc, gunzip_bomb);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return wg_check_run(s);
 }

@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <check.h>
+
+#include "check_main.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -285,9 +287,5 @@ int main(void)
   tcase_add_test(tc, real_table_errors);
   tcase_add_test(tc, real_table_roles);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return wg_check_run(s);
 }

@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -222,9 +224,5 @@ int main(void)
   tcase_add_test(tc, wrong_length_or_prefix_fails);
   tcase_add_test(tc, proof_hash_names_proofs);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return wg_check_run(s);
 }

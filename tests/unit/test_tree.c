@@ -8,6 +8,8 @@
 #include "config.h"
 
 #include <check.h>
+
+#include "check_main.h"
 #include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -845,9 +847,5 @@ int main(void)
   tcase_add_test(bad, fail_wrong_first_write_flag);
   tcase_add_test(bad, fail_wrong_key);
 
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return wg_check_run(s);
 }

@@ -7,6 +7,8 @@
 #include "config.h"
 
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -964,9 +966,5 @@ int main(void)
   tcase_add_test(reject, encoder_refuses_invalid_witnesses);
   suite_add_tcase(s, reject);
 
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return wg_check_run(s);
 }
