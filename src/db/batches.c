@@ -91,13 +91,9 @@ enum wg_status wg_batch_status(struct wg_dbconn *c, int64_t batch, char status[1
   struct wg_params p = {0};
   wg_p_int(&p, batch);
   PGresult *r;
-  enum wg_status s = wg_db_exec(c, "batch_get", &p, false, &r);
+  enum wg_status s = wg_db_exec_row(c, "batch_get", &p, false, &r);
   if (s != WG_OK)
     return s;
-  if (PQntuples(r) == 0) {
-    PQclear(r);
-    return WG_E_NOT_FOUND;
-  }
   snprintf(status, 16, "%s", PQgetvalue(r, 0, 2));
   PQclear(r);
   return WG_OK;
@@ -114,13 +110,9 @@ enum wg_status wg_batch_get(struct wg_dbconn *c, int64_t batch, json_t **out)
   struct wg_params p = {0};
   wg_p_int(&p, batch);
   PGresult *r;
-  enum wg_status s = wg_db_exec(c, "batch_get", &p, false, &r);
+  enum wg_status s = wg_db_exec_row(c, "batch_get", &p, false, &r);
   if (s != WG_OK)
     return s;
-  if (PQntuples(r) == 0) {
-    PQclear(r);
-    return WG_E_NOT_FOUND;
-  }
   json_t *b = json_pack("{s:I,s:I,s:s,s:s,s:I}", "l1_batch_number", (json_int_t)wg_db_int(r, 0, 0),
                         "protocol_version", (json_int_t)wg_db_int(r, 0, 1), "status", PQgetvalue(r, 0, 2),
                         "created_at", PQgetvalue(r, 0, 3), "input_bytes", (json_int_t)wg_db_int(r, 0, 4));

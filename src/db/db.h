@@ -67,6 +67,11 @@ void wg_p_null(struct wg_params *p);
 enum wg_status wg_db_exec(struct wg_dbconn *c, const char *stmt, const struct wg_params *p, bool binary_result,
                           PGresult **res);
 
+/* wg_db_exec for a statement that must return a row: WG_E_NOT_FOUND (and no result to clear)
+ * when it returns none. */
+enum wg_status wg_db_exec_row(struct wg_dbconn *c, const char *stmt, const struct wg_params *p, bool binary_result,
+                              PGresult **res);
+
 /* Runs a statement whose result is one bytea column and copies the first row's value into a
  * malloc'd, NUL-terminated buffer. WG_E_NOT_FOUND when there is no row. */
 enum wg_status wg_db_fetch_bytes(struct wg_dbconn *c, const char *stmt, const struct wg_params *p, uint8_t **data,

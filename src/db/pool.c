@@ -272,17 +272,25 @@ enum wg_status wg_db_exec(struct wg_dbconn *c, const char *stmt, const struct wg
   return s;
 }
 
+enum wg_status wg_db_exec_row(struct wg_dbconn *c, const char *stmt, const struct wg_params *p, bool binary_result,
+                              PGresult **res)
+{
+  enum wg_status s = wg_db_exec(c, stmt, p, binary_result, res);
+  if (s == WG_OK && PQntuples(*res) == 0) {
+    PQclear(*res);
+    *res = NULL;
+    s = WG_E_NOT_FOUND;
+  }
+  return s;
+}
+
 enum wg_status wg_db_fetch_bytes(struct wg_dbconn *c, const char *stmt, const struct wg_params *p, uint8_t **data,
                                  size_t *len)
 {
   PGresult *r;
-  enum wg_status s = wg_db_exec(c, stmt, p, true, &r);
+  enum wg_status s = wg_db_exec_row(c, stmt, p, true, &r);
   if (s != WG_OK)
     return s;
-  if (PQntuples(r) == 0) {
-    PQclear(r);
-    return WG_E_NOT_FOUND;
-  }
   *len = (size_t)PQgetlength(r, 0, 0);
   *data = malloc(*len + 1);
   if (*data == NULL) {

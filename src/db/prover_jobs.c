@@ -84,13 +84,9 @@ static enum wg_status one_job(struct wg_dbconn *c, const char *stmt, const struc
                               struct wg_prover_job *job)
 {
   PGresult *r;
-  enum wg_status s = wg_db_exec(c, stmt, p, false, &r);
+  enum wg_status s = wg_db_exec_row(c, stmt, p, false, &r);
   if (s != WG_OK)
     return s;
-  if (PQntuples(r) == 0) {
-    PQclear(r);
-    return WG_E_NOT_FOUND;
-  }
   if (job != NULL)
     wg_prover_job_from_row(r, 0, job);
   PQclear(r);
@@ -209,8 +205,6 @@ enum wg_status wg_prover_job_fail(struct wg_dbconn *c, int64_t id, int lease, co
   }
   *failed = strcmp(PQgetvalue(r, 0, 0), "failed") == 0;
   PQclear(r);
-  if (!*failed)
-    wg_db_notify(c, 0);
   return WG_OK;
 }
 

@@ -108,7 +108,7 @@ enum wg_status wg_repair_requeue_job(struct wg_dbconn *c, int64_t id, char statu
   PQclear(r);
   if (requeued) {
     snprintf(status, 24, "queued");
-    return wg_db_notify(c, 0);
+    return WG_OK;
   }
   struct wg_prover_job job;
   s = wg_prover_job_get(c, id, &job);

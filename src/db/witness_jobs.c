@@ -115,13 +115,9 @@ enum wg_status wg_witness_claim(struct wg_dbconn *c, int round, const char *inst
   wg_p_text(&p, instance_id);
   wg_p_int(&p, lease_seconds);
   PGresult *r;
-  enum wg_status s = wg_db_exec(c, name, &p, false, &r);
+  enum wg_status s = wg_db_exec_row(c, name, &p, false, &r);
   if (s != WG_OK)
     return s;
-  if (PQntuples(r) == 0) {
-    PQclear(r);
-    return WG_E_NOT_FOUND;
-  }
   memset(job, 0, sizeof *job);
   job->round = round;
   job->id = wg_db_int(r, 0, 0);

@@ -66,8 +66,6 @@ static enum wg_status reject_tx(struct wg_dbconn *c, void *arg)
              a->ctx->job.round);
     s = wg_prover_job_reject_proof(c, a->jobs[i].id, error);
   }
-  if (s == WG_OK)
-    s = wg_db_notify(c, 0);
   return s;
 }
 
