@@ -40,6 +40,32 @@ void wg_strbuf_int_array(struct wg_strbuf *b, const int64_t *v, size_t n)
   wg_strbuf_printf(b, "}");
 }
 
+/* Makes room for n more characters and the NUL. */
+static void reserve(struct wg_strbuf *b, size_t n)
+{
+  if (b->s != NULL && b->len + n < b->cap)
+    return;
+  size_t cap = b->cap ? b->cap : 256;
+  while (cap <= b->len + n)
+    cap *= 2;
+  char *s = realloc(b->s, cap);
+  if (s == NULL)
+    abort();
+  b->s = s;
+  b->cap = cap;
+}
+
+void wg_strbuf_hex(struct wg_strbuf *b, const uint8_t *data, size_t n)
+{
+  static const char digits[] = "0123456789abcdef";
+  reserve(b, 2 * n);
+  for (size_t i = 0; i < n; i++) {
+    b->s[b->len++] = digits[data[i] >> 4];
+    b->s[b->len++] = digits[data[i] & 15];
+  }
+  b->s[b->len] = '\0';
+}
+
 void wg_strbuf_free(struct wg_strbuf *b)
 {
   free(b->s);

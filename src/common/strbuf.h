@@ -13,6 +13,8 @@ struct wg_strbuf {
 void wg_strbuf_printf(struct wg_strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Builds a PostgreSQL array literal "{v0,v1,...}" of n integers. */
 void wg_strbuf_int_array(struct wg_strbuf *b, const int64_t *v, size_t n);
+/* Appends n bytes as lower-case hex digits. */
+void wg_strbuf_hex(struct wg_strbuf *b, const uint8_t *data, size_t n);
 void wg_strbuf_free(struct wg_strbuf *b);
 
 #endif

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-enum opt_type { OPT_STRING, OPT_LONG, OPT_BYTES };
+enum opt_type { OPT_STRING, OPT_LONG, OPT_BYTES, OPT_MILLIS };
 
 struct option_def {
   const char *name; /* flag name without dashes; config key; WG_NAME with '-' as '_' */
@@ -27,6 +27,7 @@ struct option_def {
 #define S(field) OPT_STRING, offsetof(struct wg_config, field)
 #define L(field) OPT_LONG, offsetof(struct wg_config, field)
 #define B(field) OPT_BYTES, offsetof(struct wg_config, field)
+#define MS(field) OPT_MILLIS, offsetof(struct wg_config, field)
 
 static const struct option_def options[] = {
   {"db", S(db), "dbname=wg", 0, 0, "libpq connection string"},
@@ -40,6 +41,8 @@ static const struct option_def options[] = {
   {"lease", L(lease), "600", 1, 86400 * 7, "prover job lease, seconds"},
   {"witness-lease", L(witness_lease), "60", 1, 86400, "witness job lease, seconds"},
   {"max-attempts", L(max_attempts), "10", 1, 1000000, "claims before a job fails for good"},
+  {"retry-base", MS(retry_base_ms), "1", 0, 86400000, "backoff of a failed prover job's first retry, seconds (or Nms)"},
+  {"retry-max", MS(retry_max_ms), "60", 0, 86400000, "longest retry backoff, seconds (or Nms)"},
   {"leaf-arity", L(leaf_arity), "32", 2, 4096, "basic proofs per leaf circuit"},
   {"node-arity", L(node_arity), "32", 2, 4096, "proofs per node circuit"},
   {"max-body", B(max_body), "64M", 1024, LONG_MAX, "largest request body, on the wire and decoded"},
@@ -100,6 +103,24 @@ static bool parse_bytes(const char *s, long *out)
   return true;
 }
 
+/* Seconds, possibly fractional ("1", "0.25"), or milliseconds with an "ms" suffix, as
+ * milliseconds. */
+static bool parse_millis(const char *s, long *out)
+{
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (errno != 0 || end == s || !(v >= 0) || v > 1e12)
+    return false;
+  if (strcmp(end, "ms") == 0)
+    *out = (long)v;
+  else if (*end == '\0' || strcmp(end, "s") == 0)
+    *out = (long)(v * 1000 + 0.5);
+  else
+    return false;
+  return true;
+}
+
 static bool set_option(struct wg_config *c, const struct option_def *o, const char *value, const char *source,
                        char *err, size_t err_len)
 {
@@ -111,11 +132,17 @@ static bool set_option(struct wg_config *c, const struct option_def *o, const ch
     return true;
   }
   long v;
-  bool ok = o->type == OPT_LONG ? parse_long(value, &v) : parse_bytes(value, &v);
+  bool ok = o->type == OPT_LONG    ? parse_long(value, &v)
+            : o->type == OPT_MILLIS ? parse_millis(value, &v)
+                                    : parse_bytes(value, &v);
   if (!ok || v < o->min || v > o->max) {
-    snprintf(err, err_len, "%s: %s must be %s between %ld and %ld, got \"%s\"", source, o->name,
-             o->type == OPT_BYTES ? "a size in bytes (K, M, G suffixes allowed)" : "an integer", o->min, o->max,
-             value);
+    if (o->type == OPT_MILLIS)
+      snprintf(err, err_len, "%s: %s must be a duration in seconds (\"1.5\") or milliseconds (\"200ms\") from 0 to "
+               "%ld s, got \"%s\"", source, o->name, o->max / 1000, value);
+    else
+      snprintf(err, err_len, "%s: %s must be %s between %ld and %ld, got \"%s\"", source, o->name,
+               o->type == OPT_BYTES ? "a size in bytes (K, M, G suffixes allowed)" : "an integer", o->min, o->max,
+               value);
     return false;
   }
   *(long *)field = v;

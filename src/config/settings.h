@@ -20,6 +20,8 @@ struct wg_config {
   long lease;        /* prover job lease, seconds */
   long witness_lease;
   long max_attempts;
+  long retry_base_ms; /* backoff before a failed prover job's first retry, doubled per attempt */
+  long retry_max_ms;  /* longest backoff */
   long leaf_arity;
   long node_arity;
   long max_body;     /* bytes, on the wire and after decoding */

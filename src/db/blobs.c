@@ -8,6 +8,8 @@
 const struct wg_stmt wg_sql_blobs[] = {
   {"blobs_put", "INSERT INTO blobs (key, data) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data"},
   {"blobs_get", "SELECT data FROM blobs WHERE key = $1"},
+  /* substring() of bytea takes integers: a pack in this table is at most 1 GB anyway (the bytea limit). */
+  {"blobs_get_range", "SELECT substring(data FROM $2::integer + 1 FOR $3::integer) FROM blobs WHERE key = $1"},
   {"blobs_delete_prefix", "DELETE FROM blobs WHERE starts_with(key, $1)"},
   {NULL, NULL},
 };
@@ -25,6 +27,22 @@ enum wg_status wg_blobs_get(struct wg_dbconn *c, const char *key, uint8_t **data
   struct wg_params p = {0};
   wg_p_text(&p, key);
   return wg_db_fetch_bytes(c, "blobs_get", &p, data, len);
+}
+
+enum wg_status wg_blobs_get_range(struct wg_dbconn *c, const char *key, uint64_t offset, size_t len, uint8_t **data)
+{
+  struct wg_params p = {0};
+  wg_p_text(&p, key);
+  wg_p_int(&p, (int64_t)offset);
+  wg_p_int(&p, (int64_t)len);
+  size_t got;
+  enum wg_status s = wg_db_fetch_bytes(c, "blobs_get_range", &p, data, &got);
+  if (s == WG_OK && got != len) {
+    free(*data);
+    *data = NULL;
+    return WG_E_NOT_FOUND;
+  }
+  return s;
 }
 
 enum wg_status wg_blobs_delete_prefix(struct wg_dbconn *c, const char *prefix)

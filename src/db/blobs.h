@@ -8,6 +8,8 @@ extern const struct wg_stmt wg_sql_blobs[];
 
 enum wg_status wg_blobs_put(struct wg_dbconn *c, const char *key, const void *data, size_t len);
 enum wg_status wg_blobs_get(struct wg_dbconn *c, const char *key, uint8_t **data, size_t *len);
+/* len bytes at offset; WG_E_NOT_FOUND when the blob is absent or shorter. */
+enum wg_status wg_blobs_get_range(struct wg_dbconn *c, const char *key, uint64_t offset, size_t len, uint8_t **data);
 enum wg_status wg_blobs_delete_prefix(struct wg_dbconn *c, const char *prefix);
 
 #endif

@@ -82,6 +82,12 @@ enum wg_status wg_db_fetch_bytes(struct wg_dbconn *c, const char *stmt, const st
 typedef enum wg_status (*wg_tx_fn)(struct wg_dbconn *c, void *arg);
 enum wg_status wg_db_tx(struct wg_dbconn *c, wg_tx_fn fn, void *arg);
 
+/* SQL for the retry backoff of a job row being sent back to queued: BASE seconds doubled per
+ * claim used since the last operator requeue, at most MAX (both statement parameters). */
+#define WG_SQL_BACKOFF(BASE, MAX)                                                                              \
+  "make_interval(secs => least(" MAX "::double precision, " BASE "::double precision"                       \
+  " * power(2, greatest(attempts - attempts_base - 1, 0))))"
+
 /* Result helpers for text-format results. */
 int64_t wg_db_int(const PGresult *r, int row, int col);
 const char *wg_db_str(const PGresult *r, int row, int col); /* NULL for SQL NULL */

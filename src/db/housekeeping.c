@@ -3,24 +3,26 @@
 #include "config.h"
 #include "db/housekeeping.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "db/witness_jobs.h"
 
-#define EXPIRE(NAME, TABLE)                                                                                    \
+/* EXTRA sets more columns; it may use $2 and $3 (the prover jobs' retry backoff). */
+#define EXPIRE(NAME, TABLE, EXTRA)                                                                             \
   {"expire_" NAME,                                                                                            \
-   "UPDATE " TABLE " SET status = CASE WHEN attempts >= $1 THEN 'failed' ELSE 'queued' END,"                  \
+   "UPDATE " TABLE " SET status = CASE WHEN attempts - attempts_base >= $1 THEN 'failed' ELSE 'queued' END,"   \
    " error = 'lease expired while held by ' || coalesce(picked_by, 'unknown')"                                \
-   " || CASE WHEN attempts >= $1 THEN '; no attempts left' ELSE '' END,"                                     \
-   " lease_expires_at = NULL, updated_at = now()"                                                             \
+   " || CASE WHEN attempts - attempts_base >= $1 THEN '; no attempts left' ELSE '' END,"                      \
+   " lease_expires_at = NULL, updated_at = now()" EXTRA                                                       \
    " WHERE id IN (SELECT id FROM " TABLE " WHERE status = 'in_progress' AND lease_expires_at < now()"         \
    " ORDER BY lease_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED) RETURNING status"}
 #define RECOVER(NAME, TABLE)                                                                                   \
   {"recover_" NAME,                                                                                           \
-   "UPDATE " TABLE " SET status = CASE WHEN attempts >= $2 THEN 'failed' ELSE 'queued' END,"                  \
+   "UPDATE " TABLE " SET status = CASE WHEN attempts - attempts_base >= $2 THEN 'failed' ELSE 'queued' END,"   \
    " lease_expires_at = NULL, updated_at = now(),"                                                            \
    " error = 'held when ' || $1 || ' stopped without releasing it'"                                          \
-   " || CASE WHEN attempts >= $2 THEN '; no attempts left' ELSE '' END"                                      \
+   " || CASE WHEN attempts - attempts_base >= $2 THEN '; no attempts left' ELSE '' END"                      \
    " WHERE status = 'in_progress' AND picked_by = $1 RETURNING id"}
 
 static const char *const expire_names[] = {"expire_prover", "expire_basic", "expire_leaf", "expire_node",
@@ -28,11 +30,11 @@ static const char *const expire_names[] = {"expire_prover", "expire_basic", "exp
 static const char *const recover_names[] = {"recover_basic", "recover_leaf", "recover_node", "recover_sched"};
 
 const struct wg_stmt wg_sql_housekeeping[] = {
-  EXPIRE("prover", "prover_jobs"),
-  EXPIRE("basic", "basic_circuit_witness_jobs"),
-  EXPIRE("leaf", "leaf_aggregation_jobs"),
-  EXPIRE("node", "node_aggregation_jobs"),
-  EXPIRE("sched", "scheduler_witness_jobs"),
+  EXPIRE("prover", "prover_jobs", ", retry_at = now() + " WG_SQL_BACKOFF("$2", "$3")),
+  EXPIRE("basic", "basic_circuit_witness_jobs", ""),
+  EXPIRE("leaf", "leaf_aggregation_jobs", ""),
+  EXPIRE("node", "node_aggregation_jobs", ""),
+  EXPIRE("sched", "scheduler_witness_jobs", ""),
   RECOVER("basic", "basic_circuit_witness_jobs"),
   RECOVER("leaf", "leaf_aggregation_jobs"),
   RECOVER("node", "node_aggregation_jobs"),
@@ -40,12 +42,20 @@ const struct wg_stmt wg_sql_housekeeping[] = {
   {NULL, NULL},
 };
 
-enum wg_status wg_housekeeping_expire(struct wg_dbconn *c, int max_attempts, int *requeued)
+enum wg_status wg_housekeeping_expire(struct wg_dbconn *c, int max_attempts, double retry_base, double retry_max,
+                                      int *requeued)
 {
   *requeued = 0;
+  char base[32], max[32];
+  snprintf(base, sizeof base, "%.3f", retry_base);
+  snprintf(max, sizeof max, "%.3f", retry_max);
   for (int t = 0; t < 5; t++) {
     struct wg_params p = {0};
     wg_p_int(&p, max_attempts);
+    if (t == 0) {
+      wg_p_text(&p, base);
+      wg_p_text(&p, max);
+    }
     PGresult *r;
     enum wg_status s = wg_db_exec(c, expire_names[t], &p, false, &r);
     if (s != WG_OK)

@@ -1,4 +1,4 @@
-MIGRATIONS = sql/0001_init.sql sql/0002_archive.sql
+MIGRATIONS = sql/0001_init.sql sql/0002_archive.sql sql/0003_throughput.sql
 EXTRA_DIST += $(MIGRATIONS)
 dist_pkgdata_DATA = $(MIGRATIONS)
 
@@ -17,6 +17,7 @@ libwgserver_a_SOURCES += \
 	src/db/basic_jobs.h src/db/basic_jobs.c \
 	src/db/witness_jobs.h src/db/witness_jobs.c \
 	src/db/prover_jobs.h src/db/prover_jobs.c \
+	src/db/completer.h src/db/completer.c \
 	src/db/batches.h src/db/batches.c \
 	src/db/housekeeping.h src/db/housekeeping.c \
 	src/db/repairs.h src/db/repairs.c \

@@ -7,43 +7,87 @@
 #include <string.h>
 
 #include "common/hex.h"
+#include "common/strbuf.h"
 #include "db/witness_jobs.h"
 
+#define UTC(COLUMN) "coalesce(to_char(" COLUMN " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '')"
 #define COLUMNS                                                                                                  \
   "id, l1_batch_number, protocol_version, aggregation_round, circuit_id, depth, sequence_number, status, "     \
-  "attempts, encode(proof_hash, 'hex'), "                                                                       \
-  "coalesce(to_char(lease_expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '')"
+  "attempts, encode(proof_hash, 'hex'), " UTC("lease_expires_at") ", "                                          \
+  "CASE WHEN retry_at > now() AND status = 'queued' THEN " UTC("retry_at") " ELSE '' END, "                   \
+  "coalesce(witness_pack, -1), coalesce(witness_offset, -1), coalesce(witness_length, -1)"
+
+/* Whether a queued job may be claimed now (SPEC section 2's backoff). */
+#define CLAIMABLE "status = 'queued' AND (retry_at IS NULL OR retry_at <= now())"
 
 const struct wg_stmt wg_sql_prover_jobs[] = {
+  /* Up to $6 jobs in claim order, each locked by this statement alone (SKIP LOCKED), through the
+   * partial index prover_jobs_queued. */
   {"prover_claim",
-   "UPDATE prover_jobs SET status = 'in_progress', attempts = attempts + 1, picked_by = $1,"
-   " lease_expires_at = now() + make_interval(secs => $2::integer), processing_started_at = now(),"
-   " updated_at = now()"
-   " WHERE id = (SELECT id FROM prover_jobs WHERE status = 'queued' AND protocol_version = $3"
+   "WITH picked AS (SELECT id FROM prover_jobs WHERE " CLAIMABLE " AND protocol_version = $3"
    "   AND ($4::smallint[] IS NULL OR aggregation_round = ANY($4::smallint[]))"
    "   AND ($5::smallint[] IS NULL OR circuit_id = ANY($5::smallint[]))"
-   "   ORDER BY l1_batch_number, aggregation_round, id LIMIT 1 FOR UPDATE SKIP LOCKED)"
-   " RETURNING " COLUMNS},
+   "   ORDER BY l1_batch_number, aggregation_round, id LIMIT $6 FOR UPDATE SKIP LOCKED),"
+   " claimed AS (UPDATE prover_jobs p SET status = 'in_progress', attempts = p.attempts + 1, picked_by = $1,"
+   "   lease_expires_at = now() + make_interval(secs => $2::integer), processing_started_at = now(),"
+   "   retry_at = NULL, updated_at = now() FROM picked WHERE p.id = picked.id RETURNING p.*)"
+   " SELECT " COLUMNS " FROM claimed ORDER BY l1_batch_number, aggregation_round, id"},
   {"prover_get", "SELECT " COLUMNS " FROM prover_jobs WHERE id = $1"},
   {"prover_heartbeat",
    "UPDATE prover_jobs SET lease_expires_at = now() + make_interval(secs => $3::integer), updated_at = now()"
    " WHERE id = $1 AND status = 'in_progress' AND attempts = $2 RETURNING " COLUMNS},
-  {"prover_complete",
-   "UPDATE prover_jobs SET status = 'successful', proof_hash = $3, lease_expires_at = NULL,"
-   " time_taken = now() - processing_started_at, updated_at = now(), error = NULL"
-   " WHERE id = $1 AND status = 'in_progress' AND attempts = $2"
-   " RETURNING l1_batch_number, aggregation_round, circuit_id, depth"},
-  {"prover_store_proof",
-   "INSERT INTO proofs (prover_job_id, l1_batch_number, proof) VALUES ($1, $2, $3)"
-   " ON CONFLICT (prover_job_id) DO UPDATE SET proof = EXCLUDED.proof, created_at = now()"},
+  /* A group of completions in one statement. Each job is fenced on its lease; the witness job
+   * that awaits a layer counts all of the group's proofs of that layer with one update of its
+   * row, and turns queued when they were its last (the CASE sees the count this update makes, and
+   * a concurrent group's update of the same row is waited for and then built upon, so exactly
+   * one update crosses the threshold). A node layer feeds the node job one level up if the node
+   * round created one, else it is its type's final proof and feeds the scheduler. Round workers
+   * are woken for every witness job queued. */
+  {"prover_complete_group",
+   "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::integer[], $3::text[], $4::text[])"
+   "   AS t(id, lease, hash, proof)),"
+   " done AS (UPDATE prover_jobs p SET status = 'successful', proof_hash = decode(i.hash, 'hex'),"
+   "   lease_expires_at = NULL, retry_at = NULL, time_taken = now() - p.processing_started_at,"
+   "   updated_at = now(), error = NULL"
+   "   FROM input i WHERE p.id = i.id AND p.status = 'in_progress' AND p.attempts = i.lease"
+   "   RETURNING p.id, p.l1_batch_number, p.aggregation_round, p.circuit_id, p.depth),"
+   " stored AS (INSERT INTO proofs (prover_job_id, l1_batch_number, proof)"
+   "   SELECT d.id, d.l1_batch_number, decode(i.proof, 'hex') FROM done d JOIN input i ON i.id = d.id"
+   "   ON CONFLICT (prover_job_id) DO UPDATE SET proof = EXCLUDED.proof, created_at = now()),"
+   " layers AS (SELECT l1_batch_number, aggregation_round, circuit_id, depth, count(*)::integer AS n FROM done"
+   "   GROUP BY l1_batch_number, aggregation_round, circuit_id, depth),"
+   " leaf AS (UPDATE leaf_aggregation_jobs w SET proofs_done = w.proofs_done + g.n, updated_at = now(),"
+   "   status = CASE WHEN w.status = 'waiting_for_proofs' AND w.proofs_done + g.n >= w.number_of_basic_circuits"
+   "   THEN 'queued' ELSE w.status END"
+   "   FROM layers g WHERE g.aggregation_round = 0 AND w.l1_batch_number = g.l1_batch_number"
+   "   AND w.circuit_id = g.circuit_id RETURNING w.status),"
+   " node AS (UPDATE node_aggregation_jobs w SET proofs_done = w.proofs_done + g.n, updated_at = now(),"
+   "   status = CASE WHEN w.status = 'waiting_for_proofs' AND w.proofs_done + g.n >= w.number_of_dependent_jobs"
+   "   THEN 'queued' ELSE w.status END"
+   "   FROM layers g WHERE g.aggregation_round IN (1, 2) AND w.l1_batch_number = g.l1_batch_number"
+   "   AND w.circuit_id = g.circuit_id AND w.depth = CASE WHEN g.aggregation_round = 1 THEN 0 ELSE g.depth + 1 END"
+   "   RETURNING w.status),"
+   " finals AS (SELECT g.l1_batch_number, sum(g.n)::integer AS n FROM layers g WHERE g.aggregation_round = 2"
+   "   AND NOT EXISTS (SELECT 1 FROM node_aggregation_jobs x WHERE x.l1_batch_number = g.l1_batch_number"
+   "   AND x.circuit_id = g.circuit_id AND x.depth = g.depth + 1) GROUP BY g.l1_batch_number),"
+   " sched AS (UPDATE scheduler_witness_jobs w SET proofs_done = w.proofs_done + f.n, updated_at = now(),"
+   "   status = CASE WHEN w.status = 'waiting_for_proofs' AND w.proofs_done + f.n >= w.number_of_dependent_jobs"
+   "   THEN 'queued' ELSE w.status END"
+   "   FROM finals f WHERE w.l1_batch_number = f.l1_batch_number RETURNING w.status),"
+   " woken AS (SELECT pg_notify('" WG_NOTIFY_CHANNEL "', r::text) FROM"
+   "   (SELECT 1 FROM leaf WHERE status = 'queued' UNION SELECT 2 FROM node WHERE status = 'queued'"
+   "   UNION SELECT 3 FROM sched WHERE status = 'queued') AS q(r))"
+   " SELECT d.id, (SELECT count(*) FROM woken) FROM done d"},
   {"prover_load_proof", "SELECT proof FROM proofs WHERE prover_job_id = $1"},
   {"prover_fail",
-   "UPDATE prover_jobs SET status = CASE WHEN attempts >= $4 THEN 'failed' ELSE 'queued' END, error = $3,"
-   " lease_expires_at = NULL, updated_at = now()"
+   "UPDATE prover_jobs SET status = CASE WHEN attempts - attempts_base >= $4 THEN 'failed' ELSE 'queued' END,"
+   " error = $3, lease_expires_at = NULL, updated_at = now(), retry_at = now() + " WG_SQL_BACKOFF("$5", "$6")
    " WHERE id = $1 AND status = 'in_progress' AND attempts = $2 RETURNING status"},
   {"prover_insert_layer",
-   "INSERT INTO prover_jobs (l1_batch_number, protocol_version, aggregation_round, depth, circuit_id, sequence_number)"
-   " SELECT $1, $2, $3, $4, c, s FROM unnest($5::smallint[], $6::integer[]) AS t(c, s)"},
+   "INSERT INTO prover_jobs (l1_batch_number, protocol_version, aggregation_round, depth, circuit_id, sequence_number,"
+   " witness_pack, witness_offset, witness_length)"
+   " SELECT $1, $2, $3, $4, c, s, $7, o, l FROM unnest($5::smallint[], $6::integer[], $8::bigint[], $9::integer[])"
+   " AS t(c, s, o, l)"},
   {"prover_layer",
    "SELECT " COLUMNS " FROM prover_jobs WHERE l1_batch_number = $1 AND aggregation_round = $2"
    " AND circuit_id = $3 AND depth = $4 ORDER BY sequence_number"},
@@ -78,6 +122,10 @@ void wg_prover_job_from_row(const PGresult *r, int row, struct wg_prover_job *j)
     j->has_proof = wg_hex_decode_fixed(prefixed, j->proof_hash, 32);
   }
   snprintf(j->lease_expires_at, sizeof j->lease_expires_at, "%s", PQgetvalue(r, row, 10));
+  snprintf(j->retry_at, sizeof j->retry_at, "%s", PQgetvalue(r, row, 11));
+  j->witness_pack = (int)wg_db_int(r, row, 12);
+  j->witness_offset = wg_db_int(r, row, 13);
+  j->witness_length = wg_db_int(r, row, 14);
 }
 
 static enum wg_status one_job(struct wg_dbconn *c, const char *stmt, const struct wg_params *p,
@@ -93,8 +141,12 @@ static enum wg_status one_job(struct wg_dbconn *c, const char *stmt, const struc
   return WG_OK;
 }
 
-enum wg_status wg_prover_job_claim(struct wg_dbconn *c, const char *prover_id, int lease_seconds,
-                                   const struct wg_claim_filter *f, struct wg_prover_job *job)
+static enum wg_status many_jobs(struct wg_dbconn *c, const char *stmt, const struct wg_params *p,
+                                struct wg_prover_job **jobs, size_t *n);
+
+enum wg_status wg_prover_jobs_claim(struct wg_dbconn *c, const char *prover_id, int lease_seconds,
+                                    const struct wg_claim_filter *f, int limit, struct wg_prover_job **jobs,
+                                    size_t *n)
 {
   struct wg_params p = {0};
   wg_p_text(&p, prover_id);
@@ -102,7 +154,8 @@ enum wg_status wg_prover_job_claim(struct wg_dbconn *c, const char *prover_id, i
   wg_p_int(&p, f->protocol_version);
   wg_p_text(&p, f->rounds);
   wg_p_text(&p, f->circuit_ids);
-  return one_job(c, "prover_claim", &p, job);
+  wg_p_int(&p, limit);
+  return many_jobs(c, "prover_claim", &p, jobs, n);
 }
 
 enum wg_status wg_prover_job_get(struct wg_dbconn *c, int64_t id, struct wg_prover_job *job)
@@ -130,71 +183,92 @@ enum wg_status wg_prover_job_heartbeat(struct wg_dbconn *c, int64_t id, int leas
   return s == WG_E_NOT_FOUND ? explain_miss(c, id) : s;
 }
 
-struct complete_args {
-  int64_t id;
-  int lease;
-  const uint8_t *proof;
-  size_t proof_len;
-  const uint8_t *proof_hash;
-  bool repeat;
-};
-
-static enum wg_status complete_tx(struct wg_dbconn *c, void *arg)
+/* Why a completion of a group was not applied, read after the group's commit so that it sees
+ * what a concurrent completion committed. */
+static enum wg_status explain_completion(struct wg_dbconn *c, struct wg_completion *x)
 {
-  struct complete_args *a = arg;
-  a->repeat = false;
-  struct wg_params p = {0};
-  wg_p_int(&p, a->id);
-  wg_p_int(&p, a->lease);
-  wg_p_bytes(&p, a->proof_hash, 32);
-  PGresult *r;
-  enum wg_status s = wg_db_exec(c, "prover_complete", &p, false, &r);
+  struct wg_prover_job job;
+  enum wg_status s = wg_prover_job_get(c, x->id, &job);
   if (s != WG_OK)
     return s;
-  if (PQntuples(r) == 0) {
-    PQclear(r);
-    /* Not held under this lease: perhaps a repeat of a completion that already committed. */
-    struct wg_prover_job job;
-    s = wg_prover_job_get(c, a->id, &job);
-    if (s != WG_OK)
-      return s;
-    if (strcmp(job.status, "successful") == 0) {
-      if (job.has_proof && memcmp(job.proof_hash, a->proof_hash, 32) == 0) {
-        a->repeat = true;
-        return WG_OK;
-      }
-      return WG_E_CONFLICT;
-    }
+  if (strcmp(job.status, "successful") != 0)
     return WG_E_LEASE_LOST;
+  if (job.has_proof && memcmp(job.proof_hash, x->proof_hash, 32) == 0) {
+    x->repeat = true;
+    return WG_OK;
   }
-  int64_t batch = wg_db_int(r, 0, 0);
-  int round = (int)wg_db_int(r, 0, 1), circuit_id = (int)wg_db_int(r, 0, 2), depth = (int)wg_db_int(r, 0, 3);
-  PQclear(r);
-  wg_p_reset(&p);
-  wg_p_int(&p, a->id);
-  wg_p_int(&p, batch);
-  wg_p_bytes(&p, a->proof, a->proof_len);
-  s = wg_db_exec(c, "prover_store_proof", &p, false, NULL);
-  return s == WG_OK ? wg_witness_count_proof(c, batch, round, circuit_id, depth) : s;
+  return WG_E_CONFLICT;
 }
 
-enum wg_status wg_prover_job_complete(struct wg_dbconn *c, int64_t id, int lease, const uint8_t *proof, size_t proof_len,
-                                      const uint8_t proof_hash[32], bool *repeat)
+enum wg_status wg_prover_jobs_complete(struct wg_dbconn *c, struct wg_completion *group, size_t n)
 {
-  struct complete_args a = {id, lease, proof, proof_len, proof_hash, false};
-  enum wg_status s = wg_db_tx(c, complete_tx, &a);
-  *repeat = a.repeat;
-  return s;
+  struct wg_strbuf ids = {0}, leases = {0}, hashes = {0}, proofs = {0};
+  char hex[65];
+  for (size_t i = 0; i < n; i++) {
+    const char *sep = i ? "," : "{";
+    wg_strbuf_printf(&ids, "%s%lld", sep, (long long)group[i].id);
+    wg_strbuf_printf(&leases, "%s%d", sep, group[i].lease);
+    wg_hex_encode(group[i].proof_hash, 32, hex);
+    wg_strbuf_printf(&hashes, "%s\"%s\"", sep, hex);
+    wg_strbuf_printf(&proofs, "%s\"", sep);
+    wg_strbuf_hex(&proofs, group[i].proof, group[i].proof_len);
+    wg_strbuf_printf(&proofs, "\"");
+    group[i].status = WG_E_LEASE_LOST;
+    group[i].repeat = false;
+  }
+  wg_strbuf_printf(&ids, "}");
+  wg_strbuf_printf(&leases, "}");
+  wg_strbuf_printf(&hashes, "}");
+  wg_strbuf_printf(&proofs, "}");
+  struct wg_params p = {0};
+  wg_p_text(&p, ids.s);
+  wg_p_text(&p, leases.s);
+  wg_p_text(&p, hashes.s);
+  wg_p_text(&p, proofs.s);
+  PGresult *r = NULL;
+  enum wg_status s;
+  /* Groups of two daemons can lock the same witness rows in different orders; the loser of a
+   * deadlock is rolled back whole and simply runs again. */
+  for (int attempt = 0;; attempt++) {
+    s = wg_db_exec(c, "prover_complete_group", &p, false, &r);
+    if (s != WG_E_CONFLICT || attempt >= 5)
+      break;
+  }
+  wg_strbuf_free(&ids);
+  wg_strbuf_free(&leases);
+  wg_strbuf_free(&hashes);
+  wg_strbuf_free(&proofs);
+  if (s != WG_OK) {
+    for (size_t i = 0; i < n; i++)
+      group[i].status = s;
+    return s;
+  }
+  for (int row = 0; row < PQntuples(r); row++) {
+    int64_t id = wg_db_int(r, row, 0);
+    for (size_t i = 0; i < n; i++)
+      if (group[i].id == id)
+        group[i].status = WG_OK;
+  }
+  PQclear(r);
+  for (size_t i = 0; i < n; i++)
+    if (group[i].status != WG_OK)
+      group[i].status = explain_completion(c, &group[i]);
+  return WG_OK;
 }
 
 enum wg_status wg_prover_job_fail(struct wg_dbconn *c, int64_t id, int lease, const char *error, int max_attempts,
-                                  bool *failed)
+                                  double retry_base, double retry_max, bool *failed)
 {
   struct wg_params p = {0};
+  char base[32], max[32];
+  snprintf(base, sizeof base, "%.3f", retry_base);
+  snprintf(max, sizeof max, "%.3f", retry_max);
   wg_p_int(&p, id);
   wg_p_int(&p, lease);
   wg_p_text(&p, error);
   wg_p_int(&p, max_attempts);
+  wg_p_text(&p, base);
+  wg_p_text(&p, max);
   PGresult *r;
   enum wg_status s = wg_db_exec(c, "prover_fail", &p, false, &r);
   if (s != WG_OK)
@@ -209,15 +283,18 @@ enum wg_status wg_prover_job_fail(struct wg_dbconn *c, int64_t id, int lease, co
 }
 
 enum wg_status wg_prover_jobs_insert(struct wg_dbconn *c, int64_t batch, int protocol_version, int round, int depth,
-                                     const char *circuit_ids, const char *sequences)
+                                     const struct wg_layer_rows *rows)
 {
   struct wg_params p = {0};
   wg_p_int(&p, batch);
   wg_p_int(&p, protocol_version);
   wg_p_int(&p, round);
   wg_p_int(&p, depth);
-  wg_p_text(&p, circuit_ids);
-  wg_p_text(&p, sequences);
+  wg_p_text(&p, rows->circuit_ids);
+  wg_p_text(&p, rows->sequences);
+  wg_p_int(&p, rows->pack);
+  wg_p_text(&p, rows->offsets);
+  wg_p_text(&p, rows->lengths);
   return wg_db_exec(c, "prover_insert_layer", &p, false, NULL);
 }
 
@@ -230,6 +307,10 @@ static enum wg_status many_jobs(struct wg_dbconn *c, const char *stmt, const str
     return s;
   *n = (size_t)PQntuples(r);
   *jobs = calloc(*n + 1, sizeof **jobs);
+  if (*jobs == NULL) {
+    PQclear(r);
+    return WG_E_INTERNAL;
+  }
   for (size_t i = 0; i < *n; i++)
     wg_prover_job_from_row(r, (int)i, &(*jobs)[i]);
   PQclear(r);

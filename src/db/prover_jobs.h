@@ -19,6 +19,12 @@ struct wg_prover_job {
   bool has_proof;
   uint8_t proof_hash[32];
   char lease_expires_at[40]; /* ISO 8601 UTC, empty when none */
+  char retry_at[40];         /* not claimable before this (ISO 8601 UTC), empty when claimable */
+  /* Where the witness lies: witness_pack is the attempt of the witness job that wrote the pack
+   * (see wg_key_pack), -1 for a job with a blob of its own (written before packs). */
+  int witness_pack;
+  int64_t witness_offset;
+  int64_t witness_length;
 };
 
 struct wg_claim_filter {
@@ -27,31 +33,50 @@ struct wg_claim_filter {
   const char *circuit_ids; /* likewise */
 };
 
-/* Claims the next queued job in (batch, round, id) order. WG_E_NOT_FOUND when none is queued. */
-enum wg_status wg_prover_job_claim(struct wg_dbconn *c, const char *prover_id, int lease_seconds,
-                                   const struct wg_claim_filter *f, struct wg_prover_job *job);
+/* Claims up to `limit` queued jobs in one statement, in (batch, round, id) order; *jobs is
+ * malloc'd (the caller frees it) and *n may be 0. */
+enum wg_status wg_prover_jobs_claim(struct wg_dbconn *c, const char *prover_id, int lease_seconds,
+                                    const struct wg_claim_filter *f, int limit, struct wg_prover_job **jobs,
+                                    size_t *n);
 enum wg_status wg_prover_job_get(struct wg_dbconn *c, int64_t id, struct wg_prover_job *job);
 /* Extends the lease of a job held under `lease`. WG_E_LEASE_LOST / WG_E_NOT_FOUND. */
 enum wg_status wg_prover_job_heartbeat(struct wg_dbconn *c, int64_t id, int lease, int lease_seconds,
                                        struct wg_prover_job *job);
 
-/* Stores the proof of a held job, marks it successful and, in the same transaction, counts the proof for
- * the witness job that waits for it, queueing that job when this was the last proof.
- * *repeat is set when the job was already successful with the same proof hash (nothing
- * changes). WG_E_CONFLICT: successful with another proof; WG_E_LEASE_LOST; WG_E_NOT_FOUND. */
-enum wg_status wg_prover_job_complete(struct wg_dbconn *c, int64_t id, int lease, const uint8_t *proof, size_t proof_len,
-                                      const uint8_t proof_hash[32], bool *repeat);
+/* One completion of a group (db/completer.c). */
+struct wg_completion {
+  int64_t id;
+  int lease;
+  const uint8_t *proof;
+  size_t proof_len;
+  uint8_t proof_hash[32];
+  /* out */
+  enum wg_status status; /* WG_OK, WG_E_CONFLICT (successful with another proof), WG_E_LEASE_LOST,
+                            WG_E_NOT_FOUND, or the failure of the statement */
+  bool repeat;           /* already successful with this very proof: nothing changed */
+};
+
+/* Completes a group of held jobs in one statement (one commit): each is marked successful and its
+ * proof stored, and each witness job that waits for them counts the group's proofs with one
+ * update of its row, turning queued when they were its last. A completion whose lease does not
+ * match gets its own status; the others are committed. The ids must be distinct. */
+enum wg_status wg_prover_jobs_complete(struct wg_dbconn *c, struct wg_completion *group, size_t n);
 /* The stored proof of a job, malloc'd. WG_E_NOT_FOUND when it has none. */
 enum wg_status wg_prover_job_load_proof(struct wg_dbconn *c, int64_t id, uint8_t **proof, size_t *len);
-/* Gives a held job back: queued again, or failed once attempts reached max_attempts.
- * *failed tells which. */
+/* Gives a held job back: queued again after a backoff (retry_base seconds doubled per attempt, at
+ * most retry_max), or failed once it has used max_attempts claims. *failed tells which. */
 enum wg_status wg_prover_job_fail(struct wg_dbconn *c, int64_t id, int lease, const char *error, int max_attempts,
-                                  bool *failed);
+                                  double retry_base, double retry_max, bool *failed);
 
-/* Inserts the circuits of one round layer in one statement: ids/seqs are PostgreSQL array
- * literals of equal length ("{1,1,2}", "{0,1,0}"). */
+/* Inserts the circuits of one round layer in one statement: ids, seqs, offsets and lengths are
+ * PostgreSQL array literals of equal length ("{1,1,2}", "{0,1,0}", ...) and `pack` is the attempt
+ * of the witness job whose pack holds their witnesses at those offsets. */
+struct wg_layer_rows {
+  const char *circuit_ids, *sequences, *offsets, *lengths;
+  int pack;
+};
 enum wg_status wg_prover_jobs_insert(struct wg_dbconn *c, int64_t batch, int protocol_version, int round, int depth,
-                                     const char *circuit_ids, const char *sequences);
+                                     const struct wg_layer_rows *rows);
 
 /* The successful jobs of one layer, ordered by sequence number: the proofs a round aggregates. */
 enum wg_status wg_prover_jobs_layer(struct wg_dbconn *c, int64_t batch, int round, int circuit_id, int depth,

@@ -1,5 +1,7 @@
-/* Operator repairs and retention. A requeue records who moved the job in its error column;
- * attempts are left alone (they count claims only). */
+/* Operator repairs and retention. A requeue records who moved the job in its error column and
+ * grants the job max_attempts more claims from where it stands: attempts only grows (leases are
+ * fenced on it), so the limit counts from attempts_base, which the requeue moves up to attempts.
+ * A requeued prover job is claimable at once (no retry backoff). */
 #include "config.h"
 #include "db/repairs.h"
 
@@ -10,21 +12,26 @@
 #include "db/prover_jobs.h"
 #include "db/witness_jobs.h"
 
-#define REQUEUE(NAME, TABLE)                                                                                   \
+#define REQUEUE(NAME, TABLE, EXTRA)                                                                                   \
   {"requeue_batch_" NAME,                                                                                     \
-   "UPDATE " TABLE " SET status = 'queued', lease_expires_at = NULL, updated_at = now(),"                     \
-   " error = 'requeued by an operator after: ' || coalesce(error, 'no error recorded')"                       \
+   "UPDATE " TABLE " SET status = 'queued', lease_expires_at = NULL, updated_at = now(), attempts_base = attempts," \
+   " error = 'requeued by an operator after: ' || coalesce(error, 'no error recorded')" EXTRA                 \
    " WHERE l1_batch_number = $1 AND status = 'failed' RETURNING id"}
+/* Named, not positional: the archive table gained columns after archived_at. */
+#define ARCHIVED_COLUMNS                                                                                       \
+  "id, l1_batch_number, protocol_version, aggregation_round, circuit_id, depth, sequence_number, status,"      \
+  " proof_hash, attempts, error, picked_by, lease_expires_at, processing_started_at, time_taken, created_at,"   \
+  " updated_at, witness_pack, witness_offset, witness_length, retry_at, attempts_base"
 #define DELETE(NAME, TABLE) {"delete_batch_" NAME, "DELETE FROM " TABLE " WHERE l1_batch_number = $1"}
 
 static const char *const tables[] = {"prover", "basic", "leaf", "node", "sched"};
 
 const struct wg_stmt wg_sql_repairs[] = {
-  REQUEUE("prover", "prover_jobs"),
-  REQUEUE("basic", "basic_circuit_witness_jobs"),
-  REQUEUE("leaf", "leaf_aggregation_jobs"),
-  REQUEUE("node", "node_aggregation_jobs"),
-  REQUEUE("sched", "scheduler_witness_jobs"),
+  REQUEUE("prover", "prover_jobs", ", retry_at = NULL"),
+  REQUEUE("basic", "basic_circuit_witness_jobs", ""),
+  REQUEUE("leaf", "leaf_aggregation_jobs", ""),
+  REQUEUE("node", "node_aggregation_jobs", ""),
+  REQUEUE("sched", "scheduler_witness_jobs", ""),
   DELETE("proofs", "proofs"),
   DELETE("prover", "prover_jobs"),
   DELETE("archive", "prover_jobs_archive"),
@@ -34,8 +41,8 @@ const struct wg_stmt wg_sql_repairs[] = {
   DELETE("basic", "basic_circuit_witness_jobs"),
   {"repair_batch_exists", "SELECT 1 FROM basic_circuit_witness_jobs WHERE l1_batch_number = $1 FOR UPDATE"},
   {"requeue_job",
-   "UPDATE prover_jobs SET status = 'queued', lease_expires_at = NULL, updated_at = now(),"
-   " error = 'requeued by an operator after: ' || coalesce(error, 'no error recorded')"
+   "UPDATE prover_jobs SET status = 'queued', lease_expires_at = NULL, updated_at = now(), attempts_base = attempts,"
+   " retry_at = NULL, error = 'requeued by an operator after: ' || coalesce(error, 'no error recorded')"
    " WHERE id = $1 AND status = 'failed' RETURNING id"},
   {"archive_proven",
    "WITH proven AS ("
@@ -43,7 +50,7 @@ const struct wg_stmt wg_sql_repairs[] = {
    "  AND updated_at < now() - make_interval(secs => $1::double precision)),"
    " moved AS (DELETE FROM prover_jobs WHERE aggregation_round < 3"
    "  AND l1_batch_number IN (SELECT l1_batch_number FROM proven) RETURNING *)"
-   " INSERT INTO prover_jobs_archive SELECT *, now() FROM moved"},
+   " INSERT INTO prover_jobs_archive (" ARCHIVED_COLUMNS ", archived_at) SELECT " ARCHIVED_COLUMNS ", now() FROM moved"},
   {NULL, NULL},
 };
 

@@ -31,7 +31,7 @@ static const char *const table_names[4] = {"basic", "leaf", "node", "sched"};
    " time_taken = now() - processing_started_at, updated_at = now()"                                          \
    " WHERE id = $1 AND status = 'in_progress' AND attempts = $2"},                                            \
   {"witness_release_" NAME,                                                                                   \
-   "UPDATE " TABLE " SET status = CASE WHEN attempts - $3 >= $4 THEN 'failed' ELSE 'queued' END,"             \
+   "UPDATE " TABLE " SET status = CASE WHEN attempts - $3 - attempts_base >= $4 THEN 'failed' ELSE 'queued' END," \
    " attempts = attempts - $3, error = $5, lease_expires_at = NULL, updated_at = now()"                       \
    " WHERE id = $1 AND status = 'in_progress' AND attempts = $2"}
 

@@ -11,6 +11,7 @@
 #include "auth/auth.h"
 #include "common/log.h"
 #include "config/settings.h"
+#include "db/completer.h"
 #include "db/db.h"
 #include "db/housekeeping.h"
 #include "http/server.h"
@@ -113,8 +114,10 @@ int main(int argc, char **argv)
     return 1;
   }
 
-  struct wg_server *srv = wg_server_start(&app);
+  app.completer = wg_completer_start(cfg.db);
+  struct wg_server *srv = app.completer ? wg_server_start(&app) : NULL;
   if (srv == NULL) {
+    wg_completer_stop(app.completer);
     wg_store_close(app.store);
     wg_auth_free(app.auth);
     wg_db_close(app.db);
@@ -137,6 +140,7 @@ int main(int argc, char **argv)
   if (!wg_server_drain(srv, 10000))
     wg_warn("requests still in flight after 10 s; closing their connections");
   wg_server_stop(srv);
+  wg_completer_stop(app.completer);
   wg_store_close(app.store);
   wg_auth_free(app.auth);
   wg_db_close(app.db);

@@ -12,6 +12,8 @@ json_t *wg_prover_job_json(const struct wg_prover_job *j)
                         (json_int_t)j->sequence_number, "status", j->status, "attempts", j->attempts, "lease",
                         j->attempts);
   json_object_set_new(o, "lease_expires_at", j->lease_expires_at[0] ? json_string(j->lease_expires_at) : json_null());
+  /* A queued job waiting out its retry backoff: when it can be claimed again. */
+  json_object_set_new(o, "retry_at", j->retry_at[0] ? json_string(j->retry_at) : json_null());
   if (j->has_proof) {
     char hex[67];
     wg_hex_encode_0x(j->proof_hash, 32, hex);

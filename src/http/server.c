@@ -50,6 +50,12 @@ struct wg_dbconn *wg_request_db(struct wg_request *rq)
   return rq->dbc;
 }
 
+void wg_request_db_release(struct wg_request *rq)
+{
+  wg_db_release(rq->dbc);
+  rq->dbc = NULL;
+}
+
 /* "application/json" or "application/json; charset=utf-8" match "application/json". */
 static bool media_type_is(const char *header, const char *want)
 {
@@ -242,6 +248,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
   if (r >= 0)
     return (enum MHD_Result)r;
   r = rq->route->handler(rq);
+  /* The reply is built: the connection goes back to the pool now, not after a slow client has
+   * read the whole response. */
+  wg_request_db_release(rq);
   if (!rq->replied)
     r = wg_reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "the handler did not reply");
   return (enum MHD_Result)r;

@@ -18,6 +18,7 @@ struct wg_db;
 struct wg_dbconn;
 struct wg_store;
 struct wg_auth;
+struct wg_completer;
 
 /* What handlers may use: shared, long-lived, thread-safe. */
 struct wg_app {
@@ -25,6 +26,7 @@ struct wg_app {
   struct wg_db *db;
   struct wg_auth *auth;
   struct wg_store *store;
+  struct wg_completer *completer; /* group commit of prover job completions */
   atomic_bool closing; /* set at shutdown: no new request starts, connections are not kept alive */
 };
 
@@ -64,6 +66,9 @@ void wg_server_stop(struct wg_server *s);
 /* The request's database connection, taken from the pool on first use and returned when the
  * request completes. NULL when the database is unreachable. */
 struct wg_dbconn *wg_request_db(struct wg_request *rq);
+/* Gives the request's connection back to the pool early (it is given back anyway when the
+ * request completes). */
+void wg_request_db_release(struct wg_request *rq);
 /* A query-string argument, or NULL. */
 const char *wg_request_arg(struct wg_request *rq, const char *name);
 /* A request header, or NULL. */

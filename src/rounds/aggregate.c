@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "circuits/circuits.h"
 #include "common/fault.h"
 #include "common/log.h"
 #include "common/strbuf.h"
@@ -22,7 +23,6 @@ static enum wg_status check_proof(struct wg_round_ctx *ctx, const struct wg_prov
   *ok = false;
   if (strcmp(j->status, "successful") != 0 || !j->has_proof)
     return WG_OK;
-  char key[160];
   uint8_t *proof = NULL, *witness = NULL;
   size_t proof_len, witness_len;
   enum wg_status s = wg_prover_job_load_proof(ctx->db, j->id, &proof, &proof_len);
@@ -30,9 +30,7 @@ static enum wg_status check_proof(struct wg_round_ctx *ctx, const struct wg_prov
     return WG_OK;
   if (s != WG_OK)
     return s;
-  wg_key_witness(key, sizeof key, j->l1_batch_number, j->aggregation_round, j->circuit_id, j->depth,
-                 j->sequence_number);
-  s = wg_store_get(ctx->app->store, ctx->db, key, &witness, &witness_len);
+  s = wg_store_get_witness(ctx->app->store, ctx->db, j, &witness, &witness_len);
   if (s == WG_OK) {
     uint8_t hash[32];
     wg_proof_hash(proof, proof_len, hash);
@@ -102,7 +100,7 @@ enum wg_status wg_round_load_proofs(struct wg_round_ctx *ctx, const struct wg_pr
 struct layer_args {
   struct wg_round_ctx *ctx;
   int round, depth;
-  const char *ids, *seqs;
+  const struct wg_layer_rows *rows;
   enum wg_status (*extra)(struct wg_round_ctx *ctx, void *arg);
   void *arg;
 };
@@ -113,29 +111,70 @@ static enum wg_status layer_tx(struct wg_dbconn *c, void *arg)
   const struct wg_witness_job *job = &a->ctx->job;
   enum wg_status s = wg_witness_finish(c, job);
   if (s == WG_OK)
-    s = wg_prover_jobs_insert(c, job->l1_batch_number, job->protocol_version, a->round, a->depth, a->ids, a->seqs);
+    s = wg_prover_jobs_insert(c, job->l1_batch_number, job->protocol_version, a->round, a->depth, a->rows);
   if (s == WG_OK && a->extra != NULL)
     s = a->extra(a->ctx, a->arg);
   return s;
+}
+
+/* Writes blobs[0..n) as the pack of this job's attempt, durable at once, and records where each
+ * blob lies in it. */
+static enum wg_status write_pack(struct wg_round_ctx *ctx, int round, int circuit_id, int depth,
+                                 const struct wg_blob *blobs, size_t n, int64_t *offsets, int64_t *lengths)
+{
+  char key[160];
+  wg_key_pack(key, sizeof key, ctx->job.l1_batch_number, round, circuit_id, depth, ctx->job.attempts);
+  struct wg_pack *pack = wg_pack_begin(ctx->app->store, key);
+  if (pack == NULL)
+    return WG_E_UNAVAILABLE;
+  enum wg_status s = WG_OK;
+  for (size_t i = 0; i < n && s == WG_OK; i++) {
+    uint64_t off;
+    s = wg_pack_add(pack, blobs[i].data, blobs[i].len, &off);
+    offsets[i] = (int64_t)off;
+    lengths[i] = (int64_t)blobs[i].len;
+  }
+  if (s != WG_OK) {
+    wg_pack_abort(pack);
+    return s;
+  }
+  return wg_pack_commit(pack, ctx->db);
 }
 
 enum wg_status wg_round_commit_layer(struct wg_round_ctx *ctx, struct wg_blob *blobs, size_t n, int round,
                                      int depth, const int64_t *circuit_ids, const int64_t *sequences,
                                      enum wg_status (*extra)(struct wg_round_ctx *ctx, void *arg), void *arg)
 {
+  int64_t *offsets = calloc(n + 1, sizeof *offsets), *lengths = calloc(n + 1, sizeof *lengths);
+  if (offsets == NULL || lengths == NULL) {
+    free(offsets);
+    free(lengths);
+    return WG_E_INTERNAL;
+  }
+  int pack_circuit = round == WG_ROUND_SCHEDULER ? WG_SCHEDULER_CIRCUIT_ID : ctx->job.circuit_id;
   enum wg_status s = wg_round_renew(ctx);
   if (s == WG_OK)
-    s = wg_store_put_many(ctx->app->store, ctx->db, blobs, n);
-  if (s != WG_OK)
+    s = write_pack(ctx, round, pack_circuit, depth, blobs, n, offsets, lengths);
+  if (s != WG_OK) {
+    free(offsets);
+    free(lengths);
     return s;
-  struct wg_strbuf ids = {0}, seqs = {0};
+  }
+  struct wg_strbuf ids = {0}, seqs = {0}, offs = {0}, lens = {0};
   wg_strbuf_int_array(&ids, circuit_ids, n);
   wg_strbuf_int_array(&seqs, sequences, n);
-  struct layer_args a = {ctx, round, depth, ids.s, seqs.s, extra, arg};
+  wg_strbuf_int_array(&offs, offsets, n);
+  wg_strbuf_int_array(&lens, lengths, n);
+  struct wg_layer_rows rows = {ids.s, seqs.s, offs.s, lens.s, ctx->job.attempts};
+  struct layer_args a = {ctx, round, depth, &rows, extra, arg};
   WG_FAULT("aggregate_after_blobs");
   s = wg_db_tx(ctx->db, layer_tx, &a);
   WG_FAULT("aggregate_after_commit");
   wg_strbuf_free(&ids);
   wg_strbuf_free(&seqs);
+  wg_strbuf_free(&offs);
+  wg_strbuf_free(&lens);
+  free(offsets);
+  free(lengths);
   return s;
 }

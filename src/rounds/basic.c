@@ -1,7 +1,8 @@
 /* The basic round: replays the batch's storage logs against the tree, splits its workload into
- * basic circuits by the capacity table, writes their witnesses, and in one transaction creates
- * the prover jobs, one leaf job per circuit type with work, the depth-0 node stubs and the
- * scheduler stub. A bad tree input fails the job for good and creates nothing. */
+ * basic circuits by the capacity table, streams their witnesses into one pack (one flush for the
+ * whole batch), and in one transaction creates the prover jobs, one leaf job per circuit type with
+ * work, the depth-0 node stubs and the scheduler stub. A bad tree input fails the job for good
+ * and creates nothing. Memory holds one witness at a time plus four integers per circuit. */
 #include "config.h"
 
 #include <stdio.h>
@@ -23,35 +24,33 @@
 
 #define REPLAY_THREADS 2
 
+/* Per circuit: type, sequence number, and where its witness lies in the pack. */
 struct basic_plan {
-  struct wg_blob *blobs;
-  size_t n_blobs;
-  int64_t *circuit_ids, *sequences; /* one per circuit */
+  size_t n;
+  int64_t *circuit_ids, *sequences, *offsets, *lengths;
   int64_t type_ids[WG_MAX_CIRCUIT_ID + 1], type_counts[WG_MAX_CIRCUIT_ID + 1];
   int n_types;
 };
 
 static void plan_free(struct basic_plan *p)
 {
-  for (size_t i = 0; i < p->n_blobs; i++) {
-    free(p->blobs[i].key);
-    free(p->blobs[i].data);
-  }
-  free(p->blobs);
   free(p->circuit_ids);
   free(p->sequences);
+  free(p->offsets);
+  free(p->lengths);
 }
 
-/* Builds every basic circuit's witness. roots_after[i] is the root after log i. */
-static enum wg_status plan_circuits(const struct wg_input *in, uint8_t (*roots_after)[WG_HASH_LEN],
-                                    struct basic_plan *p)
+/* Encodes every basic circuit's witness into the pack. roots_after[i] is the root after log i. */
+static enum wg_status write_circuits(const struct wg_input *in, uint8_t (*roots_after)[WG_HASH_LEN],
+                                     struct wg_pack *pack, struct basic_plan *p)
 {
   uint64_t counts[WG_MAX_CIRCUIT_ID + 1];
   uint64_t total = wg_input_circuit_counts(in, counts);
-  p->blobs = calloc(total, sizeof *p->blobs);
-  p->circuit_ids = calloc(total, sizeof *p->circuit_ids);
-  p->sequences = calloc(total, sizeof *p->sequences);
-  if (p->blobs == NULL || p->circuit_ids == NULL || p->sequences == NULL)
+  p->circuit_ids = calloc(total + 1, sizeof *p->circuit_ids);
+  p->sequences = calloc(total + 1, sizeof *p->sequences);
+  p->offsets = calloc(total + 1, sizeof *p->offsets);
+  p->lengths = calloc(total + 1, sizeof *p->lengths);
+  if (p->circuit_ids == NULL || p->sequences == NULL || p->offsets == NULL || p->lengths == NULL)
     return WG_E_INTERNAL;
   for (int id = 1; id <= WG_MAX_CIRCUIT_ID; id++) {
     if (counts[id] == 0)
@@ -76,16 +75,20 @@ static enum wg_status plan_circuits(const struct wg_input *in, uint8_t (*roots_a
         memcpy(w.root_before, w.work_start == 0 ? in->previous_root : roots_after[w.work_start - 1], WG_HASH_LEN);
         memcpy(w.root_after, roots_after[w.work_end - 1], WG_HASH_LEN);
       }
-      struct wg_blob *b = &p->blobs[p->n_blobs];
-      uint8_t next[WG_HASH_LEN];
-      if (wg_witness_encode_basic(&w, next, &b->data, &b->len) != 0)
+      uint8_t next[WG_HASH_LEN], *data;
+      size_t len;
+      if (wg_witness_encode_basic(&w, next, &data, &len) != 0)
         return WG_E_INTERNAL;
-      char key[160];
-      wg_key_witness(key, sizeof key, (int64_t)in->l1_batch_number, WG_ROUND_BASIC, id, 0, (int64_t)seq);
-      b->key = strdup(key);
-      p->circuit_ids[p->n_blobs] = id;
-      p->sequences[p->n_blobs] = (int64_t)seq;
-      p->n_blobs++;
+      uint64_t offset;
+      enum wg_status s = wg_pack_add(pack, data, len, &offset);
+      free(data);
+      if (s != WG_OK)
+        return s;
+      p->circuit_ids[p->n] = id;
+      p->sequences[p->n] = (int64_t)seq;
+      p->offsets[p->n] = (int64_t)offset;
+      p->lengths[p->n] = (int64_t)len;
+      p->n++;
       memcpy(w.input_commitment, next, WG_HASH_LEN);
     }
   }
@@ -105,17 +108,22 @@ static enum wg_status commit_tx(struct wg_dbconn *c, void *arg)
   enum wg_status s = wg_witness_finish(c, job);
   if (s != WG_OK)
     return s;
-  struct wg_strbuf ids = {0}, seqs = {0}, types = {0}, counts = {0};
-  wg_strbuf_int_array(&ids, a->plan->circuit_ids, a->plan->n_blobs);
-  wg_strbuf_int_array(&seqs, a->plan->sequences, a->plan->n_blobs);
+  struct wg_strbuf ids = {0}, seqs = {0}, offs = {0}, lens = {0}, types = {0}, counts = {0};
+  wg_strbuf_int_array(&ids, a->plan->circuit_ids, a->plan->n);
+  wg_strbuf_int_array(&seqs, a->plan->sequences, a->plan->n);
+  wg_strbuf_int_array(&offs, a->plan->offsets, a->plan->n);
+  wg_strbuf_int_array(&lens, a->plan->lengths, a->plan->n);
   wg_strbuf_int_array(&types, a->plan->type_ids, (size_t)a->plan->n_types);
   wg_strbuf_int_array(&counts, a->plan->type_counts, (size_t)a->plan->n_types);
-  s = wg_prover_jobs_insert(c, job->l1_batch_number, job->protocol_version, WG_ROUND_BASIC, 0, ids.s, seqs.s);
+  struct wg_layer_rows rows = {ids.s, seqs.s, offs.s, lens.s, job->attempts};
+  s = wg_prover_jobs_insert(c, job->l1_batch_number, job->protocol_version, WG_ROUND_BASIC, 0, &rows);
   if (s == WG_OK)
     s = wg_witness_insert_basic_outputs(c, job->l1_batch_number, job->protocol_version, types.s, counts.s,
                                         a->plan->n_types, a->in->previous_root, a->in->new_root);
   wg_strbuf_free(&ids);
   wg_strbuf_free(&seqs);
+  wg_strbuf_free(&offs);
+  wg_strbuf_free(&lens);
   wg_strbuf_free(&types);
   wg_strbuf_free(&counts);
   return s;
@@ -133,6 +141,7 @@ enum wg_status wg_round_basic(struct wg_round_ctx *ctx)
   struct wg_app *app = ctx->app;
   const struct wg_witness_job *job = &ctx->job;
   int64_t t0 = wg_monotonic_us(), t_parse = 0, t_replay = 0, t_plan = 0, t_blobs = 0;
+  /* t_plan - t_replay: encoding and streaming the witnesses; t_blobs - t_plan: the pack's flush. */
   uint8_t *body;
   size_t len;
   enum wg_status s = wg_store_get(app->store, ctx->db, job->input_key, &body, &len);
@@ -167,13 +176,20 @@ enum wg_status wg_round_basic(struct wg_round_ctx *ctx)
   }
   t_replay = wg_monotonic_us();
   s = wg_round_checkpoint(ctx);
-  if (s == WG_OK)
-    s = plan_circuits(&in, roots_after, &plan);
-  t_plan = wg_monotonic_us();
-  if (s == WG_OK)
-    s = wg_round_renew(ctx);
-  if (s == WG_OK)
-    s = wg_store_put_many(app->store, ctx->db, plan.blobs, plan.n_blobs);
+  if (s == WG_OK) {
+    char key[160];
+    wg_key_pack(key, sizeof key, job->l1_batch_number, WG_ROUND_BASIC, 0, 0, job->attempts);
+    struct wg_pack *pack = wg_pack_begin(app->store, key);
+    s = pack != NULL ? write_circuits(&in, roots_after, pack, &plan) : WG_E_UNAVAILABLE;
+    t_plan = wg_monotonic_us();
+    if (s == WG_OK)
+      s = wg_round_renew(ctx);
+    if (s == WG_OK) {
+      s = wg_pack_commit(pack, ctx->db);
+      pack = NULL;
+    }
+    wg_pack_abort(pack);
+  }
   t_blobs = wg_monotonic_us();
   if (s == WG_OK)
     s = wg_round_checkpoint(ctx);
@@ -186,7 +202,7 @@ enum wg_status wg_round_basic(struct wg_round_ctx *ctx)
   if (s == WG_OK)
     wg_info("basic round: batch %lld: %zu circuits of %d types (ms: parse %lld, replay %lld, witnesses %lld, "
             "store %lld, commit %lld)",
-            (long long)job->l1_batch_number, plan.n_blobs, plan.n_types, (long long)(t_parse - t0) / 1000,
+            (long long)job->l1_batch_number, plan.n, plan.n_types, (long long)(t_parse - t0) / 1000,
             (long long)(t_replay - t_parse) / 1000, (long long)(t_plan - t_replay) / 1000,
             (long long)(t_blobs - t_plan) / 1000, (long long)(wg_monotonic_us() - t_blobs) / 1000);
 done:

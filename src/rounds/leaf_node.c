@@ -58,9 +58,6 @@ static enum wg_status aggregate(struct wg_round_ctx *ctx, const struct wg_prover
       s = WG_E_INTERNAL;
       break;
     }
-    char key[160];
-    wg_key_witness(key, sizeof key, job->l1_batch_number, round, job->circuit_id, depth, (int64_t)i);
-    blobs[i].key = strdup(key);
     ids[i] = job->circuit_id;
     seqs[i] = (int64_t)i;
   }
@@ -72,10 +69,8 @@ static enum wg_status aggregate(struct wg_round_ctx *ctx, const struct wg_prover
       wg_info("round %d: batch %lld circuit %d depth %d: %zu proofs into %zu circuits%s", round,
               (long long)job->l1_batch_number, job->circuit_id, depth, n, circuits, final ? " (final node proof)" : "");
   }
-  for (size_t i = 0; i < circuits; i++) {
-    free(blobs[i].key);
+  for (size_t i = 0; i < circuits; i++)
     free(blobs[i].data);
-  }
   free(blobs);
   free(ids);
   free(seqs);

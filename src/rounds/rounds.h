@@ -4,6 +4,8 @@
 #define WG_ROUNDS_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
 
 #include "common/status.h"
 #include "db/witness_jobs.h"
@@ -49,7 +51,7 @@ struct wg_proof_ref;
 enum wg_status wg_round_load_proofs(struct wg_round_ctx *ctx, const struct wg_prover_job *jobs, size_t n,
                                     struct wg_proof_ref *refs);
 
-/* Commits an aggregation layer: writes blobs first, then one transaction marks the witness job
+/* Commits an aggregation layer: writes blobs first (as one pack), then one transaction marks the witness job
  * successful and inserts the circuits; `extra` (may be NULL) adds more rows in that transaction. */
 struct wg_blob;
 enum wg_status wg_round_commit_layer(struct wg_round_ctx *ctx, struct wg_blob *blobs, size_t n, int round,

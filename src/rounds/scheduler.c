@@ -38,9 +38,6 @@ enum wg_status wg_round_scheduler(struct wg_round_ctx *ctx)
     memcpy(w.previous_root, job->previous_root, 32);
     memcpy(w.new_root, job->new_root, 32);
     struct wg_blob blob = {0};
-    char key[160];
-    wg_key_witness(key, sizeof key, job->l1_batch_number, WG_ROUND_SCHEDULER, WG_SCHEDULER_CIRCUIT_ID, 0, 0);
-    blob.key = key;
     if (wg_witness_encode_aggregation(&w, &blob.data, &blob.len) != 0) {
       s = WG_E_INTERNAL;
     } else {

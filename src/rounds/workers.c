@@ -218,7 +218,8 @@ static void *housekeeper_main(void *p)
     else if (c->broken)
       wg_db_reconnect(c, cfg->db);
     int requeued = 0;
-    if (c != NULL && !c->broken && wg_housekeeping_expire(c, (int)cfg->max_attempts, &requeued) == WG_OK &&
+    if (c != NULL && !c->broken && wg_housekeeping_expire(c, (int)cfg->max_attempts, cfg->retry_base_ms / 1000.0,
+                                                                 cfg->retry_max_ms / 1000.0, &requeued) == WG_OK &&
         requeued > 0)
       wg_info("housekeeping: %d jobs with expired leases put back", requeued);
     int archived = 0;

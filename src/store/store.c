@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "common/hex.h"
+#include "db/prover_jobs.h"
 
 struct wg_store *wg_store_open(const char *url, struct wg_db *db, char *err, size_t err_len)
 {
@@ -27,18 +28,106 @@ void wg_store_close(struct wg_store *s)
 
 enum wg_status wg_store_put(struct wg_store *s, struct wg_dbconn *c, const char *key, const void *data, size_t len)
 {
-  struct wg_blob b = {(char *)key, (uint8_t *)data, len};
-  return s->ops->put_many(s, c, &b, 1);
-}
-
-enum wg_status wg_store_put_many(struct wg_store *s, struct wg_dbconn *c, const struct wg_blob *blobs, size_t n)
-{
-  return n == 0 ? WG_OK : s->ops->put_many(s, c, blobs, n);
+  return s->ops->put(s, c, key, data, len);
 }
 
 enum wg_status wg_store_get(struct wg_store *s, struct wg_dbconn *c, const char *key, uint8_t **data, size_t *len)
 {
   return s->ops->get(s, c, key, data, len);
+}
+
+enum wg_status wg_store_get_range(struct wg_store *s, struct wg_dbconn *c, const char *key, uint64_t offset,
+                                  size_t len, uint8_t **data)
+{
+  return s->ops->get_range(s, c, key, offset, len, data);
+}
+
+enum wg_status wg_store_get_witness(struct wg_store *s, struct wg_dbconn *c, const struct wg_prover_job *j,
+                                    uint8_t **data, size_t *len)
+{
+  char key[160];
+  if (j->witness_pack < 0) {
+    wg_key_witness(key, sizeof key, j->l1_batch_number, j->aggregation_round, j->circuit_id, j->depth,
+                   j->sequence_number);
+    return wg_store_get(s, c, key, data, len);
+  }
+  if (j->witness_offset < 0 || j->witness_length < 0)
+    return WG_E_NOT_FOUND;
+  wg_key_pack(key, sizeof key, j->l1_batch_number, j->aggregation_round,
+              j->aggregation_round == 0 ? 0 : j->circuit_id, j->depth, j->witness_pack);
+  *len = (size_t)j->witness_length;
+  return wg_store_get_range(s, c, key, (uint64_t)j->witness_offset, *len, data);
+}
+
+/* The pack of a backend that cannot stream: the bytes gather in memory and go out in one put. */
+struct buffered_pack {
+  struct wg_pack base;
+  char *key;
+  uint8_t *data;
+  size_t cap;
+};
+
+static void buffered_abort(struct wg_pack *p)
+{
+  struct buffered_pack *b = (struct buffered_pack *)p;
+  free(b->key);
+  free(b->data);
+  free(b);
+}
+
+static enum wg_status buffered_add(struct wg_pack *p, const void *data, size_t len)
+{
+  struct buffered_pack *b = (struct buffered_pack *)p;
+  if (p->size + len > b->cap) {
+    size_t cap = b->cap ? b->cap : 65536;
+    while (cap < p->size + len)
+      cap *= 2;
+    uint8_t *bigger = realloc(b->data, cap);
+    if (bigger == NULL)
+      return WG_E_INTERNAL;
+    b->data = bigger;
+    b->cap = cap;
+  }
+  memcpy(b->data + p->size, data, len);
+  return WG_OK;
+}
+
+static enum wg_status buffered_commit(struct wg_pack *p, struct wg_dbconn *c)
+{
+  struct buffered_pack *b = (struct buffered_pack *)p;
+  enum wg_status s = p->store->ops->put(p->store, c, b->key, b->data, (size_t)p->size);
+  buffered_abort(p);
+  return s;
+}
+
+struct wg_pack *wg_pack_begin(struct wg_store *s, const char *key)
+{
+  if (s->ops->pack_begin != NULL)
+    return s->ops->pack_begin(s, key);
+  struct buffered_pack *b = calloc(1, sizeof *b);
+  if (b == NULL || (b->key = strdup(key)) == NULL) {
+    free(b);
+    return NULL;
+  }
+  b->base = (struct wg_pack){s, 0, buffered_add, buffered_commit, buffered_abort};
+  return &b->base;
+}
+
+enum wg_status wg_pack_add(struct wg_pack *p, const void *data, size_t len, uint64_t *offset)
+{
+  *offset = p->size;
+  enum wg_status s = p->add(p, data, len);
+  if (s == WG_OK)
+    p->size += len;
+  return s;
+}
+
+enum wg_status wg_pack_commit(struct wg_pack *p, struct wg_dbconn *c) { return p->commit(p, c); }
+
+void wg_pack_abort(struct wg_pack *p)
+{
+  if (p != NULL)
+    p->abort(p);
 }
 
 enum wg_status wg_store_delete_prefix(struct wg_store *s, struct wg_dbconn *c, const char *prefix)
@@ -59,4 +148,9 @@ void wg_key_input(char *out, size_t n, int64_t batch, const uint8_t sha256[32])
 void wg_key_witness(char *out, size_t n, int64_t batch, int round, int circuit_id, int depth, int64_t sequence)
 {
   snprintf(out, n, "batches/%" PRId64 "/r%d/c%d/d%d/s%" PRId64 ".wit", batch, round, circuit_id, depth, sequence);
+}
+
+void wg_key_pack(char *out, size_t n, int64_t batch, int round, int circuit_id, int depth, int attempt)
+{
+  snprintf(out, n, "batches/%" PRId64 "/r%d/c%d/d%d/a%d.pack", batch, round, circuit_id, depth, attempt);
 }

@@ -1,8 +1,13 @@
-/* The object store: witness blobs, inputs and proofs, behind one interface with two backends
+/* The object store: inputs and witness packs, behind one interface with two backends
  * (SPEC section 7): "file:DIR" (atomic writes: temp file, fsync, rename) and "postgres" (the
  * blobs table, shared by daemons on several machines). Proofs are not blobs: they are stored with
- * their job in the database (db/prover_jobs.c). Keys are deterministic paths such as
- * "batches/42/r0/c1/d0/s17.wit", so that a retried round overwrites its own blobs. */
+ * their job in the database (db/prover_jobs.c).
+ *
+ * A round writes the witnesses of a layer as one pack: a single blob, made durable with a single
+ * flush however many circuits it holds; each prover job records the offset and length of its
+ * witness in the pack (db/prover_jobs.c), and a witness download reads just that slice. Keys are
+ * deterministic paths such as "batches/42/r0/c0/d0/a1.pack", named by the attempt of the witness
+ * job that wrote them, so a retried round writes its own pack and never another attempt's. */
 #ifndef WG_STORE_H
 #define WG_STORE_H
 
@@ -31,16 +36,36 @@ void wg_store_close(struct wg_store *s);
  * that already holds a pooled connection must pass it: taking a second one from the same pool
  * could wait for ever when every connection is held that way. */
 enum wg_status wg_store_put(struct wg_store *s, struct wg_dbconn *c, const char *key, const void *data, size_t len);
-/* Writes many blobs and makes them durable together, faster than one put each. */
-enum wg_status wg_store_put_many(struct wg_store *s, struct wg_dbconn *c, const struct wg_blob *blobs, size_t n);
-/* *data is malloc'd. WG_E_NOT_FOUND when the key is absent. */
+/* *data is malloc'd (and NUL-terminated). WG_E_NOT_FOUND when the key is absent. */
 enum wg_status wg_store_get(struct wg_store *s, struct wg_dbconn *c, const char *key, uint8_t **data, size_t *len);
+/* len bytes at offset of a blob; WG_E_NOT_FOUND when the key is absent or shorter than that. */
+enum wg_status wg_store_get_range(struct wg_store *s, struct wg_dbconn *c, const char *key, uint64_t offset,
+                                  size_t len, uint8_t **data);
+
+/* The witness blob of a prover job: its slice of its layer's pack, or its own blob for a job
+ * written before packs. */
+struct wg_prover_job;
+enum wg_status wg_store_get_witness(struct wg_store *s, struct wg_dbconn *c, const struct wg_prover_job *job,
+                                    uint8_t **data, size_t *len);
+
+/* Writing a pack: begin, add each witness (its offset in the pack comes back), then commit, which
+ * makes the whole pack durable at once and frees it; abort frees it and leaves nothing behind.
+ * Backends that can stream (file) keep only a small buffer, so memory does not grow with the
+ * batch. */
+struct wg_pack;
+struct wg_pack *wg_pack_begin(struct wg_store *s, const char *key);
+enum wg_status wg_pack_add(struct wg_pack *p, const void *data, size_t len, uint64_t *offset);
+enum wg_status wg_pack_commit(struct wg_pack *p, struct wg_dbconn *c);
+void wg_pack_abort(struct wg_pack *p);
 /* Removes every blob whose key starts with prefix. */
 enum wg_status wg_store_delete_prefix(struct wg_store *s, struct wg_dbconn *c, const char *prefix);
 
 /* The deterministic keys of the project. */
 void wg_key_input(char *out, size_t n, int64_t batch, const uint8_t sha256[32]);
+/* The blob of one circuit's witness, for rows written before packs (witness_pack NULL). */
 void wg_key_witness(char *out, size_t n, int64_t batch, int round, int circuit_id, int depth, int64_t sequence);
+/* The pack of one layer: the basic round's single pack has circuit_id 0 (it holds every type). */
+void wg_key_pack(char *out, size_t n, int64_t batch, int round, int circuit_id, int depth, int attempt);
 void wg_key_batch_prefix(char *out, size_t n, int64_t batch);
 
 #endif

@@ -5,10 +5,24 @@
 #include "store/store.h"
 
 struct wg_store_ops {
-  enum wg_status (*put_many)(struct wg_store *s, struct wg_dbconn *c, const struct wg_blob *blobs, size_t n);
+  enum wg_status (*put)(struct wg_store *s, struct wg_dbconn *c, const char *key, const void *data, size_t len);
   enum wg_status (*get)(struct wg_store *s, struct wg_dbconn *c, const char *key, uint8_t **data, size_t *len);
+  enum wg_status (*get_range)(struct wg_store *s, struct wg_dbconn *c, const char *key, uint64_t offset, size_t len,
+                              uint8_t **data);
+  /* Streaming packs (optional): a backend without them gets packs buffered in memory and
+   * written with one put. */
+  struct wg_pack *(*pack_begin)(struct wg_store *s, const char *key);
   enum wg_status (*delete_prefix)(struct wg_store *s, struct wg_dbconn *c, const char *prefix);
   void (*close)(struct wg_store *s);
+};
+
+/* Every backend's pack starts with this; add appends and commit consumes the pack. */
+struct wg_pack {
+  struct wg_store *store;
+  uint64_t size; /* bytes added so far */
+  enum wg_status (*add)(struct wg_pack *p, const void *data, size_t len);
+  enum wg_status (*commit)(struct wg_pack *p, struct wg_dbconn *c);
+  void (*abort)(struct wg_pack *p);
 };
 
 /* Every backend's handle starts with this. */

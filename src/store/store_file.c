@@ -1,9 +1,8 @@
 /* The file:DIR backend. A blob is written to a temporary file beside its final name, made
  * durable, then renamed into place, so a reader sees either the old blob or the new one, never a
- * torn one. put_many writes all temporaries, makes them durable with fdatasync() from several
- * threads at once (the filesystem commits their journal entries together, so a round of thousands
- * of blobs costs a few journal commits, not thousands), then renames them and syncs each
- * directory once. */
+ * torn one. Directories it creates are synced in their parents, and the directory of each rename
+ * is synced, so that a blob the database already refers to survives a crash. Packs stream to
+ * their temporary file through a small buffer: one fdatasync makes a whole layer durable. */
 #include "config.h"
 
 #include <dirent.h>
@@ -11,7 +10,6 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
-#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +41,23 @@ static void path_of(const struct file_store *fs, const char *key, char *out, siz
   snprintf(out, n, "%s/%s", fs->dir, key);
 }
 
+/* fsyncs the directory holding path (everything before its last '/'). */
+static bool sync_dir_of(const char *path)
+{
+  char dir[PATH_MAX];
+  snprintf(dir, sizeof dir, "%s", path);
+  char *slash = strrchr(dir, '/');
+  if (slash == NULL)
+    return true;
+  *slash = '\0';
+  int fd = open(dir[0] ? dir : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  bool ok = fsync(fd) == 0;
+  return close(fd) == 0 && ok;
+}
+
+/* Creates the missing directories above path; each one made is synced in its parent. */
 static bool mkdirs(char *path)
 {
   for (char *p = path + 1; *p; p++) {
@@ -50,8 +65,9 @@ static bool mkdirs(char *path)
       continue;
     *p = '\0';
     int r = mkdir(path, 0755);
+    bool ok = r == 0 ? sync_dir_of(path) : errno == EEXIST;
     *p = '/';
-    if (r != 0 && errno != EEXIST)
+    if (!ok)
       return false;
   }
   return true;
@@ -71,127 +87,154 @@ static bool write_all(int fd, const uint8_t *data, size_t len)
   return true;
 }
 
-static void sync_dir_of(const char *path)
+/* A unique temporary name beside final. */
+static bool temp_name(const char *final, char *out, size_t n)
 {
-  char dir[PATH_MAX];
-  snprintf(dir, sizeof dir, "%s", path);
-  char *slash = strrchr(dir, '/');
-  if (slash == NULL)
-    return;
-  *slash = '\0';
-  int fd = open(dir, O_RDONLY | O_DIRECTORY);
-  if (fd >= 0) {
-    fsync(fd);
-    close(fd);
-  }
-}
-
-#define SYNC_THREADS 16
-
-struct sync_batch {
-  char (*paths)[PATH_MAX];
-  size_t n;
-  atomic_size_t next;
-  atomic_bool failed;
-};
-
-static void *sync_worker(void *arg)
-{
-  struct sync_batch *b = arg;
-  for (size_t i; (i = atomic_fetch_add(&b->next, 1)) < b->n;) {
-    int fd = open(b->paths[i], O_RDONLY | O_CLOEXEC);
-    if (fd < 0 || fdatasync(fd) != 0) {
-      wg_error("store: cannot sync %s: %s", b->paths[i], strerror(errno));
-      atomic_store(&b->failed, true);
-    }
-    if (fd >= 0)
-      close(fd);
-  }
-  return NULL;
-}
-
-/* Makes paths[0..n) durable; the calling thread works too. */
-static bool sync_all(char (*paths)[PATH_MAX], size_t n)
-{
-  struct sync_batch b = {.paths = paths, .n = n};
-  atomic_init(&b.next, 0);
-  atomic_init(&b.failed, false);
-  pthread_t threads[SYNC_THREADS];
-  size_t started = 0;
-  while (started + 1 < SYNC_THREADS && started + 1 < n && pthread_create(&threads[started], NULL, sync_worker, &b) == 0)
-    started++;
-  sync_worker(&b);
-  for (size_t i = 0; i < started; i++)
-    pthread_join(threads[i], NULL);
-  return !atomic_load(&b.failed);
-}
-
-static enum wg_status file_put_many(struct wg_store *s, struct wg_dbconn *c, const struct wg_blob *blobs, size_t n)
-{
-  (void)c;
-  struct file_store *fs = (struct file_store *)s;
-  char (*tmp)[PATH_MAX] = calloc(n, sizeof *tmp);
-  size_t written = 0;
-  enum wg_status st = WG_OK;
   unsigned long id;
   pthread_mutex_lock(&tmp_lock);
   id = ++tmp_counter;
   pthread_mutex_unlock(&tmp_lock);
+  return snprintf(out, n, "%s.tmp-%ld-%lu", final, (long)getpid(), id) < (int)n;
+}
 
-  for (; written < n; written++) {
-    const struct wg_blob *b = &blobs[written];
-    char final[PATH_MAX];
-    if (!key_ok(b->key)) {
-      wg_error("store: refusing key \"%s\"", b->key);
-      st = WG_E_INTERNAL;
-      break;
-    }
-    path_of(fs, b->key, final, sizeof final);
-    if (snprintf(tmp[written], PATH_MAX, "%.3900s.tmp-%ld-%lu", final, (long)getpid(), id) >= PATH_MAX) {
-      st = WG_E_INTERNAL;
-      break;
-    }
-    int fd = open(tmp[written], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0 && errno == ENOENT && mkdirs(tmp[written]))
-      fd = open(tmp[written], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-      wg_error("store: cannot create %s: %s", tmp[written], strerror(errno));
-      st = WG_E_UNAVAILABLE;
-      break;
-    }
-    bool ok = write_all(fd, b->data, b->len);
+static int create_temp(char *tmp)
+{
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ENOENT && mkdirs(tmp))
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0)
+    wg_error("store: cannot create %s: %s", tmp, strerror(errno));
+  return fd;
+}
+
+/* Makes the written temporary durable and moves it into place; closes fd in every case. */
+static enum wg_status publish(int fd, const char *tmp, const char *final)
+{
+  bool ok = fdatasync(fd) == 0;
+  if (!ok)
+    wg_error("store: cannot sync %s: %s", tmp, strerror(errno));
+  if (close(fd) != 0 && ok) {
+    wg_error("store: cannot close %s: %s", tmp, strerror(errno));
+    ok = false;
+  }
+  if (ok && rename(tmp, final) != 0) {
+    wg_error("store: cannot rename %s: %s", tmp, strerror(errno));
+    ok = false;
+  }
+  if (!ok) {
+    unlink(tmp);
+    return WG_E_UNAVAILABLE;
+  }
+  if (!sync_dir_of(final)) {
+    wg_error("store: cannot sync the directory of %s: %s", final, strerror(errno));
+    return WG_E_UNAVAILABLE;
+  }
+  return WG_OK;
+}
+
+static enum wg_status file_put(struct wg_store *s, struct wg_dbconn *c, const char *key, const void *data, size_t len)
+{
+  (void)c;
+  struct file_store *fs = (struct file_store *)s;
+  char final[PATH_MAX], tmp[PATH_MAX];
+  if (!key_ok(key)) {
+    wg_error("store: refusing key \"%s\"", key);
+    return WG_E_INTERNAL;
+  }
+  path_of(fs, key, final, sizeof final);
+  if (!temp_name(final, tmp, sizeof tmp))
+    return WG_E_INTERNAL;
+  int fd = create_temp(tmp);
+  if (fd < 0)
+    return WG_E_UNAVAILABLE;
+  if (!write_all(fd, data, len)) {
+    wg_error("store: cannot write %s: %s", tmp, strerror(errno));
     close(fd);
-    if (!ok) {
-      wg_error("store: cannot write %s: %s", tmp[written], strerror(errno));
-      written++;
-      st = WG_E_UNAVAILABLE;
-      break;
-    }
+    unlink(tmp);
+    return WG_E_UNAVAILABLE;
   }
-  if (st == WG_OK && !sync_all(tmp, n))
-    st = WG_E_UNAVAILABLE;
-  if (st == WG_OK) {
-    for (size_t i = 0; i < n; i++) {
-      char final[PATH_MAX];
-      path_of(fs, blobs[i].key, final, sizeof final);
-      if (rename(tmp[i], final) != 0) {
-        wg_error("store: cannot rename %s: %s", tmp[i], strerror(errno));
-        st = WG_E_UNAVAILABLE;
-        break;
-      }
-      tmp[i][0] = '\0';
-      /* Keys of one put_many usually share a directory: sync it once, after its last rename. */
-      const char *slash = strrchr(blobs[i].key, '/');
-      size_t dir_len = slash ? (size_t)(slash - blobs[i].key) + 1 : 0;
-      if (i + 1 == n || strncmp(blobs[i + 1].key, blobs[i].key, dir_len) != 0 || strchr(blobs[i + 1].key + dir_len, '/'))
-        sync_dir_of(final);
-    }
+  return publish(fd, tmp, final);
+}
+
+#define PACK_BUFFER (256 * 1024)
+
+struct file_pack {
+  struct wg_pack base;
+  int fd;
+  bool failed;
+  size_t used;
+  char final[PATH_MAX], tmp[PATH_MAX];
+  uint8_t buf[PACK_BUFFER];
+};
+
+static bool pack_flush(struct file_pack *fp)
+{
+  if (fp->used > 0 && !fp->failed && !write_all(fp->fd, fp->buf, fp->used)) {
+    wg_error("store: cannot write %s: %s", fp->tmp, strerror(errno));
+    fp->failed = true;
   }
-  for (size_t i = 0; i < written && i < n; i++)
-    if (tmp[i][0] != '\0')
-      unlink(tmp[i]);
-  free(tmp);
-  return st;
+  fp->used = 0;
+  return !fp->failed;
+}
+
+static enum wg_status file_pack_add(struct wg_pack *p, const void *data, size_t len)
+{
+  struct file_pack *fp = (struct file_pack *)p;
+  if (fp->used + len > PACK_BUFFER && !pack_flush(fp))
+    return WG_E_UNAVAILABLE;
+  if (len >= PACK_BUFFER) {
+    if (!write_all(fp->fd, data, len)) {
+      wg_error("store: cannot write %s: %s", fp->tmp, strerror(errno));
+      fp->failed = true;
+      return WG_E_UNAVAILABLE;
+    }
+    return WG_OK;
+  }
+  memcpy(fp->buf + fp->used, data, len);
+  fp->used += len;
+  return WG_OK;
+}
+
+static void file_pack_abort(struct wg_pack *p)
+{
+  struct file_pack *fp = (struct file_pack *)p;
+  close(fp->fd);
+  unlink(fp->tmp);
+  free(fp);
+}
+
+static enum wg_status file_pack_commit(struct wg_pack *p, struct wg_dbconn *c)
+{
+  (void)c;
+  struct file_pack *fp = (struct file_pack *)p;
+  if (!pack_flush(fp)) {
+    file_pack_abort(p);
+    return WG_E_UNAVAILABLE;
+  }
+  enum wg_status s = publish(fp->fd, fp->tmp, fp->final);
+  free(fp);
+  return s;
+}
+
+static struct wg_pack *file_pack_begin(struct wg_store *s, const char *key)
+{
+  struct file_store *fs = (struct file_store *)s;
+  if (!key_ok(key)) {
+    wg_error("store: refusing key \"%s\"", key);
+    return NULL;
+  }
+  struct file_pack *fp = malloc(sizeof *fp);
+  if (fp == NULL)
+    return NULL;
+  fp->base = (struct wg_pack){s, 0, file_pack_add, file_pack_commit, file_pack_abort};
+  fp->failed = false;
+  fp->used = 0;
+  path_of(fs, key, fp->final, sizeof fp->final);
+  if (!temp_name(fp->final, fp->tmp, sizeof fp->tmp) || (fp->fd = create_temp(fp->tmp)) < 0) {
+    free(fp);
+    return NULL;
+  }
+  return &fp->base;
 }
 
 static enum wg_status file_get(struct wg_store *s, struct wg_dbconn *c, const char *key, uint8_t **data, size_t *len)
@@ -228,6 +271,41 @@ static enum wg_status file_get(struct wg_store *s, struct wg_dbconn *c, const ch
   buf[size] = '\0';
   *data = buf;
   *len = size;
+  return WG_OK;
+}
+
+static enum wg_status file_get_range(struct wg_store *s, struct wg_dbconn *c, const char *key, uint64_t offset,
+                                     size_t len, uint8_t **data)
+{
+  (void)c;
+  struct file_store *fs = (struct file_store *)s;
+  char path[PATH_MAX];
+  if (!key_ok(key))
+    return WG_E_NOT_FOUND;
+  path_of(fs, key, path, sizeof path);
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno == ENOENT ? WG_E_NOT_FOUND : WG_E_UNAVAILABLE;
+  uint8_t *buf = malloc(len + 1);
+  size_t got = 0;
+  bool eof = false;
+  while (buf != NULL && got < len) {
+    ssize_t r = pread(fd, buf + got, len - got, (off_t)(offset + got));
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0) {
+      eof = r == 0;
+      break;
+    }
+    got += (size_t)r;
+  }
+  close(fd);
+  if (got != len) {
+    free(buf);
+    return eof ? WG_E_NOT_FOUND : WG_E_UNAVAILABLE;
+  }
+  buf[len] = '\0';
+  *data = buf;
   return WG_OK;
 }
 
@@ -272,7 +350,8 @@ static void file_close(struct wg_store *s)
   free(fs);
 }
 
-static const struct wg_store_ops file_ops = {file_put_many, file_get, file_delete_prefix, file_close};
+static const struct wg_store_ops file_ops = {file_put, file_get, file_get_range, file_pack_begin, file_delete_prefix,
+                                             file_close};
 
 struct wg_store *wg_store_file_open(const char *dir, char *err, size_t err_len)
 {

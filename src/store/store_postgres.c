@@ -1,5 +1,6 @@
 /* The postgres backend: blobs live in the blobs table, so daemons on several machines share
- * them. A put_many runs in one transaction. */
+ * them. Packs are gathered in memory and written with one statement (one commit); slices are read
+ * with substring(), which on the uncompressed column reads only the chunks it needs. */
 #include "config.h"
 
 #include <stdio.h>
@@ -13,36 +14,19 @@ struct pg_store {
   struct wg_db *db;
 };
 
-struct put_args {
-  const struct wg_blob *blobs;
-  size_t n;
-};
-
-static enum wg_status put_tx(struct wg_dbconn *c, void *arg)
-{
-  struct put_args *a = arg;
-  for (size_t i = 0; i < a->n; i++) {
-    enum wg_status s = wg_blobs_put(c, a->blobs[i].key, a->blobs[i].data, a->blobs[i].len);
-    if (s != WG_OK)
-      return s;
-  }
-  return WG_OK;
-}
-
 /* Runs op on the caller's connection or on one from the pool. */
 static struct wg_dbconn *conn_for(struct pg_store *ps, struct wg_dbconn *c)
 {
   return c != NULL ? c : wg_db_acquire(ps->db, 5000);
 }
 
-static enum wg_status pg_put_many(struct wg_store *s, struct wg_dbconn *c, const struct wg_blob *blobs, size_t n)
+static enum wg_status pg_put(struct wg_store *s, struct wg_dbconn *c, const char *key, const void *data, size_t len)
 {
   struct pg_store *ps = (struct pg_store *)s;
   struct wg_dbconn *use = conn_for(ps, c);
   if (use == NULL)
     return WG_E_UNAVAILABLE;
-  struct put_args a = {blobs, n};
-  enum wg_status st = n == 1 ? put_tx(use, &a) : wg_db_tx(use, put_tx, &a);
+  enum wg_status st = wg_blobs_put(use, key, data, len);
   if (c == NULL)
     wg_db_release(use);
   return st;
@@ -55,6 +39,19 @@ static enum wg_status pg_get(struct wg_store *s, struct wg_dbconn *c, const char
   if (use == NULL)
     return WG_E_UNAVAILABLE;
   enum wg_status st = wg_blobs_get(use, key, data, len);
+  if (c == NULL)
+    wg_db_release(use);
+  return st;
+}
+
+static enum wg_status pg_get_range(struct wg_store *s, struct wg_dbconn *c, const char *key, uint64_t offset,
+                                   size_t len, uint8_t **data)
+{
+  struct pg_store *ps = (struct pg_store *)s;
+  struct wg_dbconn *use = conn_for(ps, c);
+  if (use == NULL)
+    return WG_E_UNAVAILABLE;
+  enum wg_status st = wg_blobs_get_range(use, key, offset, len, data);
   if (c == NULL)
     wg_db_release(use);
   return st;
@@ -74,7 +71,7 @@ static enum wg_status pg_delete_prefix(struct wg_store *s, struct wg_dbconn *c, 
 
 static void pg_close(struct wg_store *s) { free(s); }
 
-static const struct wg_store_ops pg_ops = {pg_put_many, pg_get, pg_delete_prefix, pg_close};
+static const struct wg_store_ops pg_ops = {pg_put, pg_get, pg_get_range, NULL, pg_delete_prefix, pg_close};
 
 struct wg_store *wg_store_postgres_open(struct wg_db *db, char *err, size_t err_len)
 {

@@ -170,6 +170,7 @@ long wgp_call(struct wgp_client *c, const char *method, const char *path, const 
   }
 
   long result = WGP_GAVE_UP, backoff = RETRY_FIRST_MS;
+  long long started = wgp_now_us();
   for (unsigned failures = 0;;) {
     if (wgp_stopping(c->st) >= (int)give_up)
       break;
@@ -198,6 +199,8 @@ long wgp_call(struct wgp_client *c, const char *method, const char *path, const 
     atomic_fetch_add(&c->st->stats.retries, 1);
     backoff = backoff * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : backoff * 2;
   }
+  if (result > 0)
+    wgp_record_latency(c->st, wgp_now_us() - started);
   /* The handle keeps pointers to these until the next request sets new ones. */
   curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
   curl_slist_free_all(headers);

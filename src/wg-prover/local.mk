@@ -7,4 +7,4 @@ wg_prover_SOURCES = \
 	src/wg-prover/client.h src/wg-prover/client.c \
 	src/wg-prover/worker.h src/wg-prover/worker.c
 wg_prover_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS)
-wg_prover_LDADD = $(CORE_LIBS) $(CURL_LIBS)
+wg_prover_LDADD = $(CORE_LIBS) $(CURL_LIBS) -lm

@@ -47,6 +47,9 @@ static void print_summary(struct wgp_state *st)
          atomic_load(&s->proved), atomic_load(&s->proved_by_round[0]), atomic_load(&s->proved_by_round[1]),
          atomic_load(&s->proved_by_round[2]), atomic_load(&s->proved_by_round[3]), atomic_load(&s->retries),
          atomic_load(&s->lost_leases), atomic_load(&s->rejected));
+  printf("wg-prover: %lld requests, latency p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
+         atomic_load(&s->requests), wgp_latency_percentile(st, 50), wgp_latency_percentile(st, 99),
+         wgp_latency_percentile(st, 100));
   fflush(stdout);
   long long abandoned = atomic_load(&s->abandoned);
   if (abandoned > 0)

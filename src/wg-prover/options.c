@@ -29,6 +29,7 @@ static const struct setting settings[] = {
   {"rounds", V_LIST, 0, 3, "comma-separated aggregation rounds to claim (default: all)"},
   {"circuits", V_LIST, 0, 255, "comma-separated circuit ids to claim (default: all)"},
   {"concurrency", V_INT, 1, 256, "worker threads, each with its own connection (default 2)"},
+  {"batch", V_INT, 1, 256, "jobs claimed per request, handed to idle threads (default: up to --concurrency)"},
   {"until-idle", V_FLAG, 0, 0, "exit once every thread has seen no job for --idle-seconds"},
   {"idle-seconds", V_SECONDS, 0, 0, "idle time before --until-idle exits (default 3)"},
   {"protocol-version", V_INT, 0, 65535, "protocol version to claim (default 24)"},
@@ -195,6 +196,8 @@ static bool apply(struct wgp_options *o, size_t i, const char *v, const char *so
     }
   } else if (strcmp(name, "concurrency") == 0)
     o->concurrency = (int)x;
+  else if (strcmp(name, "batch") == 0)
+    o->batch = (int)x;
   else if (strcmp(name, "idle-seconds") == 0)
     o->idle_ms = x;
   else if (strcmp(name, "protocol-version") == 0)

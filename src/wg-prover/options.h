@@ -19,6 +19,7 @@ struct wgp_options {
   int circuits[WGP_MAX_CIRCUITS];
   size_t n_circuits; /* 0: any circuit */
   int concurrency;
+  int batch;         /* most jobs per claim; 0: as many as threads are waiting for one */
   int protocol_version;
   bool until_idle;
   long long idle_ms;

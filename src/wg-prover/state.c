@@ -4,6 +4,8 @@
 #include "wg-prover/state.h"
 
 #include <errno.h>
+#include <math.h>
+#include <stdlib.h>
 #include <time.h>
 
 int wgp_state_init(struct wgp_state *st, const struct wgp_options *opt)
@@ -26,11 +28,42 @@ int wgp_state_init(struct wgp_state *st, const struct wgp_options *opt)
     pthread_cond_destroy(&st->wake);
     return -1;
   }
+  if (pthread_mutex_init(&st->claim_lock, NULL) != 0 || pthread_cond_init(&st->claimed, NULL) != 0) {
+    pthread_cond_destroy(&st->wake);
+    pthread_mutex_destroy(&st->lock);
+    return -1;
+  }
   return 0;
+}
+
+void wgp_record_latency(struct wgp_state *st, long long micros)
+{
+  int i = micros < 1 ? 0 : (int)(8 * log2((double)micros));
+  if (i >= WGP_LATENCY_BUCKETS)
+    i = WGP_LATENCY_BUCKETS - 1;
+  atomic_fetch_add(&st->stats.latency[i], 1);
+  atomic_fetch_add(&st->stats.requests, 1);
+}
+
+double wgp_latency_percentile(struct wgp_state *st, double pct)
+{
+  long long total = atomic_load(&st->stats.requests), seen = 0;
+  if (total == 0)
+    return 0;
+  long long rank = (long long)ceil(pct / 100 * (double)total);
+  for (int i = 0; i < WGP_LATENCY_BUCKETS; i++) {
+    seen += atomic_load(&st->stats.latency[i]);
+    if (seen >= rank && seen > 0)
+      return pow(2, (i + 1) / 8.0) / 1000; /* the bucket's upper bound */
+  }
+  return pow(2, WGP_LATENCY_BUCKETS / 8.0) / 1000;
 }
 
 void wgp_state_destroy(struct wgp_state *st)
 {
+  pthread_cond_destroy(&st->claimed);
+  pthread_mutex_destroy(&st->claim_lock);
+  free(st->jobs);
   pthread_cond_destroy(&st->wake);
   pthread_mutex_destroy(&st->lock);
 }
@@ -42,6 +75,10 @@ void wgp_request_stop(struct wgp_state *st, enum wgp_stop level)
     atomic_store(&st->stop, (int)level);
   pthread_cond_broadcast(&st->wake);
   pthread_mutex_unlock(&st->lock);
+  /* Threads waiting for a claimed job wake too. */
+  pthread_mutex_lock(&st->claim_lock);
+  pthread_cond_broadcast(&st->claimed);
+  pthread_mutex_unlock(&st->claim_lock);
 }
 
 bool wgp_sleep_ms(struct wgp_state *st, long long ms, enum wgp_stop wake_level)
@@ -74,6 +111,13 @@ static long long clock_ms(clockid_t clock)
 
 long long wgp_now_ms(void) { return clock_ms(CLOCK_MONOTONIC); }
 long long wgp_wall_ms(void) { return clock_ms(CLOCK_REALTIME); }
+
+long long wgp_now_us(void)
+{
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
 
 bool wgp_reserve_job(struct wgp_state *st)
 {

@@ -14,7 +14,12 @@
  * lease then expires on the server and the job is claimed again). */
 enum wgp_stop { WGP_RUNNING = 0, WGP_STOP_AFTER_JOB = 1, WGP_STOP_NOW = 2 };
 
+/* Request latencies: bucket i holds requests that took about 2^(i/8) microseconds. */
+#define WGP_LATENCY_BUCKETS 256
+
 struct wgp_stats {
+  atomic_llong requests;
+  atomic_llong latency[WGP_LATENCY_BUCKETS];
   atomic_llong proved;
   atomic_llong proved_by_round[4];
   atomic_llong retries;        /* requests sent again after a transient failure */
@@ -31,6 +36,16 @@ struct wgp_state {
   struct wgp_stats stats;
   pthread_mutex_t lock; /* guards nothing but the condition below */
   pthread_cond_t wake;  /* broadcast when stop rises, to cut sleeps short */
+  /* Batched claims (worker.c): one thread claims for every thread waiting for a job and hands
+   * the jobs out here, so no claimed job waits for a thread (and its lease runs only while a
+   * thread works on it). */
+  pthread_mutex_t claim_lock;
+  pthread_cond_t claimed;  /* jobs were added, or a claim came back empty */
+  void **jobs;             /* claimed jobs (json_t *) not yet taken by a thread */
+  size_t n_jobs, cap_jobs;
+  int waiting;             /* threads waiting for a job */
+  bool claiming;           /* a thread is claiming for the others */
+  unsigned long long empty_claims; /* claims that came back empty, so waiters can tell */
 };
 
 int wgp_state_init(struct wgp_state *st, const struct wgp_options *opt);
@@ -44,9 +59,14 @@ static inline int wgp_stopping(struct wgp_state *st) { return atomic_load(&st->s
  * was cut short by a stop. */
 bool wgp_sleep_ms(struct wgp_state *st, long long ms, enum wgp_stop wake_level);
 
+/* Records one request's latency; the percentile (0-100) of those recorded, in milliseconds. */
+void wgp_record_latency(struct wgp_state *st, long long micros);
+double wgp_latency_percentile(struct wgp_state *st, double pct);
+
 /* Monotonic and wall-clock milliseconds. */
 long long wgp_now_ms(void);
 long long wgp_wall_ms(void);
+long long wgp_now_us(void);
 
 /* --max-jobs: takes a slot before claiming (false when all are taken) and gives it back when the
  * claim brought no job or the job was not proved. Always true without --max-jobs. */

@@ -1,5 +1,7 @@
 /* One wg-prover worker thread. The loop is claim → witness → prove (with heartbeats while it
- * takes time) → complete. Whatever goes wrong with one job, the thread drops that job (the
+ * takes time) → complete. Claims are batched: a thread that needs a job and finds none claimed
+ * claims one for every thread then waiting (at most --batch) in one request, and the others take
+ * theirs from the shared list (take_job). Whatever goes wrong with one job, the thread drops that job (the
  * server takes it back when its lease expires, or at once through /fail) and claims the next;
  * only a claim the server refuses outright (bad token, wrong URL) stops the whole prover. */
 #include "config.h"
@@ -52,8 +54,8 @@ static void fatal(struct wgp_state *st)
   wgp_request_stop(st, WGP_STOP_AFTER_JOB);
 }
 
-/* The claim body never changes for a thread, so it is built once. */
-static char *claim_body(const struct wgp_worker *w)
+/* The claim body; only its "limit" changes between claims. */
+static json_t *claim_body(const struct wgp_worker *w)
 {
   const struct wgp_options *o = w->st->opt;
   json_t *b = json_pack("{s:s,s:i}", "prover_id", w->prover_id, "protocol_version", o->protocol_version);
@@ -71,9 +73,7 @@ static char *claim_body(const struct wgp_worker *w)
       json_array_append_new(a, json_integer(o->circuits[i]));
     json_object_set_new(b, "circuit_ids", a);
   }
-  char *s = json_dumps(b, JSON_COMPACT);
-  json_decref(b);
-  return s;
+  return b;
 }
 
 /* "2024-05-01T12:00:00.123Z" (the server's lease_expires_at) as Unix milliseconds, or -1. */
@@ -110,11 +110,10 @@ static bool json_int_field(json_t *o, const char *key, long long *out)
   return true;
 }
 
-/* Reads the claimed job from the last response. */
-static bool parse_job(struct wgp_worker *w, struct wgp_client *c, struct job *j)
+/* Reads a claimed job. */
+static bool parse_job(struct wgp_worker *w, json_t *doc, struct job *j)
 {
   const struct wgp_options *o = w->st->opt;
-  json_t *doc = json_loadb((const char *)c->body, c->len, 0, NULL);
   long long round = 0, circuit = 0, depth = 0, lease = 0;
   bool ok = json_is_object(doc) && json_int_field(doc, "id", &j->id) &&
             json_int_field(doc, "l1_batch_number", &j->batch) && json_int_field(doc, "aggregation_round", &round) &&
@@ -142,8 +141,127 @@ static bool parse_job(struct wgp_worker *w, struct wgp_client *c, struct job *j)
       }
     }
   }
-  json_decref(doc);
   return ok;
+}
+
+enum take { TAKE_JOB, TAKE_NONE, TAKE_STOP };
+
+/* Sends one claim for n jobs and adds what it brought to the shared list. Called with
+ * claim_lock released; returns TAKE_JOB when jobs were added. */
+static enum take claim_for(struct wgp_worker *w, struct wgp_client *c, json_t *claim, int n)
+{
+  struct wgp_state *st = w->st;
+  bool batched = st->opt->batch != 1;
+  char text[320];
+  if (batched)
+    json_object_set_new(claim, "limit", json_integer(n));
+  char *body = json_dumps(claim, JSON_COMPACT);
+  if (body == NULL)
+    return TAKE_STOP;
+  long status = wgp_call(c, "POST", "/jobs/claim", "application/json", -1, body, strlen(body), WGP_STOP_AFTER_JOB);
+  free(body);
+  if (status == 204)
+    return TAKE_NONE;
+  if (status != 200) {
+    if (status != WGP_GAVE_UP) {
+      if (status != WGP_LOCAL_ERROR)
+        wg_error("the server refused to hand out jobs: HTTP %ld %s", status, wgp_client_body_text(c, text, sizeof text));
+      fatal(st);
+    }
+    return TAKE_STOP;
+  }
+  json_t *doc = json_loadb((const char *)c->body, c->len, 0, NULL);
+  json_t *list = batched ? json_object_get(doc, "jobs") : NULL;
+  size_t count = batched ? json_array_size(list) : 1;
+  if (doc == NULL || (batched && (!json_is_array(list) || count == 0 || count > (size_t)n))) {
+    wg_error("the claim answered 200 with something that is not a list of jobs: %s",
+             wgp_client_body_text(c, text, sizeof text));
+    json_decref(doc);
+    fatal(st);
+    return TAKE_STOP;
+  }
+  pthread_mutex_lock(&st->claim_lock);
+  if (st->n_jobs + count > st->cap_jobs) {
+    size_t cap = st->cap_jobs ? st->cap_jobs * 2 : 64;
+    while (cap < st->n_jobs + count)
+      cap *= 2;
+    void **bigger = realloc(st->jobs, cap * sizeof *bigger);
+    if (bigger == NULL) {
+      pthread_mutex_unlock(&st->claim_lock);
+      json_decref(doc);
+      fatal(st);
+      return TAKE_STOP;
+    }
+    st->jobs = bigger;
+    st->cap_jobs = cap;
+  }
+  for (size_t i = 0; i < count; i++)
+    st->jobs[st->n_jobs++] = json_incref(batched ? json_array_get(list, i) : doc);
+  pthread_mutex_unlock(&st->claim_lock);
+  json_decref(doc);
+  return TAKE_JOB;
+}
+
+/* Waits for a claimed job in the shared list, claiming for every waiting thread when no other
+ * thread is. TAKE_NONE when a claim came back empty (the caller backs off), TAKE_STOP when the
+ * prover is stopping. */
+static enum take take_job(struct wgp_worker *w, struct wgp_client *c, json_t *claim, struct job *j)
+{
+  struct wgp_state *st = w->st;
+  enum take result;
+  json_t *doc = NULL;
+  pthread_mutex_lock(&st->claim_lock);
+  st->waiting++;
+  unsigned long long empty_seen = st->empty_claims;
+  for (;;) {
+    if (st->n_jobs > 0) {
+      /* First in, first out: jobs are handed out in the server's claim order. */
+      doc = st->jobs[0];
+      memmove(st->jobs, st->jobs + 1, --st->n_jobs * sizeof *st->jobs);
+      result = TAKE_JOB;
+      break;
+    }
+    if (wgp_stopping(st) != WGP_RUNNING) {
+      result = TAKE_STOP;
+      break;
+    }
+    if (st->empty_claims != empty_seen) {
+      result = TAKE_NONE;
+      break;
+    }
+    if (!st->claiming) {
+      int n = st->waiting;
+      if (st->opt->batch > 0 && n > st->opt->batch)
+        n = st->opt->batch;
+      st->claiming = true;
+      pthread_mutex_unlock(&st->claim_lock);
+      enum take got = claim_for(w, c, claim, n);
+      pthread_mutex_lock(&st->claim_lock);
+      st->claiming = false;
+      if (got == TAKE_NONE)
+        st->empty_claims++;
+      pthread_cond_broadcast(&st->claimed);
+      if (got == TAKE_STOP) {
+        result = TAKE_STOP;
+        break;
+      }
+      continue;
+    }
+    pthread_cond_wait(&st->claimed, &st->claim_lock);
+  }
+  st->waiting--;
+  pthread_mutex_unlock(&st->claim_lock);
+  if (result != TAKE_JOB)
+    return result;
+  bool ok = parse_job(w, doc, j);
+  if (!ok) {
+    char *text = json_dumps(doc, JSON_COMPACT);
+    wg_error("the claim answered 200 with something that is not a job: %.300s", text ? text : "?");
+    free(text);
+    fatal(st);
+  }
+  json_decref(doc);
+  return ok ? TAKE_JOB : TAKE_STOP;
 }
 
 /* The "code" of an error reply, or "" when the body is not one. */
@@ -313,19 +431,18 @@ void *wgp_worker_run(void *arg)
   struct wgp_state *st = w->st;
   const struct wgp_options *o = st->opt;
   struct wgp_client c;
-  char *body = claim_body(w);
-  if (body == NULL || wgp_client_init(&c, st) != 0) {
+  json_t *claim = claim_body(w);
+  if (claim == NULL || wgp_client_init(&c, st) != 0) {
     wg_error("thread %d: cannot set up its HTTP client", w->index);
-    free(body);
+    json_decref(claim);
     fatal(st);
     return NULL;
   }
-  char text[320];
   long long idle_since = -1, no_job_wait = NO_JOB_FIRST_WAIT_MS;
   while (wgp_stopping(st) == WGP_RUNNING && wgp_reserve_job(st)) {
-    long status =
-      wgp_call(&c, "POST", "/jobs/claim", "application/json", -1, body, strlen(body), WGP_STOP_AFTER_JOB);
-    if (status == 204) {
+    struct job j;
+    enum take got = take_job(w, &c, claim, &j);
+    if (got == TAKE_NONE) {
       wgp_release_job(st);
       long long now = wgp_now_ms();
       if (idle_since < 0)
@@ -341,24 +458,12 @@ void *wgp_worker_run(void *arg)
       no_job_wait = no_job_wait * 2 > NO_JOB_MAX_WAIT_MS ? NO_JOB_MAX_WAIT_MS : no_job_wait * 2;
       continue;
     }
-    if (status != 200) {
+    if (got != TAKE_JOB) {
       wgp_release_job(st);
-      if (status == WGP_GAVE_UP)
-        break;
-      if (status != WGP_LOCAL_ERROR)
-        wg_error("the server refused to hand out jobs: HTTP %ld %s", status, wgp_client_body_text(&c, text, sizeof text));
-      fatal(st);
       break;
     }
     idle_since = -1;
     no_job_wait = NO_JOB_FIRST_WAIT_MS;
-    struct job j;
-    if (!parse_job(w, &c, &j)) {
-      wgp_release_job(st);
-      wg_error("the claim answered 200 with something that is not a job: %s", wgp_client_body_text(&c, text, sizeof text));
-      fatal(st);
-      break;
-    }
     if (!work_on(w, &c, &j)) {
       wgp_release_job(st);
       continue;
@@ -371,6 +476,6 @@ void *wgp_worker_run(void *arg)
   if (o->verbose)
     wg_info("thread %d (%s): done", w->index, w->prover_id);
   wgp_client_free(&c);
-  free(body);
+  json_decref(claim);
   return NULL;
 }

@@ -238,6 +238,12 @@ expected_total() {
 	expected_counts "$@" | awk -F'|' '{ n += $4 } END { print n }'
 }
 
+# expected_packs LEAF_ARITY NODE_ARITY TYPE=COUNT...: the witness packs a batch's rounds write
+# when no round is retried: one for the basic round, one per leaf, node and scheduler layer.
+expected_packs() {
+	expected_counts "$@" | awk -F'|' '$1 > 0 { n++ } END { print n + 1 }'
+}
+
 # pl_sql_counts BATCH: print the prover jobs of BATCH per layer, "round|circuit_id|depth|count".
 pl_sql_counts() {
 	wg_psql "SELECT aggregation_round, circuit_id, depth, count(*) FROM prover_jobs

@@ -103,8 +103,10 @@ basic_running() {
 	[[ $(wg_psql "SELECT count(*) FROM basic_circuit_witness_jobs WHERE status = 'in_progress'") -gt 0 ]]
 }
 if ((in_basic == 0)); then
-	echo "# no random kill landed in a basic round; uploading batch 6 (2000 basic circuits) to aim one"
-	cl_prepare 6 0 "main_vm=$((5390 * 2000))"
+	# The basic round streams its witnesses and flushes once, so it is short; 4,000 storage logs
+	# to parse and replay make it last long enough to be caught.
+	echo "# no random kill landed in a basic round; uploading batch 6 (4,000 storage logs) to aim one"
+	cl_prepare 6 4000 "main_vm=$((5390 * 1000))"
 	BATCHES+=(6)
 	cl_upload 6 30
 	wg_wait_until 30 basic_running

@@ -13,7 +13,7 @@
 
 wg_setup
 LEASE=2
-wg_start_daemon a --lease $LEASE --housekeeping-ms 200
+wg_start_daemon a --lease $LEASE --housekeeping-ms 200 --retry-base 0
 pl_use a
 
 # job_row ID: status|attempts|picked_by|error|proof_hash is null of a prover job.
@@ -151,7 +151,7 @@ assert_error_code lease_lost
 
 # ---------------------------------------------------------------- --max-attempts 2
 wg_stop_daemon a
-wg_start_daemon a --lease $LEASE --housekeeping-ms 200 --max-attempts 2
+wg_start_daemon a --lease $LEASE --housekeeping-ms 200 --retry-base 0 --max-attempts 2
 pl_use a
 
 # A fail under the last attempt fails the job and the batch.
@@ -229,7 +229,7 @@ wg_psql "UPDATE basic_circuit_witness_jobs SET status = 'in_progress', attempts 
 wg_psql "UPDATE basic_circuit_witness_jobs SET status = 'in_progress', attempts = 1, picked_by = 'ghost',
 	lease_expires_at = now() + interval '1 hour' WHERE l1_batch_number = 3"
 restart=$SECONDS
-wg_start_daemon a --lease $LEASE --housekeeping-ms 200
+wg_start_daemon a --lease $LEASE --housekeeping-ms 200 --retry-base 0
 wg_wait_until 10 basic_done 2
 assert_eq 1 "$((SECONDS - restart <= 10))" "recovered within seconds, not after the hour-long lease"
 assert_eq "successful|2|a" "$(wg_psql "SELECT status, attempts, picked_by FROM basic_circuit_witness_jobs

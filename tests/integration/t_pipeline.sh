@@ -239,10 +239,16 @@ assert_eq 15 "$(wg_psql "SELECT count(DISTINCT circuit_id) FROM prover_jobs WHER
 	AND aggregation_round = 0")" "batch 3: every basic circuit type"
 check_final_proof 3
 
-# The file store holds the blobs of a batch (its input and every witness); the blobs table none.
-total1=$(expected_total 2 2 1=9 5=4 10=2)
-assert_eq $((1 + total1)) "$(find "$WG_TMP/store-file/batches/1" -type f ! -name '*.tmp-*' | wc -l)" \
+# The file store holds the blobs of a batch (its input and one witness pack per layer, each
+# written with one flush); the blobs table none.
+packs1=$(expected_packs 2 2 1=9 5=4 10=2)
+assert_eq $((1 + packs1)) "$(find "$WG_TMP/store-file/batches/1" -type f ! -name '*.tmp-*' | wc -l)" \
 	"file store: blobs of batch 1"
+assert_eq "$packs1" "$(find "$WG_TMP/store-file/batches/1" -type f -name 'a1.pack' | wc -l)" \
+	"file store: witness packs of batch 1"
+assert_eq "$packs1" "$(wg_psql "SELECT count(DISTINCT (aggregation_round, CASE WHEN aggregation_round = 0 THEN 0
+	ELSE circuit_id END, depth, witness_pack)) FROM prover_jobs WHERE l1_batch_number = 1")" \
+	"file store: packs the jobs of batch 1 point at"
 assert_eq 0 "$(wg_psql "SELECT count(*) FROM blobs")" "file store: nothing in the blobs table"
 
 # GET /batches: every batch, in order, with its status.
@@ -271,8 +277,8 @@ run_batch 12 3 2 66 "main_vm=$((5390 * 20))"
 assert_eq "0|1|0|20 0|10|0|2 1|1|0|7 1|10|0|1 2|1|0|4 2|1|1|2 2|1|2|1 2|10|0|1 3|0|0|1" \
 	"$(tr '\n' ' ' <<<"$EXPECTED" | sed 's/ $//')" "batch 12 layers"
 check_final_proof 12
-total12=$(expected_total 3 2 1=20 10=2)
-assert_eq $((1 + total12)) "$(wg_psql "SELECT count(*) FROM blobs WHERE key LIKE 'batches/12/%'")" \
+packs12=$(expected_packs 3 2 1=20 10=2)
+assert_eq $((1 + packs12)) "$(wg_psql "SELECT count(*) FROM blobs WHERE key LIKE 'batches/12/%'")" \
 	"postgres store: blobs of batch 12"
 assert_eq 0 "$(find "$WG_TMP/store-pg" -type f -path '*batches*' 2>/dev/null | wc -l)" \
 	"postgres store: nothing in the file store"

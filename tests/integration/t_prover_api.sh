@@ -10,7 +10,8 @@
 
 wg_setup
 MAX_ATTEMPTS=3
-wg_start_daemon a --max-attempts $MAX_ATTEMPTS
+# Retries are claimable at once here (no backoff); t_retries.sh tests the backoff.
+wg_start_daemon a --max-attempts $MAX_ATTEMPTS --retry-base 0
 pl_use a
 
 claim_body() { # claim_body [EXTRA_JSON_FIELDS]

@@ -15,7 +15,8 @@
 
 wg_setup
 MAX=2
-wg_start_daemon a --max-attempts $MAX
+# Failed jobs are claimable again at once here (no retry backoff; t_retries.sh tests it).
+wg_start_daemon a --max-attempts $MAX --retry-base 0
 pl_use a
 STORE="$WG_TMP/store-a"
 
@@ -118,6 +119,18 @@ assert_json_eq .requeued 1
 assert_contains "$(wg_psql "SELECT status || ' ' || attempts || ' ' || error FROM prover_jobs WHERE id = $first")" \
 	"queued $MAX requeued by an operator after: prover crashed ($MAX)" "requeued prover job"
 assert_eq in_progress "$(batch_status $batch)" "requeued batch"
+# The requeue grants MAX more claims: attempts keeps growing (leases are fenced on it), and the job
+# fails for good only after MAX more failures.
+for ((i = 1; i < MAX; i++)); do
+	pl_claim
+	assert_eq "$first" "$PL_JOB_ID" "claim after the requeue"
+	assert_json_eq .lease $((MAX + i))
+	pl_fail "$PL_JOB_ID" "$PL_JOB_LEASE" "after the requeue ($i)"
+	assert_status 200
+	assert_json_eq .status queued
+done
+assert_eq "queued $((2 * MAX - 1))" "$(wg_psql "SELECT status || ' ' || attempts FROM prover_jobs WHERE id = $first")" \
+	"a requeued job keeps its retries"
 prove_all_until $batch proven 60
 admin POST "/jobs/$first/requeue"
 assert_status 409
@@ -258,8 +271,8 @@ prove_all_until 12 proven 60
 prove_all_until 13 proven 60
 n12=$(blobs 12)
 n13=$(blobs 13)
-# At least the input and 7 witnesses (2 basic, 2 leaf, 2 node, 1 scheduler) per batch.
-assert_eq 1 "$((n12 >= 8 && n13 == n12))" "blobs of batches 12 and 13 in the database ($n12, $n13)"
+# The input and a witness pack per layer: basic (1), leaf and node (2 types each), scheduler (1).
+assert_eq 1 "$((n12 >= 7 && n13 == n12))" "blobs of batches 12 and 13 in the database ($n12, $n13)"
 assert_eq 0 "$(find "$WG_TMP/store-p" -type f 2>/dev/null | wc -l)" "nothing in the file store with --store postgres"
 # Every proven batch not archived yet: 11 (uploaded again), 12, 13 and 14.
 n_archive=$(wg_psql "SELECT count(*) FROM prover_jobs WHERE aggregation_round < 3")

@@ -1,13 +1,17 @@
 /* POST /jobs/claim: a prover takes the next queued circuit, optionally filtered by round and
- * circuit id, for its protocol version. 204 when there is none. */
+ * circuit id, for its protocol version; with "limit": N, up to N of them at once, claimed by one
+ * statement, each with its own lease. 204 when there is none. */
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "config/settings.h"
 #include "db/prover_jobs.h"
 #include "http/endpoints.h"
+
+#define CLAIM_LIMIT_MAX 256
 
 /* Turns a JSON array of small non-negative integers into a PostgreSQL array literal. An absent
  * or empty array means no filter (*out empty). */
@@ -43,27 +47,41 @@ int wg_h_jobs_claim_post(struct wg_request *rq)
   if (!wg_request_json(rq, &body))
     return 1;
   char rounds[512], circuits[512];
-  json_t *prover = json_object_get(body, "prover_id"), *pv = json_object_get(body, "protocol_version");
+  json_t *prover = json_object_get(body, "prover_id"), *pv = json_object_get(body, "protocol_version"),
+         *limit = json_object_get(body, "limit");
   int r;
   if (!json_is_string(prover) || json_string_length(prover) == 0 || json_string_length(prover) > 200)
     r = wg_reply_error(rq, 400, "invalid_input", "$.prover_id: expected a string of 1 to 200 characters");
   else if (!json_is_integer(pv) || json_integer_value(pv) < 0 || json_integer_value(pv) > 65535)
     r = wg_reply_error(rq, 400, "invalid_input", "$.protocol_version: expected the prover's protocol version");
+  else if (limit != NULL && (!json_is_integer(limit) || json_integer_value(limit) < 1 ||
+                             json_integer_value(limit) > CLAIM_LIMIT_MAX))
+    r = wg_reply_error(rq, 400, "invalid_input", "$.limit: expected an integer from 1 to %d (jobs to claim at once)",
+                       CLAIM_LIMIT_MAX);
   else if (!int_list(rq, body, "rounds", 3, rounds, sizeof rounds) ||
            !int_list(rq, body, "circuit_ids", 255, circuits, sizeof circuits))
     r = 1;
   else {
     struct wg_dbconn *c = wg_request_db(rq);
     struct wg_claim_filter f = {(int)json_integer_value(pv), rounds[0] ? rounds : NULL, circuits[0] ? circuits : NULL};
-    struct wg_prover_job job;
-    enum wg_status s =
-      c ? wg_prover_job_claim(c, json_string_value(prover), (int)rq->app->cfg->lease, &f, &job) : WG_E_UNAVAILABLE;
-    if (s == WG_E_NOT_FOUND)
-      r = wg_reply_empty(rq, 204);
-    else if (s != WG_OK)
+    struct wg_prover_job *jobs = NULL;
+    size_t n = 0;
+    enum wg_status s = c ? wg_prover_jobs_claim(c, json_string_value(prover), (int)rq->app->cfg->lease, &f,
+                                                limit ? (int)json_integer_value(limit) : 1, &jobs, &n)
+                         : WG_E_UNAVAILABLE;
+    if (s != WG_OK)
       r = wg_reply_status(rq, s, "could not claim a job");
-    else
-      r = wg_reply_json(rq, 200, wg_prover_job_json(&job));
+    else if (n == 0)
+      r = wg_reply_empty(rq, 204);
+    else if (limit == NULL)
+      r = wg_reply_json(rq, 200, wg_prover_job_json(&jobs[0]));
+    else {
+      json_t *list = json_array();
+      for (size_t i = 0; i < n; i++)
+        json_array_append_new(list, wg_prover_job_json(&jobs[i]));
+      r = wg_reply_json(rq, 200, json_pack("{s:o}", "jobs", list));
+    }
+    free(jobs);
   }
   json_decref(body);
   return r;

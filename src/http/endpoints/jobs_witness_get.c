@@ -14,12 +14,9 @@ int wg_h_jobs_witness_get(struct wg_request *rq)
     return wg_reply_error(rq, 404, "not_found", "no job %lld", (long long)rq->params[0]);
   if (s != WG_OK)
     return wg_reply_status(rq, s, "could not read job %lld", (long long)rq->params[0]);
-  char key[160];
-  wg_key_witness(key, sizeof key, job.l1_batch_number, job.aggregation_round, job.circuit_id, job.depth,
-                 job.sequence_number);
   uint8_t *data;
   size_t len;
-  s = wg_store_get(rq->app->store, c, key, &data, &len);
+  s = wg_store_get_witness(rq->app->store, c, &job, &data, &len);
   if (s == WG_E_NOT_FOUND)
     return wg_reply_error(rq, 500, "internal", "the witness of job %lld is missing from the store", (long long)job.id);
   if (s != WG_OK)

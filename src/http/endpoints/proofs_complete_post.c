@@ -1,11 +1,13 @@
 /* POST /proofs/{id}/complete: a prover posts its proof. Checked in the order of SPEC section 6:
- * unknown job, repeat of a completed job, lease, proof verification; then one transaction stores
- * the proof, completes the job and queues the dependent witness job if this was its last proof. */
+ * unknown job, repeat of a completed job, lease, proof verification; then the completion joins
+ * the next group commit (db/completer.h), which stores the proof, completes the job and queues
+ * the dependent witness job if this was its last proof. The reply waits for that commit. */
 #include "config.h"
 
 #include <string.h>
 
 #include "common/fault.h"
+#include "db/completer.h"
 #include "db/prover_jobs.h"
 #include "http/endpoints.h"
 #include "prover/scheme.h"
@@ -40,12 +42,9 @@ int wg_h_proofs_complete_post(struct wg_request *rq)
   if (strcmp(job.status, "in_progress") != 0 || job.attempts != lease)
     return wg_reply_error(rq, 409, "lease_lost", "job %lld is not held under lease %d", (long long)id, lease);
 
-  char key[160];
-  wg_key_witness(key, sizeof key, job.l1_batch_number, job.aggregation_round, job.circuit_id, job.depth,
-                 job.sequence_number);
   uint8_t *witness;
   size_t witness_len;
-  s = wg_store_get(rq->app->store, c, key, &witness, &witness_len);
+  s = wg_store_get_witness(rq->app->store, c, &job, &witness, &witness_len);
   if (s != WG_OK)
     return wg_reply_status(rq, s == WG_E_NOT_FOUND ? WG_E_INTERNAL : s, "could not read the witness of job %lld",
                            (long long)id);
@@ -55,10 +54,17 @@ int wg_h_proofs_complete_post(struct wg_request *rq)
     return wg_reply_error(rq, 400, "invalid_input", "the proof does not verify against the witness of job %lld",
                           (long long)id);
 
-  bool repeat = false;
   WG_FAULT("complete_after_verify");
-  s = wg_prover_job_complete(c, id, lease, rq->body, rq->body_len, hash, &repeat);
+  /* The pooled connection is not needed while the group commits: another request can use it. */
+  wg_request_db_release(rq);
+  struct wg_completion x = {.id = id, .lease = lease, .proof = rq->body, .proof_len = rq->body_len};
+  memcpy(x.proof_hash, hash, 32);
+  wg_completer_submit(rq->app->completer, &x);
+  s = x.status;
+  bool repeat = x.repeat;
   WG_FAULT("complete_after_commit");
+  if (s == WG_E_NOT_FOUND)
+    return wg_reply_error(rq, 404, "not_found", "no job %lld", (long long)id);
   if (s == WG_E_CONFLICT)
     return wg_reply_error(rq, 409, "conflict", "job %lld is already proven with a different proof", (long long)id);
   if (s == WG_E_LEASE_LOST)

@@ -21,6 +21,7 @@ int wg_h_proofs_fail_post(struct wg_request *rq)
     struct wg_dbconn *c = wg_request_db(rq);
     bool failed = false;
     enum wg_status s = c ? wg_prover_job_fail(c, id, lease, json_string_value(error), (int)rq->app->cfg->max_attempts,
+                                              rq->app->cfg->retry_base_ms / 1000.0, rq->app->cfg->retry_max_ms / 1000.0,
                                               &failed)
                          : WG_E_UNAVAILABLE;
     if (s == WG_E_NOT_FOUND)
