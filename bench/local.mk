@@ -18,3 +18,11 @@ bench-batch: witness-generator wgctl wg-prover
 	  PG_BINDIR='$(PG_BINDIR)' $(SHELL) $(srcdir)/bench/bench_batch.sh
 bench: bench-batch
 .PHONY: bench-batch
+
+# Prover traffic through the daemon next to the same SQL alone (pgbench), on a durable cluster.
+EXTRA_DIST += bench/bench_traffic.sh
+bench-traffic: witness-generator wgctl wg-prover
+	@echo "== bench/bench_traffic.sh"; WG_BUILDDIR='$(abs_top_builddir)' WG_SRCDIR='$(abs_top_srcdir)' \
+	  PG_BINDIR='$(PG_BINDIR)' $(SHELL) $(srcdir)/bench/bench_traffic.sh
+bench: bench-traffic
+.PHONY: bench-traffic

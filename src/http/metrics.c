@@ -1,6 +1,7 @@
 /* Metrics: lock-free counters updated on every request and round, rendered on scrape. */
 #include "config.h"
 #include "http/metrics.h"
+#include "db/completer.h"
 
 #include <stdatomic.h>
 #include <stdio.h>
@@ -65,7 +66,7 @@ static void route_label(char *out, size_t n, int r)
     snprintf(out, n, "%s %s", wg_routes[r - 1].method, wg_routes[r - 1].pattern);
 }
 
-char *wg_metrics_render(struct wg_dbconn *c)
+char *wg_metrics_render(struct wg_dbconn *c, struct wg_completer *completer)
 {
   struct wg_strbuf b = {0};
   char label[128];
@@ -103,6 +104,16 @@ char *wg_metrics_render(struct wg_dbconn *c)
   for (int r = 0; r < 4; r++)
     wg_strbuf_printf(&b, "wg_round_seconds_total{round=\"%s\"} %.6f\n", round_names[r],
                      (double)atomic_load(&round_micros[r]) / 1e6);
+
+  if (completer != NULL) {
+    int64_t groups, completions;
+    wg_completer_counts(completer, &groups, &completions);
+    wg_strbuf_printf(&b, "# HELP wg_completion_groups_total Commits of grouped prover job completions.\n"
+                         "# TYPE wg_completion_groups_total counter\nwg_completion_groups_total %lld\n"
+                         "# HELP wg_completions_total Prover job completions committed in groups.\n"
+                         "# TYPE wg_completions_total counter\nwg_completions_total %lld\n",
+                     (long long)groups, (long long)completions);
+  }
 
   PGresult *res = NULL;
   bool up = c != NULL && wg_db_exec(c, "metrics_jobs", NULL, false, &res) == WG_OK;

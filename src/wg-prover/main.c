@@ -112,8 +112,15 @@ int main(int argc, char **argv)
 
   wg_info("wg-prover: %d thread%s claiming protocol version %d jobs from %s", opt.concurrency,
           opt.concurrency == 1 ? "" : "s", opt.protocol_version, opt.url);
+  pthread_t keeper;
+  bool keeper_started = pthread_create(&keeper, NULL, wgp_keeper_run, &st) == 0;
+  if (!keeper_started) {
+    wg_error("cannot start the heartbeat thread");
+    atomic_store(&st.exit_code, 1);
+    wgp_request_stop(&st, WGP_STOP_AFTER_JOB);
+  }
   int started = 0;
-  for (; started < opt.concurrency; started++) {
+  for (; keeper_started && started < opt.concurrency; started++) {
     wgp_worker_init(&workers[started], &st, started);
     if (pthread_create(&workers[started].thread, NULL, wgp_worker_run, &workers[started]) != 0) {
       wg_error("cannot start worker thread %d", started);
@@ -124,6 +131,11 @@ int main(int argc, char **argv)
   }
   for (int i = 0; i < started; i++)
     pthread_join(workers[i].thread, NULL);
+  if (keeper_started) {
+    atomic_store(&st.keeper_stop, true);
+    wgp_request_stop(&st, WGP_STOP_AFTER_JOB); /* wakes its sleep */
+    pthread_join(keeper, NULL);
+  }
   print_summary(&st);
   rc = atomic_load(&st.exit_code);
 

@@ -41,11 +41,12 @@ struct wgp_state {
    * thread works on it). */
   pthread_mutex_t claim_lock;
   pthread_cond_t claimed;  /* jobs were added, or a claim came back empty */
-  void **jobs;             /* claimed jobs (json_t *) not yet taken by a thread */
+  void **jobs;             /* claimed jobs (worker.c's struct job *) not yet taken by a thread */
   size_t n_jobs, cap_jobs;
   int waiting;             /* threads waiting for a job */
-  bool claiming;           /* a thread is claiming for the others */
+  int requested;           /* jobs asked for by claims in flight */
   unsigned long long empty_claims; /* claims that came back empty, so waiters can tell */
+  atomic_bool keeper_stop; /* the heartbeat thread of waiting jobs ends */
 };
 
 int wgp_state_init(struct wgp_state *st, const struct wgp_options *opt);

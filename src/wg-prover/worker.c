@@ -1,7 +1,7 @@
 /* One wg-prover worker thread. The loop is claim → witness → prove (with heartbeats while it
  * takes time) → complete. Claims are batched: a thread that needs a job and finds none claimed
- * claims one for every thread then waiting (at most --batch) in one request, and the others take
- * theirs from the shared list (take_job). Whatever goes wrong with one job, the thread drops that job (the
+ * claims one for every thread then waiting that no other claim serves (at most --batch) in one
+ * request, and the others take theirs from the shared list (take_job). Whatever goes wrong with one job, the thread drops that job (the
  * server takes it back when its lease expires, or at once through /fail) and claims the next;
  * only a claim the server refuses outright (bad token, wrong URL) stops the whole prover. */
 #include "config.h"
@@ -29,6 +29,7 @@ struct job {
   long lease;                /* sent back in X-WG-Lease */
   long long heartbeat_ms;    /* interval between heartbeats for this job */
   long long claimed_at;      /* wgp_now_ms() right after the claim */
+  long long last_contact;    /* the claim or the last heartbeat that extended the lease */
   char what[160];            /* "job 17 (batch 1 round 0 circuit 3 depth 0 #2)" for log lines */
 };
 
@@ -125,7 +126,7 @@ static bool parse_job(struct wgp_worker *w, json_t *doc, struct job *j)
     j->circuit_id = (int)circuit;
     j->depth = (int)depth;
     j->lease = (long)lease;
-    j->claimed_at = wgp_now_ms();
+    j->claimed_at = j->last_contact = wgp_now_ms();
     snprintf(j->what, sizeof j->what, "job %lld (batch %lld round %d circuit %d depth %d #%lld)", j->id, j->batch,
              j->round, j->circuit_id, j->depth, j->sequence_number);
     /* Heartbeat three times per lease so that one late or lost heartbeat does not cost the job;
@@ -195,29 +196,44 @@ static enum take claim_for(struct wgp_worker *w, struct wgp_client *c, json_t *c
     st->jobs = bigger;
     st->cap_jobs = cap;
   }
-  for (size_t i = 0; i < count; i++)
-    st->jobs[st->n_jobs++] = json_incref(batched ? json_array_get(list, i) : doc);
+  bool ok = true;
+  for (size_t i = 0; i < count && ok; i++) {
+    struct job *j = malloc(sizeof *j);
+    ok = j != NULL && parse_job(w, batched ? json_array_get(list, i) : doc, j);
+    if (ok)
+      st->jobs[st->n_jobs++] = j;
+    else
+      free(j);
+  }
   pthread_mutex_unlock(&st->claim_lock);
+  if (!ok) {
+    wg_error("the claim answered 200 with something that is not a job: %s", wgp_client_body_text(c, text, sizeof text));
+    fatal(st);
+  }
   json_decref(doc);
-  return TAKE_JOB;
+  return ok ? TAKE_JOB : TAKE_STOP;
 }
 
-/* Waits for a claimed job in the shared list, claiming for every waiting thread when no other
- * thread is. TAKE_NONE when a claim came back empty (the caller backs off), TAKE_STOP when the
- * prover is stopping. */
+/* Waits for a claimed job in the shared list, claiming when the threads waiting outnumber the
+ * jobs that claims in flight will bring: --batch jobs at a time (default: one per thread), so a
+ * claim serves every thread that finishes before the next one. Jobs already claimed are handed
+ * out even after a first stop request (they are in hand); none are claimed then. TAKE_NONE when a
+ * claim came back empty (the caller backs off), TAKE_STOP when the prover is stopping. */
 static enum take take_job(struct wgp_worker *w, struct wgp_client *c, json_t *claim, struct job *j)
 {
   struct wgp_state *st = w->st;
+  const struct wgp_options *o = st->opt;
   enum take result;
-  json_t *doc = NULL;
   pthread_mutex_lock(&st->claim_lock);
   st->waiting++;
   unsigned long long empty_seen = st->empty_claims;
   for (;;) {
-    if (st->n_jobs > 0) {
+    if (st->n_jobs > 0 && wgp_stopping(st) < WGP_STOP_NOW) {
       /* First in, first out: jobs are handed out in the server's claim order. */
-      doc = st->jobs[0];
+      struct job *first = st->jobs[0];
       memmove(st->jobs, st->jobs + 1, --st->n_jobs * sizeof *st->jobs);
+      *j = *first;
+      free(first);
       result = TAKE_JOB;
       break;
     }
@@ -229,15 +245,19 @@ static enum take take_job(struct wgp_worker *w, struct wgp_client *c, json_t *cl
       result = TAKE_NONE;
       break;
     }
-    if (!st->claiming) {
-      int n = st->waiting;
-      if (st->opt->batch > 0 && n > st->opt->batch)
-        n = st->opt->batch;
-      st->claiming = true;
+    if (st->waiting > st->requested) {
+      long long n = o->batch > 0 ? o->batch : o->concurrency;
+      if (o->max_jobs > 0) {
+        /* Never more than --max-jobs leaves room for: waiting threads hold a reservation each. */
+        long long room = o->max_jobs - atomic_load(&st->reserved) + st->waiting - st->requested;
+        n = n < room ? n : room;
+      }
+      n = n < 1 ? 1 : n;
+      st->requested += (int)n;
       pthread_mutex_unlock(&st->claim_lock);
-      enum take got = claim_for(w, c, claim, n);
+      enum take got = claim_for(w, c, claim, (int)n);
       pthread_mutex_lock(&st->claim_lock);
-      st->claiming = false;
+      st->requested -= (int)n;
       if (got == TAKE_NONE)
         st->empty_claims++;
       pthread_cond_broadcast(&st->claimed);
@@ -251,17 +271,67 @@ static enum take take_job(struct wgp_worker *w, struct wgp_client *c, json_t *cl
   }
   st->waiting--;
   pthread_mutex_unlock(&st->claim_lock);
-  if (result != TAKE_JOB)
-    return result;
-  bool ok = parse_job(w, doc, j);
-  if (!ok) {
-    char *text = json_dumps(doc, JSON_COMPACT);
-    wg_error("the claim answered 200 with something that is not a job: %.300s", text ? text : "?");
-    free(text);
+  return result;
+}
+
+void *wgp_keeper_run(void *arg)
+{
+  struct wgp_state *st = arg;
+  struct wgp_client c;
+  if (wgp_client_init(&c, st) != 0) {
+    wg_error("cannot set up the heartbeat thread's HTTP client");
     fatal(st);
+    return NULL;
   }
-  json_decref(doc);
-  return ok ? TAKE_JOB : TAKE_STOP;
+  while (!atomic_load(&st->keeper_stop)) {
+    wgp_sleep_ms(st, 250, WGP_STOP_NOW);
+    /* The jobs claimed and waiting for a thread whose lease needs extending. */
+    long long ids[64];
+    long leases[64];
+    int due = 0;
+    long long now = wgp_now_ms();
+    pthread_mutex_lock(&st->claim_lock);
+    for (size_t i = 0; i < st->n_jobs && due < 64; i++) {
+      struct job *j = st->jobs[i];
+      if (now - j->last_contact >= j->heartbeat_ms) {
+        ids[due] = j->id;
+        leases[due++] = j->lease;
+      }
+    }
+    pthread_mutex_unlock(&st->claim_lock);
+    for (int k = 0; k < due && wgp_stopping(st) < WGP_STOP_NOW; k++) {
+      char path[64];
+      snprintf(path, sizeof path, "/jobs/%lld/heartbeat", ids[k]);
+      long status = wgp_call(&c, "POST", path, NULL, leases[k], NULL, 0, WGP_STOP_NOW);
+      pthread_mutex_lock(&st->claim_lock);
+      for (size_t i = 0; i < st->n_jobs; i++) {
+        struct job *j = st->jobs[i];
+        if (j->id != ids[k])
+          continue;
+        if (status == 200) {
+          j->last_contact = wgp_now_ms();
+        } else if (status == 404 || status == 409) {
+          wg_warn("%s: lost while waiting for a thread (HTTP %ld); dropping it", j->what, status);
+          atomic_fetch_add(&st->stats.lost_leases, 1);
+          free(j);
+          memmove(st->jobs + i, st->jobs + i + 1, (--st->n_jobs - i) * sizeof *st->jobs);
+        }
+        break;
+      }
+      pthread_mutex_unlock(&st->claim_lock);
+    }
+  }
+  /* Jobs still waiting were abandoned by a second stop request: their leases expire. */
+  pthread_mutex_lock(&st->claim_lock);
+  for (size_t i = 0; i < st->n_jobs; i++) {
+    wg_warn("%s: abandoned while stopping; its lease will expire on the server", ((struct job *)st->jobs[i])->what);
+    atomic_fetch_add(&st->stats.abandoned, 1);
+    free(st->jobs[i]);
+  }
+  st->n_jobs = 0;
+  pthread_mutex_unlock(&st->claim_lock);
+  wgp_client_free(&c);
+  return NULL;
 }
 
 /* The "code" of an error reply, or "" when the body is not one. */
@@ -325,7 +395,7 @@ static void report_failure(struct wgp_worker *w, struct wgp_client *c, const str
  * the last heartbeat. */
 static bool wait_with_heartbeats(struct wgp_worker *w, struct wgp_client *c, const struct job *j)
 {
-  long long deadline = j->claimed_at + w->st->opt->prove_ms, last_contact = j->claimed_at;
+  long long deadline = j->claimed_at + w->st->opt->prove_ms, last_contact = j->last_contact;
   char path[64];
   snprintf(path, sizeof path, "/jobs/%lld/heartbeat", j->id);
   for (;;) {
@@ -439,7 +509,7 @@ void *wgp_worker_run(void *arg)
     return NULL;
   }
   long long idle_since = -1, no_job_wait = NO_JOB_FIRST_WAIT_MS;
-  while (wgp_stopping(st) == WGP_RUNNING && wgp_reserve_job(st)) {
+  while (wgp_stopping(st) < WGP_STOP_NOW && wgp_reserve_job(st)) {
     struct job j;
     enum take got = take_job(w, &c, claim, &j);
     if (got == TAKE_NONE) {

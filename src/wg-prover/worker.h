@@ -19,5 +19,8 @@ struct wgp_worker {
 void wgp_worker_init(struct wgp_worker *w, struct wgp_state *st, int index);
 /* The thread's body; arg is a struct wgp_worker *. */
 void *wgp_worker_run(void *arg);
+/* The heartbeat thread of claimed jobs still waiting for a worker; arg is the struct wgp_state *.
+ * Runs until keeper_stop is set (and the state's wake condition broadcast). */
+void *wgp_keeper_run(void *arg);
 
 #endif

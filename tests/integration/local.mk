@@ -28,6 +28,10 @@ EXTRA_DIST += tests/integration/lib.sh tests/integration/pipeline_lib.sh
 check_PROGRAMS += tests/tools/ref_prove
 tests_tools_ref_prove_SOURCES = tests/tools/ref_prove.c
 tests_tools_ref_prove_LDADD = $(CORE_LIBS)
+# explain_claims: the plans of the project's own claim statements, as the daemon prepares them.
+check_PROGRAMS += tests/tools/explain_claims
+tests_tools_explain_claims_SOURCES = tests/tools/explain_claims.c
+tests_tools_explain_claims_LDADD = $(SERVER_LIBS)
 dist_noinst_SCRIPTS += $(INTEGRATION_TESTS)
 TESTS += $(INTEGRATION_TESTS)
 
@@ -61,3 +65,6 @@ EXTRA_DIST += tests/integration/t_witness_lease.sh tests/integration/t_shutdown_
 
 # Hostile input (issue 4, point 6): malformed bodies, limits, bad routes and ids, slow clients.
 INTEGRATION_TESTS += tests/integration/t_hostile.sh
+
+# Throughput (issue 7): batched claims, grouped completions, witness packs, claim plans, retries.
+INTEGRATION_TESTS += tests/integration/t_throughput.sh tests/integration/t_retries.sh

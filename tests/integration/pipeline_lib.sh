@@ -27,6 +27,7 @@ PL_JOB_LEASE=
 PL_PROVED=0
 PL_PROTOCOL_VERSION=24
 PL_REF_PROVE="$WG_BUILDDIR/tests/tools/ref_prove"
+PL_EXPLAIN_CLAIMS="$WG_BUILDDIR/tests/tools/explain_claims"
 
 # The basic circuit capacities of SPEC section 5 (protocol version 24), by workload key, and
 # the key's circuit id. Written out here, not read from the code, so that the tests check it.

@@ -1,0 +1,49 @@
+/* explain_claims: prints the plan of every claim statement of the project, as prepared on a
+ * connection of the daemon's own (wg_db_connect), so that a test can check that each one reads
+ * its partial index of queued rows. EXPLAIN without ANALYZE: nothing is claimed.
+ *
+ *   explain_claims CONNINFO */
+#include "config.h"
+
+#include <stdio.h>
+
+#include "db/db.h"
+
+/* EXPLAIN EXECUTE takes the statement's arguments as literals: these are fixed, not input. */
+static const char *const claims[] = {
+  "EXPLAIN EXECUTE prover_claim('explain', 600, 24, NULL, NULL, 8)",
+  "EXPLAIN EXECUTE prover_claim('explain', 600, 24, '{0}', NULL, 1)",
+  "EXPLAIN EXECUTE witness_claim_basic('explain', 60)",
+  "EXPLAIN EXECUTE witness_claim_leaf('explain', 60)",
+  "EXPLAIN EXECUTE witness_claim_node('explain', 60)",
+  "EXPLAIN EXECUTE witness_claim_sched('explain', 60)",
+};
+
+int main(int argc, char **argv)
+{
+  if (argc != 2) {
+    fprintf(stderr, "usage: explain_claims CONNINFO\n");
+    return 2;
+  }
+  char err[512];
+  struct wg_dbconn *c = wg_db_connect(argv[1], err, sizeof err);
+  if (c == NULL) {
+    fprintf(stderr, "explain_claims: %s\n", err);
+    return 1;
+  }
+  int rc = 0;
+  for (size_t i = 0; i < sizeof claims / sizeof claims[0]; i++) {
+    PGresult *r = PQexec(c->pg, claims[i]);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      fprintf(stderr, "explain_claims: %s: %s", claims[i], PQresultErrorMessage(r));
+      rc = 1;
+    } else {
+      printf("== %s\n", claims[i]);
+      for (int row = 0; row < PQntuples(r); row++)
+        printf("%s\n", PQgetvalue(r, row, 0));
+    }
+    PQclear(r);
+  }
+  wg_db_disconnect(c);
+  return rc;
+}
