@@ -29,3 +29,9 @@ ALTER TABLE scheduler_witness_jobs ADD COLUMN attempts_base integer NOT NULL DEF
 -- Packs are read by slices: stored uncompressed, substring() reads only the chunks it needs.
 ALTER TABLE blobs ALTER COLUMN data SET STORAGE EXTERNAL;
 
+
+-- Every claim and completion leaves a dead row version behind and a dead entry in the claim
+-- index. Vacuum prover_jobs after 2% of it changed (not the default 20%), so that the partial
+-- index of queued rows, which every claim walks, stays small however many batches went through.
+ALTER TABLE prover_jobs SET (autovacuum_vacuum_scale_factor = 0.02, autovacuum_vacuum_insert_scale_factor = 0.05,
+                             autovacuum_analyze_scale_factor = 0.05);
