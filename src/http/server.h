@@ -94,7 +94,7 @@ enum wg_status wg_gunzip(const uint8_t *in, size_t in_len, size_t limit, uint8_t
 /* Request helpers shared by handlers. Each returns false after replying with a 400. */
 /* Parses the body as a JSON object into *out (the caller decrefs). */
 bool wg_request_json(struct wg_request *rq, json_t **out);
-/* Reads the X-WG-Lease header: *lease = its value, or -1 when absent (never matches a lease). */
+/* Reads the X-WG-Lease header into *lease; a missing or malformed one is a 400. */
 bool wg_request_lease(struct wg_request *rq, int *lease);
 /* Reads an optional non-negative integer query argument, *out = def when absent. */
 bool wg_request_int_arg(struct wg_request *rq, const char *name, int64_t def, int64_t max, int64_t *out);
