@@ -29,6 +29,7 @@ struct wg_app {
 };
 
 struct MHD_Connection;
+struct MHD_Response;
 
 struct wg_request {
   struct wg_app *app;
@@ -49,6 +50,12 @@ struct wg_request {
   char allow[64]; /* the Allow header of a 405 */
   unsigned status; /* the status replied */
   int64_t started_us;
+  /* An early refusal of a request whose body is on its way is held until that body has been
+   * read (a lingering close): clients that send the whole body before reading see the reply. */
+  bool hold_reply;             /* set by the server: reply helpers store the reply in held */
+  struct MHD_Response *held;   /* the refusal waiting for the end of the body */
+  size_t body_seen;            /* body bytes received, kept or discarded */
+  int64_t linger_until_ms;     /* a held refusal stops waiting for the body at this time */
 };
 
 /* Starts serving; NULL on failure (the reason is logged). */

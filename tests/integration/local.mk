@@ -61,3 +61,7 @@ EXTRA_DIST += tests/integration/t_witness_lease.sh tests/integration/t_shutdown_
 
 # Hostile input (issue 4, point 6): malformed bodies, limits, bad routes and ids, slow clients.
 INTEGRATION_TESTS += tests/integration/t_hostile.sh
+
+# The HTTP edge (issue 8): readable early refusals, limits per route, slow clients, JSON 414/431.
+INTEGRATION_TESTS += tests/integration/t_edge.sh
+EXTRA_DIST += tests/integration/edge_clients.py
