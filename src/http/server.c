@@ -16,7 +16,9 @@
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -491,22 +493,31 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
   wg_debug("http: %s", msg);
 }
 
+/* With read(2) rather than stdio, whose buffer would keep a copy of the key after fclose. */
 static char *read_file(const char *path)
 {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL)
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    if (fd >= 0)
+      close(fd);
     return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-  if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    buf = NULL;
   }
+  size_t n = (size_t)st.st_size, got = 0;
+  char *buf = malloc(n + 1);
+  while (buf != NULL && got < n) {
+    ssize_t r = read(fd, buf + got, n - got);
+    if (r <= 0) {
+      OPENSSL_cleanse(buf, got);
+      free(buf);
+      buf = NULL;
+      break;
+    }
+    got += (size_t)r;
+  }
+  close(fd);
   if (buf != NULL)
     buf[n] = '\0';
-  fclose(f);
   return buf;
 }
 
