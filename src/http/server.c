@@ -43,9 +43,9 @@
 #define LINGER_MS 5000
 /* Our own header limits, answered in JSON; libmicrohttpd's (an HTML 414 or 431, which no option
  * of 0.9.75 lets us replace) then only meets requests far over these. */
-#define MAX_URL 8192
-#define MAX_HEADER 16384
-#define MHD_MEMORY (64 * 1024)
+#define MAX_URL 16384
+#define MAX_HEADER 32768
+#define CONNECTION_MEMORY (64 * 1024)
 /* GnuTLS's defaults less TLS 1.0 and 1.1, CBC ciphers and key exchanges without forward secrecy. */
 #define TLS_PRIORITIES                                                                                           \
   "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:"      \
@@ -339,16 +339,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
       wg_reply_error(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "the daemon is shutting down");
       return MHD_YES;
     }
-    /* A refusal is held while its body arrives, unless that body is too large to wait for. */
+    /* A refusal is held while its body arrives, unless that body is declared over the limit:
+     * then it is not read, and only clients that read while they send see the 413. */
     rq->hold_reply = body_follows(rq);
     (void)refuse_early(rq, url);
     rq->hold_reply = false;
-    if (rq->held != NULL) {
-      const char *cl = wg_request_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
-      if (cl != NULL && strtoull(cl, NULL, 10) > (unsigned long long)read_budget(rq))
-        return queue_held(rq);
-      rq->linger_until_ms = wg_monotonic_ms() + LINGER_MS;
-    }
+    if (rq->held != NULL && rq->status == MHD_HTTP_CONTENT_TOO_LARGE)
+      return queue_held(rq);
+    rq->linger_until_ms = wg_monotonic_ms() + LINGER_MS;
     return MHD_YES;
   }
   if (*upload_data_size != 0) {
@@ -559,7 +557,7 @@ struct wg_server *wg_server_start(struct wg_app *app)
     {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape_keeping_nul, NULL},
     {MHD_OPTION_CONNECTION_LIMIT, 4096, NULL},
     {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)cfg->max_connections_per_ip, NULL},
-    {MHD_OPTION_CONNECTION_MEMORY_LIMIT, MHD_MEMORY, NULL},
+    {MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, NULL},
     {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv},
     {cfg->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert},
     {cfg->tls_cert ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, srv->tls_key},
