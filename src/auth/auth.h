@@ -28,9 +28,9 @@ const char *wg_bearer_token(const char *header);
 
 /* The daemon's view of the token table, cached for a second at most so that a request does not
  * cost a query; a revoked token stops working within that second. */
-struct wg_db;
 struct wg_auth;
-struct wg_auth *wg_auth_new(struct wg_db *db);
+/* The cache reads the token table over its own connection to conninfo, made on first use. */
+struct wg_auth *wg_auth_new(const char *conninfo);
 void wg_auth_free(struct wg_auth *a);
 /* Sets *role to the token's role (WG_ROLE_NONE if unknown or revoked). WG_E_UNAVAILABLE when
  * the token table cannot be read. */

@@ -1,5 +1,8 @@
 /* The daemon's cache of active token hashes. Every lookup scans all entries with a constant-time
- * comparison, so response timing tells nothing about which hash bytes matched. */
+ * comparison, so response timing tells nothing about which hash bytes matched.
+ *
+ * Reloads use a connection of their own: taken from the HTTP pool, a reload under the global lock
+ * would wait for handlers to give one back, and every request behind the lock would wait too. */
 #include "config.h"
 #include "auth/auth.h"
 
@@ -17,7 +20,8 @@
 #define MISS_RELOAD_MS 100 /* a token just added is seen after at most this long */
 
 struct wg_auth {
-  struct wg_db *db;
+  char *conninfo;
+  struct wg_dbconn *conn; /* NULL until the first reload, or after a failed connect */
   pthread_mutex_t lock;
   struct wg_token_entry *entries;
   size_t n;
@@ -25,10 +29,10 @@ struct wg_auth {
   int64_t failed_ms; /* the last reload that could not reach the database */
 };
 
-struct wg_auth *wg_auth_new(struct wg_db *db)
+struct wg_auth *wg_auth_new(const char *conninfo)
 {
   struct wg_auth *a = calloc(1, sizeof *a);
-  a->db = db;
+  a->conninfo = strdup(conninfo);
   pthread_mutex_init(&a->lock, NULL);
   return a;
 }
@@ -38,6 +42,8 @@ void wg_auth_free(struct wg_auth *a)
   if (a == NULL)
     return;
   pthread_mutex_destroy(&a->lock);
+  wg_db_disconnect(a->conn);
+  free(a->conninfo);
   free(a->entries);
   free(a);
 }
@@ -48,15 +54,17 @@ static enum wg_status reload(struct wg_auth *a)
 {
   if (a->failed_ms != 0 && wg_monotonic_ms() - a->failed_ms < 1000)
     return WG_E_UNAVAILABLE;
-  struct wg_dbconn *c = wg_db_acquire(a->db, 2000);
-  if (c == NULL) {
+  if (a->conn == NULL)
+    a->conn = wg_db_connect(a->conninfo, NULL, 0);
+  else if (a->conn->broken)
+    wg_db_reconnect(a->conn, a->conninfo);
+  if (a->conn == NULL || a->conn->broken) {
     a->failed_ms = wg_monotonic_ms();
     return WG_E_UNAVAILABLE;
   }
   struct wg_token_entry *entries = NULL;
   size_t n = 0;
-  enum wg_status s = wg_tokens_active(c, &entries, &n);
-  wg_db_release(c);
+  enum wg_status s = wg_tokens_active(a->conn, &entries, &n);
   if (s != WG_OK) {
     a->failed_ms = wg_monotonic_ms();
     return s;

@@ -7,7 +7,10 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/rand.h>
+
 #include "auth/auth.h"
+#include "common/hex.h"
 #include "common/log.h"
 #include "config/settings.h"
 #include "db/db.h"
@@ -85,8 +88,17 @@ static int cmd_token_add(const struct wg_config *cfg, int argc, char **argv)
     return 1;
   }
   if (name == NULL) {
-    /* A default name that is unique and says what the token is for; it never reveals the token. */
-    snprintf(generated_name, sizeof generated_name, "%s-%ld-%.8s", role_name, (long)time(NULL), token + 60);
+    /* A default name that is unique and says what the token is for. Its suffix is drawn apart
+     * from the token: names are listed, and any digits of the token in them would be a part of
+     * the secret given away. */
+    uint8_t suffix[4];
+    char suffix_hex[2 * sizeof suffix + 1];
+    if (RAND_bytes(suffix, sizeof suffix) != 1) {
+      fprintf(stderr, "wgctl: no random source\n");
+      return 1;
+    }
+    wg_hex_encode(suffix, sizeof suffix, suffix_hex);
+    snprintf(generated_name, sizeof generated_name, "%s-%ld-%s", role_name, (long)time(NULL), suffix_hex);
     name = generated_name;
   }
   uint8_t hash[32];

@@ -24,10 +24,13 @@ struct wg_config {
   long retry_max_ms;  /* longest backoff */
   long leaf_arity;
   long node_arity;
-  long max_body;     /* bytes, on the wire and after decoding */
+  long max_body;     /* witness-input bodies: bytes, on the wire and after decoding */
+  long max_proof;    /* proof bodies, bytes */
   long poll_ms;      /* round workers' fallback poll when no notification arrives */
   long housekeeping_ms;
   long connection_timeout; /* seconds an idle or slow client may hold a connection */
+  long request_timeout;    /* seconds from a connection's readiness to a request's last body byte */
+  long max_connections_per_ip; /* 0: no limit */
   long archive_after;      /* seconds after which proven batches' prover jobs are archived; 0 = never */
   char *tls_cert;
   char *tls_key;

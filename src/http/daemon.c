@@ -104,7 +104,7 @@ int main(int argc, char **argv)
   struct wg_app app = {0};
   app.cfg = &cfg;
   app.db = wg_db_open(cfg.db, (int)cfg.db_pool);
-  app.auth = wg_auth_new(app.db);
+  app.auth = wg_auth_new(cfg.db);
   app.store = wg_store_open(cfg.store, app.db, err, sizeof err);
   if (app.store == NULL) {
     wg_error("%s", err);

@@ -19,6 +19,12 @@ static int queue(struct wg_request *rq, unsigned status, struct MHD_Response *re
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
   if (atomic_load(&rq->app->closing))
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+  if (rq->hold_reply) {
+    rq->held = resp;
+    rq->status = status;
+    rq->replied = true;
+    return MHD_YES;
+  }
   enum MHD_Result r = MHD_queue_response(rq->conn, status, resp);
   rq->status = status;
   MHD_destroy_response(resp);

@@ -46,8 +46,11 @@ bool wg_request_lease(struct wg_request *rq, int *lease)
   const char *h = wg_request_header(rq, "X-WG-Lease");
   int64_t v;
   if (h == NULL) {
-    *lease = -1;
-    return true;
+    /* A request that never held a lease is malformed; lease_lost would send its client
+     * looking for a lease it never had. */
+    wg_reply_error(rq, 400, "bad_request", "the X-WG-Lease header is missing; send the lease number the claim "
+                   "returned");
+    return false;
   }
   if (!parse_nonneg(h, INT_MAX, &v)) {
     wg_reply_error(rq, 400, "bad_request", "X-WG-Lease must be the decimal lease number the claim returned, got \"%.40s\"",

@@ -12,9 +12,10 @@ struct wg_request;
 typedef int (*wg_handler_fn)(struct wg_request *rq);
 
 enum wg_body {
-  WG_BODY_NONE,  /* no body expected; one that is sent is ignored */
-  WG_BODY_JSON,  /* application/json, gzip allowed */
-  WG_BODY_OCTET, /* application/octet-stream */
+  WG_BODY_NONE,  /* no body expected; one that is sent is ignored (up to the small limit) */
+  WG_BODY_JSON,  /* a small application/json document (claims, failures), gzip allowed */
+  WG_BODY_INPUT, /* application/json up to --max-body, gzip allowed: a batch's witness input */
+  WG_BODY_OCTET, /* application/octet-stream up to --max-proof: a proof */
 };
 
 struct wg_route {

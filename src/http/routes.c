@@ -9,7 +9,7 @@ const struct wg_route wg_routes[] = {
   {"GET", "/healthz", wg_h_healthz_get, WG_ROLE_ANYONE, WG_BODY_NONE},
   {"GET", "/readyz", wg_h_readyz_get, WG_ROLE_ANYONE, WG_BODY_NONE},
   {"GET", "/metrics", wg_h_metrics_get, WG_ROLE_ANYONE, WG_BODY_NONE},
-  {"POST", "/batches/{n}/witness-inputs", wg_h_witness_inputs_post, WG_ROLE_TREE, WG_BODY_JSON},
+  {"POST", "/batches/{n}/witness-inputs", wg_h_witness_inputs_post, WG_ROLE_TREE, WG_BODY_INPUT},
   {"POST", "/jobs/claim", wg_h_jobs_claim_post, WG_ROLE_PROVER, WG_BODY_JSON},
   {"GET", "/jobs/{id}/witness", wg_h_jobs_witness_get, WG_ROLE_PROVER, WG_BODY_NONE},
   {"POST", "/jobs/{id}/heartbeat", wg_h_jobs_heartbeat_post, WG_ROLE_PROVER, WG_BODY_NONE},

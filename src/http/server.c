@@ -2,12 +2,23 @@
  * and size, reads (and if needed decodes) the body, and calls the route's handler.
  *
  * Everything that can be refused from the headers alone (unknown path, wrong method, missing or
- * wrong token, wrong content type, a Content-Length over --max-body) is refused on the first
- * callback, before any of the body is read. */
+ * wrong token, wrong content type, a Content-Length over the route's limit) is decided on the first
+ * callback. When a body is on its way the refusal is held while the body is read and discarded
+ * (bounded in bytes and time), because a client that writes its whole body before it reads would
+ * otherwise see its connection reset under it and never read the reply.
+ *
+ * A request has --request-timeout seconds from the moment its connection is ready for it until
+ * its last body byte: libmicrohttpd's own timeout is an idle one, which a client sending a byte
+ * now and then never reaches, so a reaper thread shuts such connections down. */
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
 #include <stdatomic.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
@@ -25,12 +36,40 @@
 #include "http/server.h"
 #include "common/clock.h"
 
+/* Body limits of the routes that do not take a witness input or a proof. */
+#define SMALL_BODY (16 * 1024)
+/* A held refusal reads the body up to the route's limit plus this much, for at most LINGER_MS. */
+#define LINGER_BYTES (1024 * 1024)
+#define LINGER_MS 5000
+/* Our own header limits, answered in JSON; libmicrohttpd's (an HTML 414 or 431, which no option
+ * of 0.9.75 lets us replace) then only meets requests far over these. */
+#define MAX_URL 16384
+#define MAX_HEADER 32768
+#define CONNECTION_MEMORY (64 * 1024)
+/* GnuTLS's defaults less TLS 1.0 and 1.1, CBC ciphers and key exchanges without forward secrecy. */
+#define TLS_PRIORITIES                                                                                           \
+  "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:+AES-256-GCM:+AES-128-GCM:+CHACHA20-POLY1305:"      \
+  "-MAC-ALL:+AEAD:-KX-ALL:+ECDHE-RSA:+ECDHE-ECDSA"
+
+/* A connection as the request-timeout reaper sees it. */
+struct conn_track {
+  MHD_socket fd;
+  atomic_llong deadline_ms; /* 0 while a handler runs or its reply is sent */
+  bool reaped;
+  struct conn_track *prev, *next;
+};
+
 struct wg_server {
   struct MHD_Daemon *mhd;
   struct wg_app *app;
   char *tls_cert, *tls_key;
   bool quiesced;
   atomic_int in_flight; /* requests begun and not yet completed */
+  pthread_mutex_t conns_lock;
+  struct conn_track *conns;
+  pthread_t reaper;
+  bool reaper_started;
+  atomic_bool stopping;
 };
 
 const char *wg_request_header(struct wg_request *rq, const char *name)
@@ -56,6 +95,27 @@ void wg_request_db_release(struct wg_request *rq)
   rq->dbc = NULL;
 }
 
+static size_t body_limit(const struct wg_request *rq)
+{
+  switch (rq->route != NULL ? rq->route->body : WG_BODY_NONE) {
+  case WG_BODY_INPUT:
+    return (size_t)rq->app->cfg->max_body;
+  case WG_BODY_OCTET:
+    return (size_t)rq->app->cfg->max_proof;
+  case WG_BODY_JSON:
+  case WG_BODY_NONE:
+    break;
+  }
+  return SMALL_BODY;
+}
+
+static enum MHD_Result add_arg_length(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+  (void)kind;
+  *(size_t *)cls += strlen(key) + 2 + (value ? strlen(value) : 0);
+  return MHD_YES;
+}
+
 /* "application/json" or "application/json; charset=utf-8" match "application/json". */
 static bool media_type_is(const char *header, const char *want)
 {
@@ -70,6 +130,19 @@ static bool media_type_is(const char *header, const char *want)
 /* Checks made on the first callback, from the headers alone. Returns true if a reply was queued. */
 static bool refuse_early(struct wg_request *rq, const char *url)
 {
+  size_t url_len = strlen(url);
+  MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, add_arg_length, &url_len);
+  if (url_len > MAX_URL) {
+    wg_reply_error(rq, MHD_HTTP_URI_TOO_LONG, "bad_request", "the URL is over the limit of %d bytes", MAX_URL);
+    return true;
+  }
+  const union MHD_ConnectionInfo *hs = MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+  if (hs != NULL && hs->header_size > MAX_HEADER) {
+    wg_reply_error(rq, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "bad_request",
+                   "the request headers are over the limit of %d bytes", MAX_HEADER);
+    return true;
+  }
+
   struct wg_route_match m;
   /* HEAD is GET without the body (libmicrohttpd leaves the body out). */
   const char *method = strcmp(rq->method, "HEAD") == 0 ? "GET" : rq->method;
@@ -119,7 +192,8 @@ static bool refuse_early(struct wg_request *rq, const char *url)
 
   if (rq->route->body != WG_BODY_NONE) {
     const char *ct = wg_request_header(rq, MHD_HTTP_HEADER_CONTENT_TYPE);
-    const char *want = rq->route->body == WG_BODY_JSON ? "application/json" : "application/octet-stream";
+    bool json = rq->route->body == WG_BODY_JSON || rq->route->body == WG_BODY_INPUT;
+    const char *want = json ? "application/json" : "application/octet-stream";
     if (!media_type_is(ct, want)) {
       wg_reply_error(rq, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
                      "%s %s takes Content-Type %s, got %s", rq->method, rq->route->pattern, want, ct ? ct : "none");
@@ -127,7 +201,7 @@ static bool refuse_early(struct wg_request *rq, const char *url)
     }
     const char *enc = wg_request_header(rq, MHD_HTTP_HEADER_CONTENT_ENCODING);
     if (enc != NULL && strcasecmp(enc, "identity") != 0) {
-      if (strcasecmp(enc, "gzip") != 0 || rq->route->body != WG_BODY_JSON) {
+      if (strcasecmp(enc, "gzip") != 0 || !json) {
         wg_reply_error(rq, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
                        "Content-Encoding %s is not supported here", enc);
         return true;
@@ -140,28 +214,31 @@ static bool refuse_early(struct wg_request *rq, const char *url)
   if (cl != NULL) {
     char *end;
     unsigned long long n = strtoull(cl, &end, 10);
-    if (*end == '\0' && n > (unsigned long long)rq->app->cfg->max_body) {
+    if (*end == '\0' && n > (unsigned long long)body_limit(rq)) {
       wg_reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large",
-                     "the body of %llu bytes is over the limit of %ld bytes", n, rq->app->cfg->max_body);
+                     "the body of %llu bytes is over the limit of %zu bytes for %s %s", n, body_limit(rq), rq->method,
+                     rq->route->pattern);
       return true;
     }
   }
   return false;
 }
 
-/* Keeps upload data up to --max-body; beyond it, reads and discards the rest. */
+/* Keeps upload data up to the route's limit; beyond it, reads and discards the rest. */
 static void take_upload(struct wg_request *rq, const char *data, size_t size)
 {
-  size_t limit = (size_t)rq->app->cfg->max_body;
-  if (rq->too_large || rq->route->body == WG_BODY_NONE)
+  size_t limit = body_limit(rq);
+  if (rq->too_large)
     return;
-  if (rq->body_len + size > limit) {
+  if (rq->body_seen > limit) {
     rq->too_large = true;
     free(rq->body);
     rq->body = NULL;
     rq->body_len = rq->body_cap = 0;
     return;
   }
+  if (rq->route->body == WG_BODY_NONE)
+    return;
   if (rq->body_len + size + 1 > rq->body_cap) {
     size_t cap = rq->body_cap ? rq->body_cap : 4096;
     while (cap < rq->body_len + size + 1)
@@ -184,15 +261,17 @@ static void take_upload(struct wg_request *rq, const char *data, size_t size)
 static int finish_body(struct wg_request *rq)
 {
   if (rq->too_large)
-    return wg_reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large", "the body is over the limit of %ld bytes",
-                          rq->app->cfg->max_body);
+    return wg_reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large",
+                          "the body is over the limit of %zu bytes for %s %s", body_limit(rq), rq->method,
+                          rq->route->pattern);
   if (rq->gzip) {
     uint8_t *plain;
     size_t plain_len;
-    enum wg_status s = wg_gunzip(rq->body, rq->body_len, (size_t)rq->app->cfg->max_body, &plain, &plain_len);
+    enum wg_status s = wg_gunzip(rq->body, rq->body_len, body_limit(rq), &plain, &plain_len);
     if (s == WG_E_CONFLICT)
       return wg_reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large",
-                            "the body decodes to more than the limit of %ld bytes", rq->app->cfg->max_body);
+                            "the body decodes to more than the limit of %zu bytes for %s %s", body_limit(rq),
+                            rq->method, rq->route->pattern);
     if (s != WG_OK)
       return wg_reply_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "the body is not valid gzip");
     free(rq->body);
@@ -205,6 +284,42 @@ static int finish_body(struct wg_request *rq)
     rq->body_cap = 1;
   }
   return -1;
+}
+
+/* How much of a body is read before the connection is closed instead: the route's limit (the
+ * largest one while the route is unknown) plus the slack of a held refusal. */
+static size_t read_budget(const struct wg_request *rq)
+{
+  const struct wg_config *cfg = rq->app->cfg;
+  size_t limit = rq->route != NULL ? body_limit(rq) : (size_t)(cfg->max_body > cfg->max_proof ? cfg->max_body : cfg->max_proof);
+  return limit + LINGER_BYTES;
+}
+
+/* Whether a body is still to come that its client sends without waiting for "100 Continue" (a
+ * client that waits is best answered before it sends anything). */
+static bool body_follows(struct wg_request *rq)
+{
+  const char *expect = wg_request_header(rq, MHD_HTTP_HEADER_EXPECT);
+  if (expect != NULL && strcasecmp(expect, "100-continue") == 0)
+    return false;
+  const char *cl = wg_request_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  if (cl != NULL)
+    return strspn(cl, "0") != strlen(cl);
+  return wg_request_header(rq, MHD_HTTP_HEADER_TRANSFER_ENCODING) != NULL;
+}
+
+static enum MHD_Result queue_held(struct wg_request *rq)
+{
+  enum MHD_Result r = MHD_queue_response(rq->conn, rq->status, rq->held);
+  MHD_destroy_response(rq->held);
+  rq->held = NULL;
+  return r;
+}
+
+static struct conn_track *track_of(struct MHD_Connection *conn)
+{
+  const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  return ci != NULL ? ci->socket_context : NULL;
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -230,20 +345,33 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
       wg_reply_error(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "the daemon is shutting down");
       return MHD_YES;
     }
-    /* A refusal is queued now; otherwise the body (if any) follows in the next calls. */
+    /* A refusal is held while its body arrives, unless that body is declared over the limit:
+     * then it is not read, and only clients that read while they send see the 413. */
+    rq->hold_reply = body_follows(rq);
     (void)refuse_early(rq, url);
-    return MHD_YES;
-  }
-  if (rq->replied) {
-    /* Refused early: discard whatever body is still arriving. */
-    *upload_data_size = 0;
+    rq->hold_reply = false;
+    if (rq->held != NULL && rq->status == MHD_HTTP_CONTENT_TOO_LARGE)
+      return queue_held(rq);
+    rq->linger_until_ms = wg_monotonic_ms() + LINGER_MS;
     return MHD_YES;
   }
   if (*upload_data_size != 0) {
-    take_upload(rq, upload_data, *upload_data_size);
+    rq->body_seen += *upload_data_size;
+    /* Bounded: past this the client gets a reset rather than an endless read. */
+    if (rq->body_seen > read_budget(rq) || (rq->held != NULL && wg_monotonic_ms() > rq->linger_until_ms))
+      return MHD_NO;
+    if (!rq->replied)
+      take_upload(rq, upload_data, *upload_data_size);
     *upload_data_size = 0;
     return MHD_YES;
   }
+  struct conn_track *track = track_of(conn);
+  if (track != NULL)
+    atomic_store(&track->deadline_ms, 0);
+  if (rq->held != NULL)
+    return queue_held(rq);
+  if (rq->replied)
+    return MHD_YES;
   int r = finish_body(rq);
   if (r >= 0)
     return (enum MHD_Result)r;
@@ -258,18 +386,88 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-  (void)conn, (void)toe;
+  (void)toe;
   struct wg_server *srv = cls;
   struct wg_request *rq = *con_cls;
   if (rq == NULL)
     return;
   atomic_fetch_sub(&srv->in_flight, 1);
+  /* A kept-alive connection has the whole --request-timeout for its next request. */
+  struct conn_track *track = track_of(conn);
+  if (track != NULL)
+    atomic_store(&track->deadline_ms, wg_monotonic_ms() + srv->app->cfg->request_timeout * 1000);
+  if (rq->held != NULL)
+    MHD_destroy_response(rq->held);
   if (rq->status != 0)
     wg_metrics_http(rq->route ? (int)(rq->route - wg_routes) : -1, rq->status, wg_monotonic_us() - rq->started_us);
   wg_db_release(rq->dbc);
   free(rq->body);
   free(rq);
   *con_cls = NULL;
+}
+
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+  struct wg_server *srv = cls;
+  struct conn_track *t = *socket_context;
+  if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+    t = ci != NULL ? calloc(1, sizeof *t) : NULL;
+    if (t == NULL)
+      return;
+    t->fd = ci->connect_fd;
+    atomic_init(&t->deadline_ms, wg_monotonic_ms() + srv->app->cfg->request_timeout * 1000);
+    pthread_mutex_lock(&srv->conns_lock);
+    t->next = srv->conns;
+    if (srv->conns != NULL)
+      srv->conns->prev = t;
+    srv->conns = t;
+    pthread_mutex_unlock(&srv->conns_lock);
+    *socket_context = t;
+  } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && t != NULL) {
+    /* libmicrohttpd closes the socket after this returns, so the reaper, which shuts sockets
+     * down under the same lock, never touches a descriptor that was closed and reused. */
+    pthread_mutex_lock(&srv->conns_lock);
+    if (t->prev != NULL)
+      t->prev->next = t->next;
+    else
+      srv->conns = t->next;
+    if (t->next != NULL)
+      t->next->prev = t->prev;
+    pthread_mutex_unlock(&srv->conns_lock);
+    free(t);
+    *socket_context = NULL;
+  }
+}
+
+/* Shutting a socket down makes libmicrohttpd's own thread see the end of the stream and close
+ * the connection, the only safe way to end it from another thread. */
+static void *reap_slow_requests(void *arg)
+{
+  struct wg_server *srv = arg;
+  while (!atomic_load(&srv->stopping)) {
+    struct timespec ts = {0, 200 * 1000000L};
+    nanosleep(&ts, NULL);
+    int64_t now = wg_monotonic_ms();
+    pthread_mutex_lock(&srv->conns_lock);
+    for (struct conn_track *t = srv->conns; t != NULL; t = t->next) {
+      long long deadline = atomic_load(&t->deadline_ms);
+      if (!t->reaped && deadline != 0 && now > deadline) {
+        t->reaped = true;
+        shutdown(t->fd, SHUT_RDWR);
+      }
+    }
+    pthread_mutex_unlock(&srv->conns_lock);
+  }
+  return NULL;
+}
+
+static void wipe_free(char *secret)
+{
+  if (secret != NULL)
+    OPENSSL_cleanse(secret, strlen(secret));
+  free(secret);
 }
 
 /* Percent-decoding of the path and query arguments that leaves "%00" as it is: a decoded NUL
@@ -302,22 +500,31 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
   wg_debug("http: %s", msg);
 }
 
+/* With read(2) rather than stdio, whose buffer would keep a copy of the key after fclose. */
 static char *read_file(const char *path)
 {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL)
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat(fd, &st) != 0) {
+    if (fd >= 0)
+      close(fd);
     return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-  if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    buf = NULL;
   }
+  size_t n = (size_t)st.st_size, got = 0;
+  char *buf = malloc(n + 1);
+  while (buf != NULL && got < n) {
+    ssize_t r = read(fd, buf + got, n - got);
+    if (r <= 0) {
+      OPENSSL_cleanse(buf, got);
+      free(buf);
+      buf = NULL;
+      break;
+    }
+    got += (size_t)r;
+  }
+  close(fd);
   if (buf != NULL)
     buf[n] = '\0';
-  fclose(f);
   return buf;
 }
 
@@ -326,6 +533,7 @@ struct wg_server *wg_server_start(struct wg_app *app)
   const struct wg_config *cfg = app->cfg;
   struct wg_server *srv = calloc(1, sizeof *srv);
   srv->app = app;
+  pthread_mutex_init(&srv->conns_lock, NULL);
 
   struct sockaddr_in addr = {0};
   addr.sin_family = AF_INET;
@@ -357,8 +565,12 @@ struct wg_server *wg_server_start(struct wg_app *app)
     {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)on_mhd_log, NULL},
     {MHD_OPTION_UNESCAPE_CALLBACK, (intptr_t)unescape_keeping_nul, NULL},
     {MHD_OPTION_CONNECTION_LIMIT, 4096, NULL},
+    {MHD_OPTION_PER_IP_CONNECTION_LIMIT, (intptr_t)cfg->max_connections_per_ip, NULL},
+    {MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, NULL},
+    {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv},
     {cfg->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert},
     {cfg->tls_cert ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, srv->tls_key},
+    {cfg->tls_cert ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END, 0, TLS_PRIORITIES},
     {MHD_OPTION_END, 0, NULL},
   };
   srv->mhd = MHD_start_daemon(flags, (uint16_t)cfg->listen_port, NULL, NULL, &on_access, srv, MHD_OPTION_ARRAY, opts,
@@ -368,6 +580,15 @@ struct wg_server *wg_server_start(struct wg_app *app)
     wg_server_stop(srv);
     return NULL;
   }
+  /* GnuTLS holds the parsed key from here on; no copy of it stays in our memory. */
+  wipe_free(srv->tls_key);
+  srv->tls_key = NULL;
+  if (pthread_create(&srv->reaper, NULL, reap_slow_requests, srv) != 0) {
+    wg_error("cannot start the request-timeout thread");
+    wg_server_stop(srv);
+    return NULL;
+  }
+  srv->reaper_started = true;
   return srv;
 }
 
@@ -407,9 +628,13 @@ void wg_server_stop(struct wg_server *s)
 {
   if (s == NULL)
     return;
+  atomic_store(&s->stopping, true);
+  if (s->reaper_started)
+    pthread_join(s->reaper, NULL);
   if (s->mhd != NULL)
     MHD_stop_daemon(s->mhd);
+  pthread_mutex_destroy(&s->conns_lock);
   free(s->tls_cert);
-  free(s->tls_key);
+  wipe_free(s->tls_key);
   free(s);
 }

@@ -31,6 +31,7 @@ struct wg_app {
 };
 
 struct MHD_Connection;
+struct MHD_Response;
 
 struct wg_request {
   struct wg_app *app;
@@ -51,6 +52,12 @@ struct wg_request {
   char allow[64]; /* the Allow header of a 405 */
   unsigned status; /* the status replied */
   int64_t started_us;
+  /* An early refusal of a request whose body is on its way is held until that body has been
+   * read (a lingering close): clients that send the whole body before reading see the reply. */
+  bool hold_reply;             /* set by the server: reply helpers store the reply in held */
+  struct MHD_Response *held;   /* the refusal waiting for the end of the body */
+  size_t body_seen;            /* body bytes received, kept or discarded */
+  int64_t linger_until_ms;     /* a held refusal stops waiting for the body at this time */
 };
 
 /* Starts serving; NULL on failure (the reason is logged). */
@@ -99,7 +106,7 @@ enum wg_status wg_gunzip(const uint8_t *in, size_t in_len, size_t limit, uint8_t
 /* Request helpers shared by handlers. Each returns false after replying with a 400. */
 /* Parses the body as a JSON object into *out (the caller decrefs). */
 bool wg_request_json(struct wg_request *rq, json_t **out);
-/* Reads the X-WG-Lease header: *lease = its value, or -1 when absent (never matches a lease). */
+/* Reads the X-WG-Lease header into *lease; a missing or malformed one is a 400. */
 bool wg_request_lease(struct wg_request *rq, int *lease);
 /* Reads an optional non-negative integer query argument, *out = def when absent. */
 bool wg_request_int_arg(struct wg_request *rq, const char *name, int64_t def, int64_t max, int64_t *out);

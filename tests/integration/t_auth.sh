@@ -232,6 +232,20 @@ for token in "${ALL_TOKENS[@]}"; do
 done
 assert_ne "" "$list" "token list output"
 
+# A token added without --name gets a name of its role, the time and a random suffix drawn apart
+# from the token: the listed name holds no digits of the secret.
+for i in 1 2 3 4 5; do
+	unnamed=$(wg_wgctl token add --role viewer 2>"$WG_TMP/unnamed.err")
+	name=$(sed -n 's/.*token "\(.*\)".*/\1/p' "$WG_TMP/unnamed.err")
+	[[ $name =~ ^viewer-[0-9]+-([0-9a-f]{8})$ ]] || fail "unexpected default token name '$name'"
+	suffix=${BASH_REMATCH[1]}
+	assert_contains "$(wg_wgctl token list 2>&1)" "$name" "the default name is listed"
+	if [[ ${unnamed#wgt_} == *"$suffix"* ]]; then
+		fail "the default name $name repeats digits of its token"
+	fi
+	wg__pass
+done
+
 # The daemon's log never holds a token, in full or in part (it saw every one of them).
 log="$WG_TMP/a.log"
 assert_ne 0 "$(wc -l <"$log")" "daemon log lines"

@@ -22,7 +22,7 @@
 wg_setup
 MAX_BODY=1048576
 CONN_TIMEOUT=3
-wg_start_daemon a --max-body "$MAX_BODY" --connection-timeout "$CONN_TIMEOUT"
+wg_start_daemon a --max-body "$MAX_BODY" --max-proof "$MAX_BODY" --connection-timeout "$CONN_TIMEOUT"
 url=$(wg_url a)
 port=${url##*:}
 pid=$(wg_daemon_pid a)
@@ -68,6 +68,8 @@ gzip -9 -c "$VALID" >"$WG_TMP/valid9.json.gz"
 # Bodies over the limit, and gzip fixtures.
 head -c $((MAX_BODY + 1)) /dev/zero | tr '\0' ' ' >"$WG_TMP/over-limit"
 head -c $((3 * MAX_BODY)) /dev/zero | tr '\0' ' ' >"$WG_TMP/far-over-limit"
+# Over the 16 KiB of claims and failures.
+head -c 65536 /dev/zero | tr '\0' ' ' >"$WG_TMP/small-over-limit"
 head -c 50000000 /dev/zero | gzip -6 >"$WG_TMP/bomb-zeros.gz" # 50 MB of zeros, ~50 KB
 {
 	printf '{"l1_batch_number":9,"pad":"'
@@ -237,8 +239,8 @@ tcase 'deep array in merkle_path' POST "$UP" tree,json 400 bad_request '' g_deep
 tcase 'deep array in circuit_workload' POST "$UP" tree,json 400 bad_request '' g_deep_field .circuit_workload.main_vm 10000
 tcase 'nesting just under the parser limit' POST "$UP" tree,json 400 invalid_input '$.circuit_workload.main_vm' \
 	g_deep_field .circuit_workload.main_vm 2000
-tcase 'deep nesting in a claim' POST "$CLAIM" prover,json 400 bad_request '' g_deep '[' ']' 10000
-tcase 'deep nesting in a failure' POST "$FAIL" prover,json,lease=1 400 bad_request '' g_deep '{"a":' '}' 10000
+tcase 'deep nesting in a claim' POST "$CLAIM" prover,json 400 bad_request '' g_deep '[' ']' 5000
+tcase 'deep nesting in a failure' POST "$FAIL" prover,json,lease=1 400 bad_request '' g_deep '{"a":' '}' 2500
 
 # -- huge numbers: jansson cannot hold them (a 400 bad_request: the body does not parse into
 # values), or can but they break the contract (invalid_input)
@@ -362,7 +364,7 @@ tcase 'empty key' POST "$UP" tree,json 400 invalid_input '' g_mut '.[""] = 1'
 tcase 'claim: trailing comma' POST "$CLAIM" prover,json 400 bad_request '' g_raw '{"prover_id":"x","protocol_version":24,"rounds":[1,],}'
 tcase 'claim: truncated' POST "$CLAIM" prover,json 400 bad_request '' g_raw '{"prover_id":"x","protocol_ver'
 tcase 'claim: prover_id of 10 KB' POST "$CLAIM" prover,json 400 invalid_input '$.prover_id' g_claim "$(g_repeat p 10240)"
-tcase 'claim: prover_id of 10 KB of quotes' POST "$CLAIM" prover,json 400 invalid_input '$.prover_id' g_claim "$(g_repeat "\"'\\" 3414)"
+tcase 'claim: prover_id of 10 KB of quotes' POST "$CLAIM" prover,json 400 invalid_input '$.prover_id' g_claim "$(g_repeat "\"'\\" 2400)"
 tcase 'claim: prover_id of 201 bytes' POST "$CLAIM" prover,json 400 invalid_input '$.prover_id' g_claim "$(g_repeat p 201)"
 tcase 'claim: prover_id of 67 emoji (268 bytes)' POST "$CLAIM" prover,json 400 invalid_input '$.prover_id' g_claim "$(g_repeat '😀' 67)"
 tcase 'claim: empty prover_id' POST "$CLAIM" prover,json 400 invalid_input '$.prover_id' g_claim ''
@@ -436,8 +438,8 @@ tcase 'claim over the limit by Content-Length' POST "$CLAIM" prover,json 413 pay
 tcase 'proof over the limit by Content-Length' POST "$DONE" prover,octet,lease=1 413 payload_too_large '' g_file "$WG_TMP/over-limit"
 tcase 'failure over the limit by Content-Length' POST "$FAIL" prover,json,lease=1 413 payload_too_large '' g_file "$WG_TMP/far-over-limit"
 tcase 'heartbeat with a body over the limit' POST "$BEAT" prover,lease=1 413 payload_too_large '' g_file "$WG_TMP/over-limit"
-tcase 'chunked over the limit' POST "$UP" tree,json,chunked 413 payload_too_large '' g_file "$WG_TMP/far-over-limit"
-tcase 'chunked claim over the limit' POST "$CLAIM" prover,json,chunked 413 payload_too_large '' g_file "$WG_TMP/far-over-limit"
+tcase 'chunked over the limit' POST "$UP" tree,json,chunked 413 payload_too_large '' g_file "$WG_TMP/over-limit"
+tcase 'chunked claim over the limit' POST "$CLAIM" prover,json,chunked 413 payload_too_large '' g_file "$WG_TMP/small-over-limit"
 tcase 'chunked proof over the limit' POST "$DONE" prover,octet,chunked,lease=1 413 payload_too_large '' g_file "$WG_TMP/over-limit"
 tcase 'gzip bomb: 50 MB of zeros' POST "$UP" tree,json,gzip 413 payload_too_large '' g_file "$WG_TMP/bomb-zeros.gz"
 tcase 'gzip bomb: a JSON string of 50 MB' POST "$UP" tree,json,gzip 413 payload_too_large '' g_file "$WG_TMP/bomb-json.gz"
@@ -889,7 +891,7 @@ mkdir -p "$WG_TMP/flood"
 g_repeat '[' 10000 >"$WG_TMP/flood/deep"
 g_cut $((VALID_LEN / 2)) >"$WG_TMP/flood/cut"
 cp "$WG_TMP/bomb-zeros.gz" "$WG_TMP/flood/bomb"
-cp "$WG_TMP/far-over-limit" "$WG_TMP/flood/over"
+cp "$WG_TMP/over-limit" "$WG_TMP/flood/over"
 g_num .l1_batch_number '"9"' >"$WG_TMP/flood/wrong-type"
 seq 0 199 | FLOOD_URL=$url FLOOD_TREE=${TOKEN[tree]} FLOOD_DIR=$WG_TMP/flood xargs -P 50 -n 1 "$WG_TMP/flood.sh" \
 	>"$WG_TMP/flood.out"

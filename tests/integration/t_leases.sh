@@ -109,9 +109,11 @@ assert_eq "$before" "$(job_snapshot "$J")" "a heartbeat or fail under a lost lea
 pl_heartbeat "$J" 3
 assert_status 409
 assert_error_code lease_lost
+# No lease at all is a malformed request, not a lost lease.
 wg_http POST "$PL_URL/jobs/$J/heartbeat" -H "Authorization: Bearer $PL_PROVER"
-assert_status 409
-assert_error_code lease_lost
+assert_status 400
+assert_error_code bad_request
+assert_contains "$HTTP_BODY" 'X-WG-Lease'
 wg_http POST "$PL_URL/jobs/$J/heartbeat" -H "Authorization: Bearer $PL_PROVER" -H "X-WG-Lease: two"
 assert_status 400
 assert_error_code bad_request

@@ -166,10 +166,11 @@ leaf_row() {
 	wg_psql "SELECT proofs_done, status FROM leaf_aggregation_jobs WHERE l1_batch_number = 4 AND circuit_id = 1"
 }
 assert_eq "1|waiting_for_proofs" "$(leaf_row)" "one main_vm proof of batch 4 counted"
-# The same bytes again: 200 and nothing changes, whatever the lease header says.
-for lease in "${LEASE[4]}" 99 ""; do
+# The same bytes again: 200 and nothing changes, whatever lease the header names. (Without the
+# header the request is malformed: 400, below.)
+for lease in "${LEASE[4]}" 99; do
 	wg_http POST "$PL_URL/proofs/4/complete" -H "Authorization: Bearer $PL_PROVER" \
-		-H 'Content-Type: application/octet-stream' ${lease:+-H "X-WG-Lease: $lease"} --data-binary "@$WG_TMP/p4"
+		-H 'Content-Type: application/octet-stream' -H "X-WG-Lease: $lease" --data-binary "@$WG_TMP/p4"
 	assert_status 200
 	assert_json_eq '"\(.status) \(.repeat)"' "successful true"
 	assert_eq "1|waiting_for_proofs" "$(leaf_row)" "repeat completion (lease '$lease') counted nothing"
@@ -190,10 +191,14 @@ before=$(job_row 5)
 pl_complete 5 $((LEASE[5] + 1)) "$WG_TMP/p5"
 assert_status 409
 assert_error_code lease_lost
-wg_http POST "$PL_URL/proofs/5/complete" -H "Authorization: Bearer $PL_PROVER" \
-	-H 'Content-Type: application/octet-stream' --data-binary "@$WG_TMP/p5"
-assert_status 409
-assert_error_code lease_lost
+# A missing X-WG-Lease is a client error naming the header, for a held job and a finished one.
+for id in 5 4; do
+	wg_http POST "$PL_URL/proofs/$id/complete" -H "Authorization: Bearer $PL_PROVER" \
+		-H 'Content-Type: application/octet-stream' --data-binary "@$WG_TMP/p$id"
+	assert_status 400
+	assert_error_code bad_request
+	assert_contains "$HTTP_BODY" 'X-WG-Lease'
+done
 pl_complete 5 "one" "$WG_TMP/p5"
 assert_status 400
 assert_error_code bad_request
@@ -218,8 +223,8 @@ pl_heartbeat 5 $((LEASE[5] + 1))
 assert_status 409
 assert_error_code lease_lost
 wg_http POST "$PL_URL/jobs/5/heartbeat" -H "Authorization: Bearer $PL_PROVER"
-assert_status 409
-assert_error_code lease_lost
+assert_status 400
+assert_error_code bad_request
 assert_eq "$after" "$(job_row 5 | cut -d'|' -f3)" "a refused heartbeat moves nothing"
 pl_heartbeat 4 "${LEASE[4]}"
 assert_status 409

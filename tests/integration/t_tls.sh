@@ -82,6 +82,45 @@ assert_status 000
 wg_http GET "$TLS_URL/readyz" --cacert "$CERT"
 assert_status 200
 
+# TLS 1.2 and 1.3 are served; TLS 1.1 is refused by the server. The client is told to offer
+# TLS 1.1 at security level 0, so a refusal can only come from the server's side.
+for version in 1.2 1.3; do
+	wg_http GET "$TLS_URL/healthz" --cacert "$CERT" --tlsv"$version" --tls-max "$version"
+	assert_status 200
+done
+s_client() {
+	openssl s_client -connect "127.0.0.1:$port" -servername 127.0.0.1 "$@" </dev/null 2>&1 || true
+}
+out=$(s_client -tls1_2)
+assert_contains "$out" "Protocol  : TLSv1.2" "a TLS 1.2 handshake"
+out=$(s_client -tls1_1 -cipher 'DEFAULT:@SECLEVEL=0')
+assert_contains "$out" "CONNECTED" "the TLS 1.1 client reached the server"
+assert_contains "$out" "SSL handshake has read 0 bytes and written" "TLS 1.1 refused by the server"
+assert_contains "$out" "Cipher is (NONE)" "no TLS 1.1 session"
+if [[ $out == *"no protocols available"* ]]; then
+	fail "the TLS 1.1 client refused itself: $out"
+fi
+# The private key's text is wiped from the daemon's memory once TLS is set up.
+key_line=$(sed -n 5p "$KEY")
+assert_eq 0 "$(/usr/bin/python3 - "$(wg_daemon_pid t)" "$key_line" <<'PY'
+import re, sys
+pid, needle = sys.argv[1], sys.argv[2].encode()
+found = 0
+with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+    for line in maps:
+        m = re.match(r"([0-9a-f]+)-([0-9a-f]+) r", line)
+        if not m or "[vvar]" in line:
+            continue
+        start, end = int(m.group(1), 16), int(m.group(2), 16)
+        try:
+            mem.seek(start)
+            found += mem.read(end - start).count(needle)
+        except OSError:
+            pass
+print(found)
+PY
+)" "copies of a line of the private key in the daemon's memory"
+
 # From here on every curl (wg_http and pipeline_lib's) trusts $CERT; curl reads CURL_CA_BUNDLE.
 export CURL_CA_BUNDLE="$CERT"
 pl_use t

@@ -131,6 +131,9 @@ START_TEST(defaults)
   ck_assert_int_eq(cfg.node_arity, 32);
   ck_assert_int_eq(cfg.max_body, 64L * 1024 * 1024);
   ck_assert_int_eq(cfg.connection_timeout, 30);
+  ck_assert_int_eq(cfg.max_proof, 16L * 1024 * 1024);
+  ck_assert_int_eq(cfg.request_timeout, 60);
+  ck_assert_int_eq(cfg.max_connections_per_ip, 512);
   ck_assert_ptr_null(cfg.tls_cert);
   ck_assert_ptr_null(cfg.tls_key);
   char id[300];
@@ -154,6 +157,9 @@ START_TEST(file_parsing)
                                   "witness-lease = 45\r\n"
                                   "store = postgres\n"
                                   "max-body = 2M\n"
+                                  "max-proof = 64K\n"
+                                  "request_timeout = 7\n"
+                                  "max-connections-per-ip = 0\n"
                                   "log_level = debug\n"
                                   "instance-id = daemon-a\n");
   ck_assert_int_eq(LOAD("--config", path), WG_CONFIG_OK);
@@ -168,6 +174,9 @@ START_TEST(file_parsing)
   ck_assert_int_eq(cfg.witness_lease, 45);
   ck_assert_str_eq(cfg.store, "postgres");
   ck_assert_int_eq(cfg.max_body, 2L * 1024 * 1024);
+  ck_assert_int_eq(cfg.max_proof, 64L * 1024);
+  ck_assert_int_eq(cfg.request_timeout, 7);
+  ck_assert_int_eq(cfg.max_connections_per_ip, 0);
   ck_assert_str_eq(cfg.log_level, "debug");
   ck_assert_str_eq(cfg.instance_id, "daemon-a");
   /* Untouched options keep their defaults. */
