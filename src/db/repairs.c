@@ -118,25 +118,18 @@ enum wg_status wg_repair_requeue_job(struct wg_dbconn *c, int64_t id, char statu
   return WG_E_CONFLICT;
 }
 
-static enum wg_status delete_batch_tx(struct wg_dbconn *c, void *arg)
+enum wg_status wg_repair_delete_batch(struct wg_dbconn *c, int64_t batch)
 {
-  struct batch_args *a = arg;
   static const char *const order[] = {"proofs", "prover", "archive", "leaf", "node", "sched", "basic"};
-  enum wg_status s = batch_exists(c, a->batch);
+  enum wg_status s = batch_exists(c, batch);
   for (int t = 0; s == WG_OK && t < 7; t++) {
     char name[48];
     snprintf(name, sizeof name, "delete_batch_%s", order[t]);
     struct wg_params p = {0};
-    wg_p_int(&p, a->batch);
+    wg_p_int(&p, batch);
     s = wg_db_exec(c, name, &p, false, NULL);
   }
   return s;
-}
-
-enum wg_status wg_repair_delete_batch(struct wg_dbconn *c, int64_t batch)
-{
-  struct batch_args a = {batch, 0};
-  return wg_db_tx(c, delete_batch_tx, &a);
 }
 
 enum wg_status wg_repair_archive(struct wg_dbconn *c, int64_t age_seconds, int *archived)

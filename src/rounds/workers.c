@@ -96,6 +96,9 @@ enum wg_status wg_round_renew(struct wg_round_ctx *ctx)
   enum wg_status s = wg_witness_renew(ctx->db, &ctx->job, (int)ctx->app->cfg->witness_lease);
   if (s == WG_OK)
     ctx->renewed_ms = wg_monotonic_ms();
+  /* Every round renews here just before it writes its blobs: the place to stall it for tests of
+   * what may happen to the batch meanwhile. */
+  WG_FAULT("round_after_renew");
   return s;
 }
 
