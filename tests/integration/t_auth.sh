@@ -73,6 +73,14 @@ request_args() {
 	esac
 }
 
+# And the other way: every route of the SPEC is served.
+while read -r method pattern _; do
+	[[ -n $method ]] || continue
+	grep -qxF "$method $pattern" <<<"$served" ||
+		fail "SPEC section 6 lists $method $pattern, which src/http/routes.c does not serve"
+	wg__pass
+done <<<"$spec_routes"
+
 ROUTES=() # "METHOD PATTERN WHO", for each served route
 while read -r method pattern; do
 	who=$(who_may "$method" "$pattern")
