@@ -51,6 +51,7 @@ INTEGRATION_TESTS += \
 	tests/integration/t_witness_lease.sh \
 	tests/integration/t_round_fencing.sh \
 	tests/integration/t_delete_race.sh \
+	tests/integration/t_operator_api.sh \
 	tests/integration/t_shutdown_release.sh
 
 # Hostile input (issue 4, point 6): malformed bodies, limits, bad routes and ids, slow clients.
