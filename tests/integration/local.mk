@@ -37,7 +37,7 @@ INTEGRATION_TESTS += \
 	tests/integration/t_crash_random.sh \
 	tests/integration/t_db_outage.sh \
 	tests/integration/t_many_daemons.sh
-EXTRA_DIST += tests/integration/crash_lib.sh
+EXTRA_DIST += tests/integration/crash_lib.sh tests/tools/http_fuzz.py
 
 # Named crash points (WG_FAULT, src/common/fault.h; compiled into every build).
 INTEGRATION_TESTS += tests/integration/t_crash_points.sh
@@ -52,6 +52,7 @@ INTEGRATION_TESTS += \
 	tests/integration/t_round_fencing.sh \
 	tests/integration/t_delete_race.sh \
 	tests/integration/t_operator_api.sh \
+	tests/integration/t_http_fuzz.sh \
 	tests/integration/t_shutdown_release.sh
 
 # Hostile input (issue 4, point 6): malformed bodies, limits, bad routes and ids, slow clients.
