@@ -34,6 +34,8 @@ GET /batches/{n}/proof operator
 POST /batches/{n}/requeue admin
 POST /jobs/{id}/requeue admin
 DELETE /batches/{n} admin
+GET /witness-jobs/{round}/{id} operator
+POST /witness-jobs/{round}/{id}/requeue admin
 '
 
 # The routes the daemon serves, from its routing table.

@@ -3,7 +3,8 @@
 # batch status `queued` (only the basic job exists, queued) next to `in_progress`; GET
 # /batches/{n} timings per round; `limit`/`after_id` paging of GET /batches/{n}/jobs; /metrics
 # values (requests by route and code, round runs, job gauges); and an expired witness job that
-# has used --max-attempts going to `failed` with the reason.
+# has used --max-attempts going to `failed` with the reason; that job read with GET
+# /witness-jobs/{round}/{id} and put back with POST /witness-jobs/{round}/{id}/requeue.
 # shellcheck source=tests/integration/lib.sh
 . "$WG_SRCDIR/tests/integration/lib.sh"
 # shellcheck source=tests/integration/pipeline_lib.sh
@@ -113,3 +114,36 @@ wg_wait_until 10 sql_is "failed|2|lease expired while held by ghost; no attempts
 wg_http GET "$PL_URL/batches/3" "${auth[@]}"
 assert_json_eq .status failed
 assert_json_eq '.rounds[1].witness_jobs | tojson' '{"failed":1}'
+
+# ---------------------------------------------------------------- one witness job, and its requeue
+# The basic proofs of batch 3 arrive while its leaf job is failed: they are counted, nothing runs.
+for k in 1 2; do
+	prove_one '{"prover_id":"t","protocol_version":24,"rounds":[0]}' || fail "basic circuit $k of batch 3"
+done
+assert_eq "failed 2" "$(wg_psql "SELECT status || ' ' || proofs_done FROM leaf_aggregation_jobs WHERE l1_batch_number = 3")" \
+	"the failed leaf job of batch 3"
+leaf3=$(wg_psql "SELECT id FROM leaf_aggregation_jobs WHERE l1_batch_number = 3")
+wg_http GET "$PL_URL/witness-jobs/1/$leaf3" -H "Authorization: Bearer $PL_VIEWER"
+assert_status 200
+assert_json_eq '[.id, .aggregation_round, .l1_batch_number, .circuit_id, .depth, .status, .attempts, .picked_by] | join(",")' \
+	"$leaf3,1,3,1,0,failed,2,ghost"
+assert_json_eq .error "lease expired while held by ghost; no attempts left"
+wg_http GET "$PL_URL/witness-jobs/0/$(wg_psql "SELECT id FROM basic_circuit_witness_jobs WHERE l1_batch_number = 2")" \
+	-H "Authorization: Bearer $PL_VIEWER"
+assert_json_eq '[.aggregation_round, .l1_batch_number, .status, .attempts] | join(",")' "0,2,successful,1"
+wg_http GET "$PL_URL/witness-jobs/4/1" -H "Authorization: Bearer $PL_VIEWER"
+assert_status 404
+assert_error_code not_found
+wg_http GET "$PL_URL/witness-jobs/2/999999" -H "Authorization: Bearer $PL_VIEWER"
+assert_status 404
+wg_http POST "$PL_URL/witness-jobs/1/$leaf3/requeue" "${auth[@]}"
+assert_status 200
+assert_json_eq .status queued
+# The requeued job runs (its proofs arrived while it was failed) and the batch is proven.
+wg_wait_until 20 sql_is "successful 3" "SELECT status || ' ' || attempts FROM leaf_aggregation_jobs WHERE id = $leaf3"
+prove_all_until 3 proven 60
+wg_http POST "$PL_URL/witness-jobs/0/1/requeue" "${auth[@]}"
+assert_status 409
+assert_error_code conflict
+wg_http POST "$PL_URL/witness-jobs/3/999999/requeue" "${auth[@]}"
+assert_status 404
