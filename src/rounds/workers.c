@@ -102,16 +102,23 @@ enum wg_status wg_round_renew(struct wg_round_ctx *ctx)
   return s;
 }
 
-static void renew_once(struct wg_renewer *r)
+/* Called with r->lock held; connecting happens without it, so that a worker finishing its job
+ * never waits for a connection attempt. */
+static void renew_once(struct wg_renewer *r, unsigned long generation)
 {
   const struct wg_config *cfg = r->cfg;
-  if (r->db == NULL)
-    r->db = wg_db_connect(cfg->db, NULL, 0);
-  else if (r->db->broken)
-    wg_db_reconnect(r->db, cfg->db);
+  if (r->db == NULL || r->db->broken) {
+    pthread_mutex_unlock(&r->lock);
+    if (r->db == NULL)
+      r->db = wg_db_connect(cfg->db, NULL, 0);
+    else
+      wg_db_reconnect(r->db, cfg->db);
+    pthread_mutex_lock(&r->lock);
+    if (r->quit || r->generation != generation || !r->active)
+      return;
+  }
   if (r->db == NULL || r->db->broken)
     return; /* the worker's own checkpoints still try, and the next period retries */
-  WG_FAULT("witness_renewer");
   if (wg_witness_renew(r->db, &r->job, (int)cfg->witness_lease) == WG_E_LEASE_LOST) {
     atomic_store(&r->lost, true);
     r->active = false;
@@ -136,7 +143,7 @@ static void *renewer_main(void *p)
     while (!r->quit && r->generation == generation && rc != ETIMEDOUT)
       rc = pthread_cond_timedwait(&r->cond, &r->lock, &deadline);
     if (!r->quit && r->generation == generation && r->active)
-      renew_once(r);
+      renew_once(r, generation);
   }
   pthread_mutex_unlock(&r->lock);
   wg_db_disconnect(r->db);
