@@ -1,6 +1,6 @@
 #!/bin/bash
 # wg-check-variant.sh CONFIGURE_FLAGS...: runs the whole test suite against another build of the
-# same sources, e.g. `--enable-sanitizers --enable-fault-points`. The build happens in a copy of
+# same sources, e.g. `--enable-sanitizers`. The build happens in a copy of
 # the tree, so it does not disturb the normal build in place. Exits non-zero on any failure and
 # prints the failed tests' logs.
 set -euo pipefail

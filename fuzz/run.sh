@@ -15,11 +15,11 @@ cd "$work"
 [[ -f Makefile ]] && make -s distclean >/dev/null 2>&1 || true
 [[ -x configure ]] || autoreconf -fi
 ./configure -q --enable-fuzzing CC=clang
-make -s -j"$(nproc)" fuzz/fuzz_input fuzz/fuzz_router
+make -s -j"$(nproc)" fuzz/fuzz_input fuzz/fuzz_router fuzz/fuzz_gzip
 
 mkdir -p "$src/fuzz/crashes"
 status=0
-for target in input router; do
+for target in input router gzip; do
 	corpus=$work/corpus-$target
 	cp -r "$src/fuzz/corpus/$target" "$corpus"
 	echo "== fuzzing $target for ${seconds}s"

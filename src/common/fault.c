@@ -1,8 +1,9 @@
-/* Fault points: see fault.h. */
+/* Fault points: see fault.h. The spec is parsed once; each entry keeps its own hit counter, so
+ * that several points can be armed at once (a stall in one place and a crash in another). */
 #include "config.h"
 #include "common/fault.h"
 
-#ifdef WG_FAULT_POINTS
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,27 +11,64 @@
 #include <time.h>
 #include <unistd.h>
 
-static atomic_long hits;
+#define MAX_ENTRIES 8
+
+struct fault_entry {
+  char name[64];
+  long nth;      /* 0: every time (sleep) or the first time (exit) */
+  long sleep_ms; /* -1: exit */
+  atomic_long hits;
+};
+
+int wg_fault_state;
+static struct fault_entry entries[MAX_ENTRIES];
+static int n_entries;
+static pthread_once_t parse_once = PTHREAD_ONCE_INIT;
+
+static void parse_spec(void)
+{
+  const char *spec = getenv("WG_FAULT");
+  for (const char *p = spec; p != NULL && *p != '\0' && n_entries < MAX_ENTRIES;) {
+    size_t len = strcspn(p, ",");
+    size_t name_len = strcspn(p, ":@,");
+    if (name_len > 0 && name_len < sizeof entries[0].name) {
+      struct fault_entry *e = &entries[n_entries++];
+      memcpy(e->name, p, name_len);
+      e->sleep_ms = -1;
+      const char *q = p + name_len;
+      if (*q == '@') {
+        e->sleep_ms = atol(q + 1);
+        q += 1 + strcspn(q + 1, ":,");
+      }
+      if (*q == ':')
+        e->nth = atol(q + 1);
+    }
+    p += len;
+    if (*p == ',')
+      p++;
+  }
+  __atomic_store_n(&wg_fault_state, n_entries > 0 ? 2 : 1, __ATOMIC_RELAXED);
+}
 
 void wg_fault_point(const char *name)
 {
-  const char *spec = getenv("WG_FAULT");
-  if (spec == NULL)
-    return;
-  size_t n = strcspn(spec, ":@");
-  if (strlen(name) != n || strncmp(spec, name, n) != 0)
-    return;
-  if (spec[n] == '@') {
-    long ms = atol(spec + n + 1);
-    fprintf(stderr, "fault point %s reached: sleeping %ld ms\n", name, ms);
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-    return;
-  }
-  long want = spec[n] == ':' ? atol(spec + n + 1) : 1;
-  if (atomic_fetch_add(&hits, 1) + 1 >= want) {
-    fprintf(stderr, "fault point %s reached: exiting\n", name);
-    _exit(WG_FAULT_EXIT_CODE);
+  pthread_once(&parse_once, parse_spec);
+  for (int i = 0; i < n_entries; i++) {
+    struct fault_entry *e = &entries[i];
+    if (strcmp(e->name, name) != 0)
+      continue;
+    long hit = atomic_fetch_add(&e->hits, 1) + 1;
+    if (e->sleep_ms >= 0) {
+      if (e->nth != 0 && hit != e->nth)
+        continue;
+      fprintf(stderr, "fault point %s reached: sleeping %ld ms\n", name, e->sleep_ms);
+      struct timespec ts = {e->sleep_ms / 1000, (e->sleep_ms % 1000) * 1000000L};
+      nanosleep(&ts, NULL);
+      continue;
+    }
+    if (hit >= (e->nth > 0 ? e->nth : 1)) {
+      fprintf(stderr, "fault point %s reached: exiting\n", name);
+      _exit(WG_FAULT_EXIT_CODE);
+    }
   }
 }
-#endif

@@ -1,21 +1,27 @@
-/* Named fault points for crash tests (./configure --enable-fault-points). The environment
- * variable WG_FAULT selects one point and what happens there:
- *   WG_FAULT=NAME      the first time the daemon reaches NAME it exits at once with _exit(86), as
- *                      a kill -9 would stop it: no cleanup, no reply;
- *   WG_FAULT=NAME:N    the same, the Nth time;
- *   WG_FAULT=NAME@MS   every time, it sleeps MS milliseconds there (to let a lease expire).
- * Without --enable-fault-points the points compile to nothing. */
+/* Named fault points for crash and stall tests. They are compiled into every build and armed only
+ * by the environment variable WG_FAULT, read once at the first point reached; unarmed, a point
+ * costs one well-predicted branch on a flag. WG_FAULT is a comma-separated list of entries:
+ *   NAME        the first time the daemon reaches NAME it exits at once with _exit(86), as a
+ *               kill -9 would stop it: no cleanup, no reply;
+ *   NAME:N      the same, the Nth time;
+ *   NAME@MS     every time, it sleeps MS milliseconds there (to let a lease expire);
+ *   NAME@MS:N   it sleeps MS milliseconds the Nth time only.
+ * Operators never set WG_FAULT; the daemon logs a warning at start when it is set. */
 #ifndef WG_FAULT_H
 #define WG_FAULT_H
 
-#include "config.h"
+#include <stdbool.h>
 
-#ifdef WG_FAULT_POINTS
+/* 0 before the first point is reached, then 1 (unarmed) or 2 (armed). */
+extern int wg_fault_state;
+
 void wg_fault_point(const char *name);
-#define WG_FAULT(name) wg_fault_point(name)
-#else
-#define WG_FAULT(name) ((void)0)
-#endif
+
+#define WG_FAULT(name)                                                                                       \
+  do {                                                                                                       \
+    if (__atomic_load_n(&wg_fault_state, __ATOMIC_RELAXED) != 1)                                             \
+      wg_fault_point(name);                                                                                  \
+  } while (0)
 
 #define WG_FAULT_EXIT_CODE 86
 

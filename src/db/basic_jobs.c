@@ -30,42 +30,24 @@ enum wg_status wg_basic_job_lookup(struct wg_dbconn *c, int64_t batch, const uin
   return WG_OK;
 }
 
-struct create_args {
-  int64_t batch;
-  int protocol_version;
-  const uint8_t *sha256;
-  const char *input_key;
-  size_t input_bytes;
-  bool existed, same;
-};
-
-static enum wg_status create_tx(struct wg_dbconn *c, void *arg)
-{
-  struct create_args *a = arg;
-  struct wg_params p = {0};
-  wg_p_int(&p, a->batch);
-  wg_p_int(&p, a->protocol_version);
-  wg_p_bytes(&p, a->sha256, 32);
-  wg_p_text(&p, a->input_key);
-  wg_p_int(&p, (int64_t)a->input_bytes);
-  PGresult *r;
-  enum wg_status s = wg_db_exec(c, "basic_insert", &p, false, &r);
-  if (s != WG_OK)
-    return s;
-  a->existed = PQntuples(r) == 0;
-  PQclear(r);
-  if (a->existed)
-    return wg_basic_job_lookup(c, a->batch, a->sha256, &a->existed, &a->same);
-  return wg_db_notify(c, WG_ROUND_BASIC);
-}
-
 enum wg_status wg_basic_job_create(struct wg_dbconn *c, int64_t batch, int protocol_version,
                                    const uint8_t sha256[32], const char *input_key, size_t input_bytes,
                                    bool *existed, bool *same)
 {
-  struct create_args a = {batch, protocol_version, sha256, input_key, input_bytes, false, false};
-  enum wg_status s = wg_db_tx(c, create_tx, &a);
-  *existed = a.existed;
-  *same = a.same;
-  return s;
+  struct wg_params p = {0};
+  wg_p_int(&p, batch);
+  wg_p_int(&p, protocol_version);
+  wg_p_bytes(&p, sha256, 32);
+  wg_p_text(&p, input_key);
+  wg_p_int(&p, (int64_t)input_bytes);
+  PGresult *r;
+  *existed = *same = false;
+  enum wg_status s = wg_db_exec(c, "basic_insert", &p, false, &r);
+  if (s != WG_OK)
+    return s;
+  *existed = PQntuples(r) == 0;
+  PQclear(r);
+  if (*existed)
+    return wg_basic_job_lookup(c, batch, sha256, existed, same);
+  return wg_db_notify(c, WG_ROUND_BASIC);
 }

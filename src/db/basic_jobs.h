@@ -6,7 +6,7 @@
 
 extern const struct wg_stmt wg_sql_basic_jobs[];
 
-/* Inserts the queued basic job of a batch and wakes the basic round, in one transaction.
+/* Inside the caller's transaction: inserts the queued basic job of a batch and wakes the basic round.
  * When the batch exists already: WG_OK with *existed set and *same telling whether its input has
  * the same SHA-256. */
 enum wg_status wg_basic_job_create(struct wg_dbconn *c, int64_t batch, int protocol_version,

@@ -18,5 +18,7 @@ enum wg_status wg_batch_jobs(struct wg_dbconn *c, int64_t batch, int round, cons
                              int64_t limit, json_t **out);
 /* The status of one batch ("queued", "in_progress", "proven", "failed"); WG_E_NOT_FOUND. */
 enum wg_status wg_batch_status(struct wg_dbconn *c, int64_t batch, char status[16]);
+/* One witness job of a round (0-3: ids are per table) as JSON. WG_E_NOT_FOUND for an unknown round or id. */
+enum wg_status wg_witness_job_view(struct wg_dbconn *c, int round, int64_t id, json_t **out);
 
 #endif

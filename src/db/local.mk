@@ -15,6 +15,7 @@ libwgserver_a_SOURCES += \
 	src/db/health.h src/db/health.c \
 	src/db/tokens.h src/db/tokens.c \
 	src/db/basic_jobs.h src/db/basic_jobs.c \
+	src/db/batch_locks.h src/db/batch_locks.c \
 	src/db/witness_jobs.h src/db/witness_jobs.c \
 	src/db/prover_jobs.h src/db/prover_jobs.c \
 	src/db/completer.h src/db/completer.c \

@@ -22,6 +22,12 @@
   "id, l1_batch_number, protocol_version, aggregation_round, circuit_id, depth, sequence_number, status,"      \
   " proof_hash, attempts, error, picked_by, lease_expires_at, processing_started_at, time_taken, created_at,"   \
   " updated_at, witness_pack, witness_offset, witness_length, retry_at, attempts_base"
+#define REQUEUE_ONE(NAME, TABLE)                                                                               \
+  {"requeue_witness_" NAME,                                                                                   \
+   "UPDATE " TABLE " SET status = 'queued', lease_expires_at = NULL, updated_at = now(), attempts_base = attempts," \
+   " error = 'requeued by an operator after: ' || coalesce(error, 'no error recorded')"                       \
+   " WHERE id = $1 AND status = 'failed' RETURNING id"},                                                      \
+  {"witness_status_" NAME, "SELECT status FROM " TABLE " WHERE id = $1"}
 #define DELETE(NAME, TABLE) {"delete_batch_" NAME, "DELETE FROM " TABLE " WHERE l1_batch_number = $1"}
 
 static const char *const tables[] = {"prover", "basic", "leaf", "node", "sched"};
@@ -32,6 +38,10 @@ const struct wg_stmt wg_sql_repairs[] = {
   REQUEUE("leaf", "leaf_aggregation_jobs", ""),
   REQUEUE("node", "node_aggregation_jobs", ""),
   REQUEUE("sched", "scheduler_witness_jobs", ""),
+  REQUEUE_ONE("basic", "basic_circuit_witness_jobs"),
+  REQUEUE_ONE("leaf", "leaf_aggregation_jobs"),
+  REQUEUE_ONE("node", "node_aggregation_jobs"),
+  REQUEUE_ONE("sched", "scheduler_witness_jobs"),
   DELETE("proofs", "proofs"),
   DELETE("prover", "prover_jobs"),
   DELETE("archive", "prover_jobs_archive"),
@@ -125,25 +135,58 @@ enum wg_status wg_repair_requeue_job(struct wg_dbconn *c, int64_t id, char statu
   return WG_E_CONFLICT;
 }
 
-static enum wg_status delete_batch_tx(struct wg_dbconn *c, void *arg)
+struct witness_requeue_args {
+  int round;
+  int64_t id;
+  char *status;
+};
+
+static enum wg_status requeue_witness_tx(struct wg_dbconn *c, void *arg)
 {
-  struct batch_args *a = arg;
-  static const char *const order[] = {"proofs", "prover", "archive", "leaf", "node", "sched", "basic"};
-  enum wg_status s = batch_exists(c, a->batch);
-  for (int t = 0; s == WG_OK && t < 7; t++) {
-    char name[48];
-    snprintf(name, sizeof name, "delete_batch_%s", order[t]);
-    struct wg_params p = {0};
-    wg_p_int(&p, a->batch);
-    s = wg_db_exec(c, name, &p, false, NULL);
+  struct witness_requeue_args *a = arg;
+  char name[48];
+  snprintf(name, sizeof name, "requeue_witness_%s", tables[a->round + 1]);
+  struct wg_params p = {0};
+  wg_p_int(&p, a->id);
+  PGresult *r;
+  enum wg_status s = wg_db_exec(c, name, &p, false, &r);
+  if (s != WG_OK)
+    return s;
+  bool requeued = PQntuples(r) > 0;
+  PQclear(r);
+  if (requeued) {
+    snprintf(a->status, 24, "queued");
+    return wg_db_notify(c, a->round);
   }
-  return s;
+  snprintf(name, sizeof name, "witness_status_%s", tables[a->round + 1]);
+  s = wg_db_exec_row(c, name, &p, false, &r);
+  if (s != WG_OK)
+    return s;
+  snprintf(a->status, 24, "%s", PQgetvalue(r, 0, 0));
+  PQclear(r);
+  return WG_E_CONFLICT;
+}
+
+enum wg_status wg_repair_requeue_witness_job(struct wg_dbconn *c, int round, int64_t id, char status[24])
+{
+  if (round < 0 || round > 3)
+    return WG_E_NOT_FOUND;
+  struct witness_requeue_args a = {round, id, status};
+  return wg_db_tx(c, requeue_witness_tx, &a);
 }
 
 enum wg_status wg_repair_delete_batch(struct wg_dbconn *c, int64_t batch)
 {
-  struct batch_args a = {batch, 0};
-  return wg_db_tx(c, delete_batch_tx, &a);
+  static const char *const order[] = {"proofs", "prover", "archive", "leaf", "node", "sched", "basic"};
+  enum wg_status s = batch_exists(c, batch);
+  for (int t = 0; s == WG_OK && t < 7; t++) {
+    char name[48];
+    snprintf(name, sizeof name, "delete_batch_%s", order[t]);
+    struct wg_params p = {0};
+    wg_p_int(&p, batch);
+    s = wg_db_exec(c, name, &p, false, NULL);
+  }
+  return s;
 }
 
 enum wg_status wg_repair_archive(struct wg_dbconn *c, int64_t age_seconds, int *archived)

@@ -4,6 +4,7 @@
 #include "db/tokens.h"
 #include "db/health.h"
 #include "db/basic_jobs.h"
+#include "db/batch_locks.h"
 #include "db/batches.h"
 #include "db/blobs.h"
 #include "db/housekeeping.h"
@@ -18,6 +19,7 @@ const struct wg_stmt *const wg_all_statements[] = {
   wg_sql_tokens,
   wg_sql_blobs,
   wg_sql_basic_jobs,
+  wg_sql_batch_locks,
   wg_sql_witness_jobs,
   wg_sql_prover_jobs,
   wg_sql_batches,

@@ -9,6 +9,8 @@
 #include <string.h>
 
 #include "circuits/circuits.h"
+#include "common/fault.h"
+#include "db/batch_locks.h"
 
 static const char *const table_names[4] = {"basic", "leaf", "node", "sched"};
 
@@ -166,6 +168,14 @@ enum wg_status wg_witness_renew(struct wg_dbconn *c, const struct wg_witness_job
 
 enum wg_status wg_witness_finish(struct wg_dbconn *c, const struct wg_witness_job *job)
 {
+  /* Shared with the other rounds of the batch, exclusive against its DELETE: a round either
+   * commits before the delete (which then removes what it made) or finds its job gone. */
+  enum wg_status s = wg_batch_lock(c, job->l1_batch_number, false);
+  if (s != WG_OK)
+    return s;
+  char point[48];
+  stmt_name(point, sizeof point, "finish", job->round);
+  WG_FAULT(point); /* "witness_finish_leaf": a round about to commit, for the fencing tests */
   struct wg_params p;
   fence_params(&p, job);
   return fenced(c, "finish", job, &p);

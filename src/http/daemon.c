@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "auth/auth.h"
+#include "common/fault.h"
 #include "common/log.h"
 #include "config/settings.h"
 #include "db/completer.h"
@@ -127,6 +128,8 @@ int main(int argc, char **argv)
   wg_info("witness-generator %s listening on %s://%s:%d as %s (schema %d)", PACKAGE_VERSION,
           cfg.tls_cert ? "https" : "http", cfg.listen_host, wg_server_port(srv), cfg.instance_id,
           wg_db_schema_version());
+  if (getenv("WG_FAULT") != NULL)
+    wg_warn("WG_FAULT is set (%s): test fault points are armed", getenv("WG_FAULT"));
 
   recover_own_jobs(&cfg);
   struct wg_workers *workers = wg_workers_start(&app);

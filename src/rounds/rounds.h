@@ -12,6 +12,7 @@
 
 struct wg_app;
 struct wg_workers;
+struct wg_renewer;
 
 /* Starts --workers threads per round and the notification listener. */
 struct wg_workers *wg_workers_start(struct wg_app *app);
@@ -25,6 +26,7 @@ struct wg_round_ctx {
   struct wg_witness_job job;
   int64_t renewed_ms; /* when the lease was last extended */
   struct wg_workers *workers;
+  struct wg_renewer *renewer; /* renews the lease while a step runs; NULL outside the workers */
 };
 
 /* Extends the witness lease; WG_E_LEASE_LOST when the job was taken over (the round must stop

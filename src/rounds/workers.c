@@ -4,8 +4,10 @@
  * reconnect). Workers never spin. */
 #include "config.h"
 
+#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,13 +15,32 @@
 
 #include "circuits/circuits.h"
 #include "common/clock.h"
+#include "common/fault.h"
 #include "common/log.h"
 #include "config/settings.h"
+#include "db/batch_locks.h"
 #include "db/housekeeping.h"
 #include "db/repairs.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "rounds/rounds.h"
+#include "store/store.h"
+
+/* Renews the lease of the job its worker runs, every third of --witness-lease, on its own
+ * connection: one step of a round (the replay or the blob writes of a large batch) can outlast
+ * the lease, and the worker's own connection is busy inside that step. One per worker thread,
+ * idle between jobs. */
+struct wg_renewer {
+  const struct wg_config *cfg;
+  pthread_t thread;
+  pthread_mutex_t lock; /* held while renewing, so that a stopped job is never renewed after */
+  pthread_cond_t cond;
+  struct wg_witness_job job;
+  unsigned long generation; /* bumped when the job starts or stops */
+  bool active, quit;
+  atomic_bool lost; /* the renewer found the job taken over */
+  struct wg_dbconn *db;
+};
 
 struct wg_workers {
   struct wg_app *app;
@@ -75,13 +96,111 @@ enum wg_status wg_round_renew(struct wg_round_ctx *ctx)
   enum wg_status s = wg_witness_renew(ctx->db, &ctx->job, (int)ctx->app->cfg->witness_lease);
   if (s == WG_OK)
     ctx->renewed_ms = wg_monotonic_ms();
+  /* Every round renews here just before it writes its blobs: the place to stall it for tests of
+   * what may happen to the batch meanwhile. */
+  WG_FAULT("round_after_renew");
   return s;
+}
+
+/* Called with r->lock held; connecting happens without it, so that a worker finishing its job
+ * never waits for a connection attempt. */
+static void renew_once(struct wg_renewer *r, unsigned long generation)
+{
+  const struct wg_config *cfg = r->cfg;
+  if (r->db == NULL || r->db->broken) {
+    pthread_mutex_unlock(&r->lock);
+    if (r->db == NULL)
+      r->db = wg_db_connect(cfg->db, NULL, 0);
+    else
+      wg_db_reconnect(r->db, cfg->db);
+    pthread_mutex_lock(&r->lock);
+    if (r->quit || r->generation != generation || !r->active)
+      return;
+  }
+  if (r->db == NULL || r->db->broken)
+    return; /* the worker's own checkpoints still try, and the next period retries */
+  if (wg_witness_renew(r->db, &r->job, (int)cfg->witness_lease) == WG_E_LEASE_LOST) {
+    atomic_store(&r->lost, true);
+    r->active = false;
+  }
+}
+
+static void *renewer_main(void *p)
+{
+  struct wg_renewer *r = p;
+  long period_ms = r->cfg->witness_lease * 1000 / 3;
+  if (period_ms < 100)
+    period_ms = 100;
+  pthread_mutex_lock(&r->lock);
+  while (!r->quit) {
+    if (!r->active) {
+      pthread_cond_wait(&r->cond, &r->lock);
+      continue;
+    }
+    unsigned long generation = r->generation;
+    struct timespec deadline = wg_deadline_after_ms(period_ms);
+    int rc = 0;
+    while (!r->quit && r->generation == generation && rc != ETIMEDOUT)
+      rc = pthread_cond_timedwait(&r->cond, &r->lock, &deadline);
+    if (!r->quit && r->generation == generation && r->active)
+      renew_once(r, generation);
+  }
+  pthread_mutex_unlock(&r->lock);
+  wg_db_disconnect(r->db);
+  return NULL;
+}
+
+static struct wg_renewer *renewer_start(const struct wg_config *cfg)
+{
+  struct wg_renewer *r = calloc(1, sizeof *r);
+  if (r == NULL)
+    return NULL;
+  r->cfg = cfg;
+  pthread_mutex_init(&r->lock, NULL);
+  pthread_cond_init(&r->cond, NULL);
+  if (pthread_create(&r->thread, NULL, renewer_main, r) != 0) {
+    pthread_cond_destroy(&r->cond);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+    return NULL;
+  }
+  return r;
+}
+
+static void renewer_set(struct wg_renewer *r, const struct wg_witness_job *job)
+{
+  if (r == NULL)
+    return;
+  pthread_mutex_lock(&r->lock);
+  r->active = job != NULL;
+  if (job != NULL)
+    r->job = *job;
+  atomic_store(&r->lost, false);
+  r->generation++;
+  pthread_cond_signal(&r->cond);
+  pthread_mutex_unlock(&r->lock);
+}
+
+static void renewer_stop(struct wg_renewer *r)
+{
+  if (r == NULL)
+    return;
+  pthread_mutex_lock(&r->lock);
+  r->quit = true;
+  pthread_cond_signal(&r->cond);
+  pthread_mutex_unlock(&r->lock);
+  pthread_join(r->thread, NULL);
+  pthread_cond_destroy(&r->cond);
+  pthread_mutex_destroy(&r->lock);
+  free(r);
 }
 
 enum wg_status wg_round_checkpoint(struct wg_round_ctx *ctx)
 {
   if (ctx->workers != NULL && stopping(ctx->workers))
     return WG_E_UNAVAILABLE;
+  if (ctx->renewer != NULL && atomic_load(&ctx->renewer->lost))
+    return WG_E_LEASE_LOST;
   if (wg_monotonic_ms() - ctx->renewed_ms < ctx->app->cfg->witness_lease * 1000 / 3)
     return WG_OK;
   return wg_round_renew(ctx);
@@ -100,6 +219,31 @@ static void release_job(struct wg_round_ctx *ctx, const struct wg_config *cfg, b
   *pending = s != WG_OK && s != WG_E_LEASE_LOST;
 }
 
+struct orphan_args {
+  struct wg_store *store;
+  int64_t batch;
+};
+
+/* A round whose batch was deleted while it ran may have written blobs after the delete removed
+ * the batch's prefix. Under the batch lock, so that a re-upload cannot be under way, a batch with
+ * no rows has no blob worth keeping. */
+static enum wg_status drop_orphans_tx(struct wg_dbconn *c, void *arg)
+{
+  struct orphan_args *a = arg;
+  bool exists = true;
+  enum wg_status s = wg_batch_lock(c, a->batch, true);
+  if (s == WG_OK)
+    s = wg_batch_exists(c, a->batch, &exists);
+  if (s == WG_OK && !exists) {
+    char prefix[64];
+    wg_key_batch_prefix(prefix, sizeof prefix, a->batch);
+    s = wg_store_delete_prefix(a->store, c, prefix);
+    if (s == WG_OK)
+      wg_info("batch %lld was deleted while a round ran on it; removed what the round wrote", (long long)a->batch);
+  }
+  return s;
+}
+
 static void *worker_main(void *p)
 {
   struct worker_arg *a = p;
@@ -107,8 +251,9 @@ static void *worker_main(void *p)
   const struct wg_config *cfg = w->app->cfg;
   int round = a->round;
   free(a);
-  struct wg_round_ctx ctx = {.app = w->app, .workers = w};
+  struct wg_round_ctx ctx = {.app = w->app, .workers = w, .renewer = renewer_start(cfg)};
   bool pending = false; /* ctx.job still needs releasing */
+  bool pending_take_back = false; /* and its claim is taken back: only when the release was a shutdown's */
   char why[160] = "";
   while (!stopping(w)) {
     pthread_mutex_lock(&w->lock);
@@ -138,11 +283,16 @@ static void *worker_main(void *p)
               (long long)ctx.job.l1_batch_number, (long long)ctx.job.id, ctx.job.circuit_id, ctx.job.depth,
               ctx.job.attempts);
       int64_t started = wg_monotonic_us();
+      renewer_set(ctx.renewer, &ctx.job);
       s = round_fns[round](&ctx);
+      renewer_set(ctx.renewer, NULL);
       wg_metrics_round(round, s == WG_OK, wg_monotonic_us() - started);
       if (s == WG_E_LEASE_LOST) {
         wg_warn("%s round: batch %lld job %lld: the lease was taken over; nothing committed", round_names[round],
                 (long long)ctx.job.l1_batch_number, (long long)ctx.job.id);
+        struct orphan_args oa = {w->app->store, ctx.job.l1_batch_number};
+        if (!ctx.db->broken)
+          wg_db_tx(ctx.db, drop_orphans_tx, &oa);
       } else if (s != WG_OK) {
         /* The round stopped without committing and the job is still ours: give it back now rather
          * than when the lease expires. On shutdown the claim is taken back too. */
@@ -151,6 +301,7 @@ static void *worker_main(void *p)
                  shutdown ? "released at shutdown" : wg_status_name(s));
         wg_warn("batch %lld job %lld: %s", (long long)ctx.job.l1_batch_number, (long long)ctx.job.id, why);
         release_job(&ctx, cfg, shutdown, why, &pending);
+        pending_take_back = shutdown;
         if (!shutdown)
           wait_for_work(w, round, seen, 1000); /* back off before claiming again */
       }
@@ -160,8 +311,13 @@ static void *worker_main(void *p)
       wg_warn("%s round: claim failed: %s", round_names[round], wg_status_name(s));
     wait_for_work(w, round, seen, s == WG_E_NOT_FOUND ? cfg->poll_ms : 1000);
   }
-  if (pending && ctx.db != NULL) /* a last try; otherwise the next start or the lease returns it */
-    release_job(&ctx, cfg, true, "released at shutdown", &pending);
+  /* A last try; otherwise the next start or the lease returns it. A release left over from an
+   * outage keeps its claim counted: only a round stopped by the shutdown takes its claim back. */
+  if (pending && ctx.db != NULL) {
+    WG_FAULT("worker_exit_release");
+    release_job(&ctx, cfg, pending_take_back, why, &pending);
+  }
+  renewer_stop(ctx.renewer);
   wg_db_disconnect(ctx.db);
   return NULL;
 }

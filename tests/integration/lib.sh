@@ -69,6 +69,8 @@ wg__on_err() {
 	fi
 }
 trap 'wg__on_err $? $LINENO "$BASH_COMMAND"' ERR
+# Even a test that never calls wg_setup is judged at exit (it must assert something).
+trap 'wg__on_exit' EXIT
 
 wg__log_tail() {
 	local file=$1 lines=${2:-40}
@@ -231,6 +233,11 @@ wg__on_exit() {
 				echo "# could not destroy the cluster in $WG_PGDIR" >&2
 		fi
 		rm -rf "$WG_TMP"
+	fi
+	# A test that asserted nothing shows nothing, whatever its exit status says.
+	if ((rc == 0 && WG_ASSERTIONS == 0)); then
+		echo "FAIL [$WG_TEST_NAME]: the test made no assertion" >&2
+		rc=1
 	fi
 	if ((rc == 0)); then
 		echo "ok $WG_ASSERTIONS assertions"

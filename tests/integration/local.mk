@@ -41,27 +41,23 @@ INTEGRATION_TESTS += \
 	tests/integration/t_crash_random.sh \
 	tests/integration/t_db_outage.sh \
 	tests/integration/t_many_daemons.sh
-EXTRA_DIST += tests/integration/crash_lib.sh
+EXTRA_DIST += tests/integration/crash_lib.sh tests/tools/http_fuzz.py
 
-# Tests that need ./configure --enable-fault-points (WG_FAULT, src/common/fault.h).
-FAULT_TESTS =
-if FAULT_POINTS
-FAULT_TESTS += tests/integration/t_crash_points.sh
-endif
-TESTS += $(FAULT_TESTS)
-EXTRA_DIST += tests/integration/t_crash_points.sh
+# Named crash points (WG_FAULT, src/common/fault.h; compiled into every build).
+INTEGRATION_TESTS += tests/integration/t_crash_points.sh
 
-# Leases and fencing, graceful shutdown, repairs and retention, HTTPS (issue 4 points 1, 5, 9, 10);
-# a witness lease taken over while its round stalls needs fault points.
+# Leases and fencing, graceful shutdown, repairs and retention, HTTPS (issue 4 points 1, 5, 9, 10).
 INTEGRATION_TESTS += \
 	tests/integration/t_leases.sh \
 	tests/integration/t_shutdown.sh \
 	tests/integration/t_repairs.sh \
-	tests/integration/t_tls.sh
-if FAULT_POINTS
-FAULT_TESTS += tests/integration/t_witness_lease.sh tests/integration/t_shutdown_release.sh
-endif
-EXTRA_DIST += tests/integration/t_witness_lease.sh tests/integration/t_shutdown_release.sh
+	tests/integration/t_tls.sh \
+	tests/integration/t_witness_lease.sh \
+	tests/integration/t_round_fencing.sh \
+	tests/integration/t_delete_race.sh \
+	tests/integration/t_operator_api.sh \
+	tests/integration/t_http_fuzz.sh \
+	tests/integration/t_shutdown_release.sh
 
 # Hostile input (issue 4, point 6): malformed bodies, limits, bad routes and ids, slow clients.
 INTEGRATION_TESTS += tests/integration/t_hostile.sh

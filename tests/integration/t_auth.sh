@@ -34,6 +34,8 @@ GET /batches/{n}/proof operator
 POST /batches/{n}/requeue admin
 POST /jobs/{id}/requeue admin
 DELETE /batches/{n} admin
+GET /witness-jobs/{round}/{id} operator
+POST /witness-jobs/{round}/{id}/requeue admin
 '
 
 # The routes the daemon serves, from its routing table.
@@ -72,6 +74,14 @@ request_args() {
 	POST*) ARGS=(-H 'Content-Type: application/json' --data '{}') ;;
 	esac
 }
+
+# And the other way: every route of the SPEC is served.
+while read -r method pattern _; do
+	[[ -n $method ]] || continue
+	grep -qxF "$method $pattern" <<<"$served" ||
+		fail "SPEC section 6 lists $method $pattern, which src/http/routes.c does not serve"
+	wg__pass
+done <<<"$spec_routes"
 
 ROUTES=() # "METHOD PATTERN WHO", for each served route
 while read -r method pattern; do

@@ -1,6 +1,6 @@
 #!/bin/bash
-# t_crash_points.sh: the daemon dies at each named fault point (built with
-# ./configure --enable-fault-points; src/common/fault.h) and loses nothing (issue 4, point 2).
+# t_crash_points.sh: the daemon dies at each named fault point (WG_FAULT, src/common/fault.h)
+# and loses nothing (issue 4, point 2).
 # One run per point, each on its own batch: the daemon is started with WG_FAULT=POINT[:K], the
 # batch is uploaded and proved by a wg-prover that keeps running throughout, the daemon must
 # die with status 86 and log that it reached the point (so every point is hit in every run),

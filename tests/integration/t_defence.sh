@@ -2,7 +2,8 @@
 # The defence of SPEC section 5: a stored proof that fails verification when a round loads it
 # sends its prover job back to queued (with the reason) and the round's witness job back to
 # waiting_for_proofs, awaiting that proof again; once it is proved again the batch is proven.
-# Checked for a leaf round (damaged basic proof) and for the scheduler (damaged node proof).
+# Checked for a leaf round (damaged basic proof), a node round (damaged leaf proof) and the
+# scheduler (damaged node proof).
 # shellcheck source=tests/integration/lib.sh
 . "$WG_SRCDIR/tests/integration/lib.sh"
 # shellcheck source=tests/integration/pipeline_lib.sh
@@ -76,3 +77,28 @@ assert_eq queued "$(wg_psql "select status from prover_jobs where id = $node_don
 prove_all_until 2 proven 60
 assert_eq 1 "$(wg_psql "select count(*) from prover_jobs where l1_batch_number = 2 and aggregation_round = 3")" \
 	"one scheduler circuit"
+
+# Batch 3: damage a leaf proof before the node round loads it (2 leaf circuits over 5 main_vm).
+pl_gen_input 3 --logs 0 --workload main_vm=$((5390 * 5)) >"$WG_TMP/in3.json"
+pl_upload 3 "$WG_TMP/in3.json"
+assert_status 201
+wg_wait_until 20 sql_is 5 "select count(*) from prover_jobs where l1_batch_number = 3"
+for k in 1 2 3 4 5; do
+	claim_round 0 || fail "basic job $k of batch 3"
+done
+wg_wait_until 20 sql_is 2 "select count(*) from prover_jobs where l1_batch_number = 3 and aggregation_round = 1"
+claim_round 1 || fail "first leaf job of batch 3"
+leaf_done=$PL_JOB_ID
+wg_psql "update proofs set proof = 'WGREF1garbage' where prover_job_id = $leaf_done"
+claim_round 1 || fail "second leaf job of batch 3"
+wg_wait_until 20 sql_is "waiting_for_proofs 1 1" \
+	"select status || ' ' || proofs_done || ' ' || attempts from node_aggregation_jobs where l1_batch_number = 3"
+assert_eq queued "$(wg_psql "select status from prover_jobs where id = $leaf_done")" "the damaged leaf job is queued again"
+assert_contains "$(wg_psql "select error from prover_jobs where id = $leaf_done")" "failed verification in round 2" \
+	"the damaged leaf job records the node round's finding"
+assert_eq 0 "$(wg_psql "select count(*) from prover_jobs where l1_batch_number = 3 and aggregation_round = 2")" \
+	"the node round created nothing"
+prove_all_until 3 proven 60
+assert_eq "1 2" "$(wg_psql "select (select count(*) from prover_jobs where l1_batch_number = 3 and aggregation_round = 2)
+	|| ' ' || (select attempts from node_aggregation_jobs where l1_batch_number = 3)")" \
+	"one node circuit, made by the node job's second claim"

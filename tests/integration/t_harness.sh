@@ -58,6 +58,15 @@ rc=0
 assert_eq 1 "$rc" "failing assertion exit status"
 assert_contains "$(cat "$WG_TMP/fail.txt")" "deliberate mismatch: expected 'a', got 'b'" "failure message"
 
+# A test that asserts nothing fails, with or without wg_setup.
+for body in '' 'wg_setup'; do
+	printf '. "%s/tests/integration/lib.sh"\n%s\n' "$WG_SRCDIR" "$body" >"$WG_TMP/t_empty.sh"
+	rc=0
+	bash "$WG_TMP/t_empty.sh" >"$WG_TMP/empty.out" 2>&1 || rc=$?
+	assert_eq 1 "$rc" "exit status of a test without assertions (${body:-no setup})"
+	assert_contains "$(cat "$WG_TMP/empty.out")" "the test made no assertion" "its message"
+done
+
 # wg_wait_until retries a command until it succeeds.
 : >"$WG_TMP/flag-later"
 (sleep 0.5 && echo ready >"$WG_TMP/flag-later") &

@@ -927,7 +927,12 @@ wg_http GET "$url/readyz"
 assert_status 200
 wg_http GET "$url/metrics"
 assert_status 200
-five=$(grep -E '^wg_http_requests_total\{.*code="5[0-9][0-9]"' "$HTTP_BODY_FILE" || true)
+# The hostile requests were counted (as 4xx), so the format grepped here is the one served.
+grep -Eq '^wg_http_requests_total\{route="[^"]*",code="4[0-9][0-9]"\} [1-9]' "$HTTP_BODY_FILE" ||
+	fail "no 4xx answers counted in /metrics: $(grep '^wg_http_requests_total' "$HTTP_BODY_FILE" | head -n 5)"
+wg__pass
+five=$(grep -E '^wg_http_requests_total\{route="[^"]*",code="5[0-9][0-9]"\}' "$HTTP_BODY_FILE") ||
+	[[ $? == 1 ]] || fail "could not read the /metrics body"
 assert_eq "" "$five" "5xx answers counted in /metrics"
 db_state after
 for part in counts dump store; do

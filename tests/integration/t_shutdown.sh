@@ -1,7 +1,7 @@
 #!/bin/bash
 # t_shutdown.sh: graceful shutdown (SPEC section 7, issue 4 point 5). SIGTERM and SIGINT on an
 # idle daemon exit 0 at once. SIGTERM while wg-prover hammers the daemon with 4 threads and a
-# batch is half proved (and a basic round has just been handed a new batch): exit 0 within 10 s,
+# batch is half proved and a basic round runs (held by a fault point): exit 0 within 10 s,
 # no witness job left in_progress under the stopped daemon's id, and after a restart on the same
 # port both batches reach `proven` with every witness job run once (attempts 1) and every circuit
 # proved once; the prover saw nothing worse than refused connections and retries while the daemon
@@ -51,7 +51,9 @@ assert_eq 1 "$((STOP_MS < 3000))" "idle SIGINT took $STOP_MS ms"
 assert_contains "$(cat "$WG_TMP/s.log")" "received SIGINT, shutting down" "daemon log"
 
 # ---------------------------------------------------------------- under load
-wg_start_daemon s
+# Batch 2's basic round (the second one to reach the point) stalls 1.5 s after parsing its
+# input, so SIGTERM surely finds it in flight.
+WG_FAULT=basic_after_parse@1500:2 wg_start_daemon s
 pl_gen_input 1 --logs 40 --workload main_vm=$((5390 * 300)) --seed 1 >"$WG_TMP/in1.json"
 pl_gen_input 2 --logs 40 --workload main_vm=$((5390 * 600)) --seed 2 >"$WG_TMP/in2.json"
 pl_upload 1 "$WG_TMP/in1.json"
@@ -63,15 +65,16 @@ proved() {
 	(($(wg_psql "SELECT count(*) FROM prover_jobs WHERE status = 'successful'") >= $1))
 }
 wg_wait_until 30 proved 60
-# Batch 2 arrives and SIGTERM follows at once, so that its basic round is likely in flight.
+# Batch 2 arrives and SIGTERM follows while its basic round runs.
 pl_upload 2 "$WG_TMP/in2.json"
 assert_status 201
-sleep 0.05
-basic2=$(wg_psql "SELECT status FROM basic_circuit_witness_jobs WHERE l1_batch_number = 2")
+wg_wait_until 20 grep -q "fault point basic_after_parse reached: sleeping 1500 ms" "$WG_TMP/s.log"
+assert_eq "in_progress 1" "$(wg_psql "SELECT status || ' ' || attempts FROM basic_circuit_witness_jobs
+	WHERE l1_batch_number = 2")" "batch 2's basic round in flight at the signal"
 stop_timed s TERM
 assert_eq 0 "$STOP_RC" "exit status on SIGTERM under load"
 assert_eq 1 "$((STOP_MS < 10000))" "SIGTERM under load took $STOP_MS ms"
-echo "# SIGTERM under load: exit in $STOP_MS ms; batch 2's basic job was $basic2 at the signal"
+assert_contains "$(cat "$WG_TMP/s.log")" "basic round stopped on s: released at shutdown" "batch 2's round was released"
 # Right after the exit: nothing held under the stopped daemon's id.
 assert_eq 0 "$(wg_psql "SELECT count(*) FROM (
 	SELECT picked_by FROM basic_circuit_witness_jobs WHERE status = 'in_progress'

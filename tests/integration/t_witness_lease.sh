@@ -1,12 +1,14 @@
 #!/bin/bash
-# t_witness_lease.sh (needs ./configure --enable-fault-points): a round worker whose witness lease
-# was taken over does not commit (SPEC section 2, issue 4 point 1).
-# Daemon A (--witness-lease 1, one worker per round) stalls 8 s in its basic round after writing
-# the circuit blobs and before its commit (WG_FAULT=basic_after_blobs@8000). Its lease expires,
-# housekeeping puts the job back to `queued`, daemon B (same database) claims it and commits the
-# round. When A wakes, its fenced commit finds the job no longer held under its lease and rolls
-# back. Afterwards: one set of basic circuits and next-round jobs, the basic job with attempts 2
-# and picked_by B, and wg-prover proves the batch to `proven` from the blobs written by both.
+# t_witness_lease.sh: witness leases (SPEC section 2, issue 4 point 1, issue 8 item 7).
+# 1. A step longer than the lease does not lose it: daemon R (--witness-lease 1) sleeps 3 s inside
+#    its basic round (WG_FAULT=basic_after_parse@3000); the worker's renewer thread keeps the lease,
+#    so the job is never put back and commits under its first claim.
+# 2. A worker whose lease was taken over does not commit: daemon A stops after writing its basic
+#    circuit blobs (WG_FAULT=basic_after_blobs@3000) and is then frozen (SIGSTOP: nothing of it
+#    runs, not even its renewer). Its lease expires, daemon B's housekeeping puts the job back and
+#    B claims and commits the round. A, resumed, finds its fenced commit refused and rolls back.
+#    Afterwards: one set of basic circuits and next-round jobs, the basic job with attempts 2 and
+#    picked_by B, and wg-prover proves the batch to `proven` from the blobs written by both.
 # shellcheck source=tests/integration/lib.sh
 . "$WG_SRCDIR/tests/integration/lib.sh"
 # shellcheck source=tests/integration/pipeline_lib.sh
@@ -15,9 +17,6 @@
 wg_setup
 PROVER="$WG_BUILDDIR/wg-prover"
 [[ -x $PROVER ]] || fail "$PROVER not built"
-# The fault point names are in the binary only when it was built with them.
-grep -qa basic_after_blobs "$WG_BUILDDIR/witness-generator" ||
-	fail "$WG_BUILDDIR/witness-generator was built without ./configure --enable-fault-points"
 
 log_has() { # log_has NAME TEXT
 	grep -qF -- "$2" "$WG_TMP/$1.log"
@@ -30,8 +29,28 @@ basic_is() {
 	[[ $(basic_row) == "$1" ]]
 }
 
-# Both daemons share the database and, so that B can read the input A accepted, one file store.
-export WG_FAULT=basic_after_blobs@8000
+# 1. Daemon R renews while its basic round sleeps 3 s in one step, three times its lease.
+WG_FAULT=basic_after_parse@3000 wg_start_daemon R --witness-lease 1 --housekeeping-ms 200 --workers 1
+pl_use R
+pl_gen_input 7 --logs 40 --workload main_vm=$((5390 * 3)) >"$WG_TMP/in7.json"
+pl_upload 7 "$WG_TMP/in7.json"
+assert_status 201
+wg_wait_until 10 log_has R "fault point basic_after_parse reached: sleeping 3000 ms"
+wg_wait_until 15 eval '[[ $(wg_psql "SELECT status FROM basic_circuit_witness_jobs WHERE l1_batch_number = 7") == successful ]]'
+assert_eq "successful|1|R|" "$(wg_psql "SELECT status, attempts, picked_by, coalesce(error, '')
+	FROM basic_circuit_witness_jobs WHERE l1_batch_number = 7")" "the job was never taken from R"
+if log_has R "lease was taken over"; then
+	fail "R lost its lease while its step ran: $(grep -F 'lease was taken over' "$WG_TMP/R.log")"
+fi
+wg__pass
+rc=0
+wg_stop_daemon R || rc=$?
+assert_eq 0 "$rc" "R's exit status on SIGTERM"
+wg_psql "DELETE FROM prover_jobs" "DELETE FROM leaf_aggregation_jobs" "DELETE FROM node_aggregation_jobs" \
+	"DELETE FROM scheduler_witness_jobs" "DELETE FROM basic_circuit_witness_jobs"
+
+# 2. Both daemons share the database and, so that B can read the input A accepted, one file store.
+export WG_FAULT=basic_after_blobs@3000
 wg_start_daemon A --witness-lease 1 --housekeeping-ms 200 --workers 1 --store "file:$WG_TMP/store"
 unset WG_FAULT
 pl_use A
@@ -42,23 +61,23 @@ pl_upload 1 "$WG_TMP/in1.json"
 assert_status 201
 assert_json_eq .basic_circuits 5
 
-# A claims the job and stalls after its blobs are written.
-wg_wait_until 10 log_has A "fault point basic_after_blobs reached: sleeping 8000 ms"
-stalled_at=$SECONDS
+# A claims the job and stalls after its blobs are written; then it is frozen altogether.
+wg_wait_until 10 log_has A "fault point basic_after_blobs reached: sleeping 3000 ms"
+kill -STOP "$(wg_daemon_pid A)"
+wg_on_exit kill -CONT "$(wg_daemon_pid A)"
 assert_eq "in_progress|1|A|" "$(basic_row)" "the basic job while A stalls"
 assert_eq 0 "$(wg_psql "SELECT count(*) FROM prover_jobs")" "nothing committed before the stall"
-# Its lease of 1 s expires; housekeeping puts the job back (A's only basic worker is asleep).
-wg_wait_until 4 basic_is "queued|1|A|lease expired while held by A"
 
-# B claims it and commits the round while A still sleeps.
+# B expires A's lease of 1 s, claims the job and commits the round while A is frozen.
 wg_start_daemon B --housekeeping-ms 200 --store "file:$WG_TMP/store"
-wg_wait_until 10 basic_is "successful|2|B|"
-assert_eq 1 "$((SECONDS - stalled_at < 8))" "B committed before A woke up"
+wg_wait_until 15 basic_is "successful|2|B|"
 assert_contains "$(cat "$WG_TMP/B.log")" "basic round: batch 1: 5 circuits of 2 types" "B's log"
+assert_eq 0 "$(grep -c 'lease was taken over' "$WG_TMP/A.log" || true)" "A has not run while frozen"
+kill -CONT "$(wg_daemon_pid A)"
 
 # A wakes up, finds the lease gone and commits nothing.
 wg_wait_until 15 log_has A "the lease was taken over; nothing committed"
-assert_contains "$(grep -F 'lease was taken over' "$WG_TMP/A.log")" "basic round: batch 1 job 1:" \
+assert_contains "$(grep -F 'lease was taken over' "$WG_TMP/A.log")" "basic round: batch 1 job " \
 	"A's log names the job"
 if log_has A "basic round: batch 1: 5 circuits"; then
 	fail "A reported a committed basic round: $(grep -F 'basic round: batch 1:' "$WG_TMP/A.log")"

@@ -7,9 +7,37 @@
 
 #include "common/fault.h"
 #include "db/basic_jobs.h"
+#include "db/batch_locks.h"
 #include "http/endpoints.h"
 #include "input/input.h"
 #include "store/store.h"
+
+struct upload_args {
+  struct wg_request *rq;
+  int64_t batch;
+  int protocol_version;
+  const uint8_t *sha;
+  bool exists, same;
+};
+
+/* Under the batch lock, held until the basic job is committed: a DELETE of the batch cannot run
+ * between the blob write and the row insert and remove the input just written. */
+static enum wg_status upload_tx(struct wg_dbconn *c, void *arg)
+{
+  struct upload_args *a = arg;
+  enum wg_status s = wg_batch_lock(c, a->batch, true);
+  if (s == WG_OK)
+    s = wg_basic_job_lookup(c, a->batch, a->sha, &a->exists, &a->same);
+  if (s == WG_OK && !a->exists) {
+    char key[160];
+    wg_key_input(key, sizeof key, a->batch, a->sha);
+    s = wg_store_put(a->rq->app->store, c, key, a->rq->body, a->rq->body_len);
+    WG_FAULT("upload_after_blob");
+    if (s == WG_OK)
+      s = wg_basic_job_create(c, a->batch, a->protocol_version, a->sha, key, a->rq->body_len, &a->exists, &a->same);
+  }
+  return s;
+}
 
 int wg_h_witness_inputs_post(struct wg_request *rq)
 {
@@ -31,16 +59,9 @@ int wg_h_witness_inputs_post(struct wg_request *rq)
   struct wg_dbconn *c = wg_request_db(rq);
   if (c == NULL)
     return wg_reply_status(rq, WG_E_UNAVAILABLE, "the database is unavailable");
-  bool exists, same;
-  enum wg_status s = wg_basic_job_lookup(c, batch, sha, &exists, &same);
-  if (s == WG_OK && !exists) {
-    char key[160];
-    wg_key_input(key, sizeof key, batch, sha);
-    s = wg_store_put(rq->app->store, c, key, rq->body, rq->body_len);
-    WG_FAULT("upload_after_blob");
-    if (s == WG_OK)
-      s = wg_basic_job_create(c, batch, protocol_version, sha, key, rq->body_len, &exists, &same);
-  }
+  struct upload_args a = {rq, batch, protocol_version, sha, false, false};
+  enum wg_status s = wg_db_tx(c, upload_tx, &a);
+  bool exists = a.exists, same = a.same;
   WG_FAULT("upload_after_commit");
   if (s != WG_OK)
     return wg_reply_status(rq, s, "could not store the input of batch %lld", (long long)batch);

@@ -1,0 +1,32 @@
+/* The batch lock (see batch_locks.h). The key is a hash of the batch number in its own namespace,
+ * so it cannot be confused with another advisory lock of the project except by a hash collision,
+ * which only serialises two unrelated operations. */
+#include "config.h"
+#include "db/batch_locks.h"
+
+const struct wg_stmt wg_sql_batch_locks[] = {
+  {"batch_lock", "SELECT pg_advisory_xact_lock(hashtextextended('wg_batch', $1::bigint))"},
+  {"batch_lock_shared", "SELECT pg_advisory_xact_lock_shared(hashtextextended('wg_batch', $1::bigint))"},
+  {"batch_exists", "SELECT 1 FROM basic_circuit_witness_jobs WHERE l1_batch_number = $1"},
+  {NULL, NULL},
+};
+
+enum wg_status wg_batch_lock(struct wg_dbconn *c, int64_t batch, bool exclusive)
+{
+  struct wg_params p = {0};
+  wg_p_int(&p, batch);
+  return wg_db_exec(c, exclusive ? "batch_lock" : "batch_lock_shared", &p, false, NULL);
+}
+
+enum wg_status wg_batch_exists(struct wg_dbconn *c, int64_t batch, bool *exists)
+{
+  struct wg_params p = {0};
+  wg_p_int(&p, batch);
+  PGresult *r;
+  enum wg_status s = wg_db_exec(c, "batch_exists", &p, false, &r);
+  if (s != WG_OK)
+    return s;
+  *exists = PQntuples(r) > 0;
+  PQclear(r);
+  return WG_OK;
+}
