@@ -295,8 +295,12 @@ static void *worker_main(void *p)
           wg_db_tx(ctx.db, drop_orphans_tx, &oa);
       } else if (s != WG_OK) {
         /* The round stopped without committing and the job is still ours: give it back now rather
-         * than when the lease expires. On shutdown the claim is taken back too. */
+         * than when the lease expires. On shutdown the claim is taken back too. A store failure
+         * may mean that the batch was deleted under the round: then clean up what it wrote. */
         bool shutdown = stopping(w);
+        struct orphan_args oa = {w->app->store, ctx.job.l1_batch_number};
+        if (!shutdown && !ctx.db->broken)
+          wg_db_tx(ctx.db, drop_orphans_tx, &oa);
         snprintf(why, sizeof why, "%s round stopped on %s: %s", round_names[round], cfg->instance_id,
                  shutdown ? "released at shutdown" : wg_status_name(s));
         wg_warn("batch %lld job %lld: %s", (long long)ctx.job.l1_batch_number, (long long)ctx.job.id, why);

@@ -55,4 +55,5 @@ assert_eq 0 "$(store_files 2)" "blobs of the deleted batch left in the store"
 assert_eq 0 "$(wg_psql "select (select count(*) from basic_circuit_witness_jobs where l1_batch_number = 2)
 	+ (select count(*) from prover_jobs where l1_batch_number = 2)")" "rows of the deleted batch"
 # Batch 1 is untouched by all this.
-assert_eq 6 "$(store_files 1)" "batch 1's input and 5 witnesses"
+# Its input and the basic round's witness pack.
+assert_eq 2 "$(store_files 1)" "batch 1's input and witness pack"
