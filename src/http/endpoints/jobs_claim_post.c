@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "circuits/circuits.h"
 #include "config/settings.h"
 #include "db/prover_jobs.h"
 #include "http/endpoints.h"
@@ -37,6 +38,22 @@ static bool int_list(struct wg_request *rq, json_t *body, const char *field, int
   return true;
 }
 
+/* A version this daemon does not serve can never have a job queued, so a 204 would leave the
+ * prover polling forever; refuse it so that the misconfiguration shows at once. */
+static bool protocol_served(struct wg_request *rq, uint32_t version)
+{
+  size_t n;
+  if (wg_circuit_table(version, &n) != NULL)
+    return true;
+  char served[64];
+  wg_protocol_versions_text(served, sizeof served);
+  wg_reply_error(rq, 400, "invalid_input",
+                 "$.protocol_version: this daemon serves protocol version %s, not %u; no job of version %u will ever"
+                 " be queued here",
+                 served, (unsigned)version, (unsigned)version);
+  return false;
+}
+
 int wg_h_jobs_claim_post(struct wg_request *rq)
 {
   json_t *body;
@@ -49,6 +66,8 @@ int wg_h_jobs_claim_post(struct wg_request *rq)
     r = wg_reply_error(rq, 400, "invalid_input", "$.prover_id: expected a string of 1 to 200 characters");
   else if (!json_is_integer(pv) || json_integer_value(pv) < 0 || json_integer_value(pv) > 65535)
     r = wg_reply_error(rq, 400, "invalid_input", "$.protocol_version: expected the prover's protocol version");
+  else if (!protocol_served(rq, (uint32_t)json_integer_value(pv)))
+    r = 1;
   else if (!int_list(rq, body, "rounds", 3, rounds, sizeof rounds) ||
            !int_list(rq, body, "circuit_ids", 255, circuits, sizeof circuits))
     r = 1;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/fault.h"
+#include "common/hex.h"
 #include "db/prover_jobs.h"
 #include "http/endpoints.h"
 #include "prover/scheme.h"
@@ -52,8 +53,12 @@ int wg_h_proofs_complete_post(struct wg_request *rq)
   bool ok = wg_scheme_reference.verify(witness, witness_len, rq->body, rq->body_len);
   free(witness);
   if (!ok)
-    return wg_reply_error(rq, 400, "invalid_input", "the proof does not verify against the witness of job %lld",
-                          (long long)id);
+    return wg_reply_error(rq, 400, "invalid_input", "the proof does not verify against the witness of job %lld%s",
+                          (long long)id,
+                          wg_hex_looks_like_text(rq->body, rq->body_len)
+                            ? "; the body looks hex-encoded: send the raw proof bytes (application/octet-stream,"
+                              " e.g. curl --data-binary @proof.bin)"
+                            : "");
 
   bool repeat = false;
   WG_FAULT("complete_after_verify");
