@@ -23,6 +23,7 @@ struct wg_round_ctx {
   struct wg_witness_job job;
   int64_t renewed_ms; /* when the lease was last extended */
   struct wg_workers *workers;
+  bool failed; /* the run failed its job for good (counted apart from committed runs) */
 };
 
 /* Extends the witness lease; WG_E_LEASE_LOST when the job was taken over (the round must stop
