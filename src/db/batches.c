@@ -144,11 +144,19 @@ enum wg_status wg_batch_get(struct wg_dbconn *c, int64_t batch, json_t **out)
   }
   if (s == WG_OK) {
     json_t *errors = json_array();
-    for (int i = 0; i < PQntuples(r); i++)
-      json_array_append_new(errors, json_pack("{s:s,s:I,s:I,s:s,s:s}", "kind", PQgetvalue(r, i, 0),
+    for (int i = 0; i < PQntuples(r); i++) {
+      /* The path of the job itself, since a witness id alone is ambiguous across rounds. */
+      char href[64];
+      if (PQgetvalue(r, i, 0)[0] == 'w')
+        snprintf(href, sizeof href, "/witness-jobs/%lld/%lld", (long long)wg_db_int(r, i, 1),
+                 (long long)wg_db_int(r, i, 2));
+      else
+        snprintf(href, sizeof href, "/jobs/%lld", (long long)wg_db_int(r, i, 2));
+      json_array_append_new(errors, json_pack("{s:s,s:I,s:I,s:s,s:s,s:s}", "kind", PQgetvalue(r, i, 0),
                                               "aggregation_round", (json_int_t)wg_db_int(r, i, 1), "id",
                                               (json_int_t)wg_db_int(r, i, 2), "status", PQgetvalue(r, i, 3),
-                                              "error", PQgetvalue(r, i, 4)));
+                                              "error", PQgetvalue(r, i, 4), "href", href));
+    }
     PQclear(r);
     json_object_set_new(b, "errors", errors);
   }
@@ -178,7 +186,8 @@ enum wg_status wg_batch_jobs(struct wg_dbconn *c, int64_t batch, int round, cons
   json_t *witness = json_array();
   for (int i = 0; i < PQntuples(r); i++)
     json_array_append_new(witness,
-                          json_pack("{s:I,s:I,s:I,s:I,s:s,s:I,s:o}", "id", (json_int_t)wg_db_int(r, i, 0),
+                          json_pack("{s:s,s:I,s:I,s:I,s:I,s:s,s:I,s:o}", "kind", "witness", "id",
+                                    (json_int_t)wg_db_int(r, i, 0),
                                     "aggregation_round", (json_int_t)wg_db_int(r, i, 1), "circuit_id",
                                     (json_int_t)wg_db_int(r, i, 2), "depth", (json_int_t)wg_db_int(r, i, 3), "status",
                                     PQgetvalue(r, i, 4), "attempts", (json_int_t)wg_db_int(r, i, 5), "error",
@@ -196,7 +205,8 @@ enum wg_status wg_batch_jobs(struct wg_dbconn *c, int64_t batch, int round, cons
   }
   json_t *prover = json_array();
   for (int i = 0; i < PQntuples(r); i++)
-    json_array_append_new(prover, json_pack("{s:I,s:I,s:I,s:I,s:I,s:s,s:I,s:o}", "id", (json_int_t)wg_db_int(r, i, 0),
+    json_array_append_new(prover, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:s,s:I,s:o}", "kind", "prover", "id",
+                                            (json_int_t)wg_db_int(r, i, 0),
                                             "aggregation_round", (json_int_t)wg_db_int(r, i, 1), "circuit_id",
                                             (json_int_t)wg_db_int(r, i, 2), "depth", (json_int_t)wg_db_int(r, i, 3),
                                             "sequence_number", (json_int_t)wg_db_int(r, i, 4), "status",

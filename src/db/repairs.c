@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/job_views.h"
 #include "db/prover_jobs.h"
 #include "db/witness_jobs.h"
 
@@ -15,6 +16,12 @@
    "UPDATE " TABLE " SET status = 'queued', lease_expires_at = NULL, updated_at = now(),"                     \
    " error = 'requeued by an operator after: ' || coalesce(error, 'no error recorded')"                       \
    " WHERE l1_batch_number = $1 AND status = 'failed' RETURNING id"}
+/* One witness job: ids are per table, so the caller names the table by its round. */
+#define REQUEUE_WITNESS(NAME, TABLE)                                                                           \
+  {"requeue_witness_" NAME,                                                                                   \
+   "UPDATE " TABLE " SET status = 'queued', lease_expires_at = NULL, updated_at = now(),"                     \
+   " error = 'requeued by an operator after: ' || coalesce(error, 'no error recorded')"                       \
+   " WHERE id = $1 AND status = 'failed' RETURNING id"}
 #define DELETE(NAME, TABLE) {"delete_batch_" NAME, "DELETE FROM " TABLE " WHERE l1_batch_number = $1"}
 
 static const char *const tables[] = {"prover", "basic", "leaf", "node", "sched"};
@@ -25,6 +32,10 @@ const struct wg_stmt wg_sql_repairs[] = {
   REQUEUE("leaf", "leaf_aggregation_jobs"),
   REQUEUE("node", "node_aggregation_jobs"),
   REQUEUE("sched", "scheduler_witness_jobs"),
+  REQUEUE_WITNESS("basic", "basic_circuit_witness_jobs"),
+  REQUEUE_WITNESS("leaf", "leaf_aggregation_jobs"),
+  REQUEUE_WITNESS("node", "node_aggregation_jobs"),
+  REQUEUE_WITNESS("sched", "scheduler_witness_jobs"),
   DELETE("proofs", "proofs"),
   DELETE("prover", "prover_jobs"),
   DELETE("archive", "prover_jobs_archive"),
@@ -116,6 +127,46 @@ enum wg_status wg_repair_requeue_job(struct wg_dbconn *c, int64_t id, char statu
     return s;
   snprintf(status, 24, "%s", job.status);
   return WG_E_CONFLICT;
+}
+
+struct witness_args {
+  int round;
+  int64_t id;
+  char *status;
+};
+
+static enum wg_status requeue_witness_tx(struct wg_dbconn *c, void *arg)
+{
+  struct witness_args *a = arg;
+  char name[48];
+  snprintf(name, sizeof name, "requeue_witness_%s", tables[a->round + 1]);
+  struct wg_params p = {0};
+  wg_p_int(&p, a->id);
+  PGresult *r;
+  enum wg_status s = wg_db_exec(c, name, &p, false, &r);
+  if (s != WG_OK)
+    return s;
+  bool requeued = PQntuples(r) > 0;
+  PQclear(r);
+  if (requeued) {
+    snprintf(a->status, 24, "queued");
+    return wg_db_notify(c, a->round);
+  }
+  json_t *job;
+  s = wg_witness_job_view(c, a->round, a->id, &job);
+  if (s != WG_OK)
+    return s;
+  snprintf(a->status, 24, "%s", json_string_value(json_object_get(job, "status")));
+  json_decref(job);
+  return WG_E_CONFLICT;
+}
+
+enum wg_status wg_repair_requeue_witness_job(struct wg_dbconn *c, int round, int64_t id, char status[24])
+{
+  if (round < 0 || round > 3)
+    return WG_E_NOT_FOUND;
+  struct witness_args a = {round, id, status};
+  return wg_db_tx(c, requeue_witness_tx, &a);
 }
 
 static enum wg_status delete_batch_tx(struct wg_dbconn *c, void *arg)

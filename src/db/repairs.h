@@ -12,6 +12,9 @@ enum wg_status wg_repair_requeue_batch(struct wg_dbconn *c, int64_t batch, int *
 /* One failed prover job back to queued. WG_E_NOT_FOUND; WG_E_CONFLICT when it is not failed
  * (*status then holds its status). */
 enum wg_status wg_repair_requeue_job(struct wg_dbconn *c, int64_t id, char status[24]);
+/* One failed witness job of `round` (0 basic .. 3 scheduler) back to queued, waking that round.
+ * WG_E_NOT_FOUND; WG_E_CONFLICT when it is not failed (*status then holds its status). */
+enum wg_status wg_repair_requeue_witness_job(struct wg_dbconn *c, int round, int64_t id, char status[24]);
 /* Removes every row of a batch (the caller removes its blobs). WG_E_NOT_FOUND when unknown. */
 enum wg_status wg_repair_delete_batch(struct wg_dbconn *c, int64_t batch);
 /* Moves the basic, leaf and node prover jobs of batches proven more than age_seconds ago into

@@ -11,6 +11,8 @@ json_t *wg_prover_job_json(const struct wg_prover_job *j)
                         j->aggregation_round, "circuit_id", j->circuit_id, "depth", j->depth, "sequence_number",
                         (json_int_t)j->sequence_number, "status", j->status, "attempts", j->attempts, "lease",
                         j->attempts);
+  /* Prover and witness job ids are separate spaces; the kind says which one this id is in. */
+  json_object_set_new(o, "kind", json_string("prover"));
   json_object_set_new(o, "lease_expires_at", j->lease_expires_at[0] ? json_string(j->lease_expires_at) : json_null());
   if (j->has_proof) {
     char hex[67];

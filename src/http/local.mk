@@ -20,7 +20,9 @@ libwgserver_a_SOURCES += \
 	src/http/endpoints/job_get.c \
 	src/http/endpoints/batch_requeue_post.c \
 	src/http/endpoints/job_requeue_post.c \
-	src/http/endpoints/batch_delete.c
+	src/http/endpoints/batch_delete.c \
+	src/http/endpoints/witness_job_get.c \
+	src/http/endpoints/witness_job_requeue_post.c
 
 bin_PROGRAMS += witness-generator
 witness_generator_SOURCES = src/http/daemon.c

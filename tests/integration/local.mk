@@ -61,3 +61,7 @@ EXTRA_DIST += tests/integration/t_witness_lease.sh tests/integration/t_shutdown_
 
 # Hostile input (issue 4, point 6): malformed bodies, limits, bad routes and ids, slow clients.
 INTEGRATION_TESTS += tests/integration/t_hostile.sh
+
+# Usability (issue 9): jobs named by kind and round, errors that say what to fix, metric and CLI
+# slips.
+INTEGRATION_TESTS += tests/integration/t_job_names.sh
