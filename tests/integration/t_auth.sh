@@ -33,6 +33,8 @@ GET /jobs/{id} operator
 GET /batches/{n}/proof operator
 POST /batches/{n}/requeue admin
 POST /jobs/{id}/requeue admin
+GET /witness-jobs/{round}/{id} operator
+POST /witness-jobs/{round}/{id}/requeue admin
 DELETE /batches/{n} admin
 '
 
