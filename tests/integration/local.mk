@@ -65,3 +65,6 @@ INTEGRATION_TESTS += tests/integration/t_hostile.sh
 # Usability (issue 9): jobs named by kind and round, errors that say what to fix, metric and CLI
 # slips.
 INTEGRATION_TESTS += tests/integration/t_job_names.sh
+# The guides' curl examples, run against a real daemon (docs/*.md, "```sh doc-test" blocks).
+INTEGRATION_TESTS += tests/integration/t_docs.sh
+EXTRA_DIST += docs

@@ -565,6 +565,24 @@ START_TEST(single_leaf_published_root)
 }
 END_TEST
 
+/* The intermediate values docs/tree.md publishes for the single-leaf tree, so that a tree service
+ * can find which step of its own hashing differs. */
+START_TEST(published_intermediate_values)
+{
+  uint8_t address[20], slot[32] = {0}, value[WG_HASH_LEN], got[WG_HASH_LEN], want[WG_HASH_LEN];
+  from_hex("7952661ab5d63534c5ea72f81887d8dd6bf514b14c8e9fb714b6feb02efb96a0", want, WG_HASH_LEN);
+  ck_assert_mem_eq(wg_tree_empty(1), want, WG_HASH_LEN);
+  from_hex("4b3af74f66ab1f0da3f2e4ec7a3cb99baf1af7b2", address, 20);
+  from_hex("4dfb6d227f21179e7a255de41f3dc11059e420996a9129c60abe88965d96aa5d", want, WG_HASH_LEN);
+  wg_tree_hashed_key(address, slot, got);
+  ck_assert_mem_eq(got, want, WG_HASH_LEN);
+  memset(value, 0x01, sizeof value);
+  from_hex("52f28950612240cb4fb218fbf6df83f6dbe271c056900b11966cfb9404c1dce0", want, WG_HASH_LEN);
+  wg_tree_leaf_hash(1, value, got);
+  ck_assert_mem_eq(got, want, WG_HASH_LEN);
+}
+END_TEST
+
 START_TEST(fold_matches_reference)
 {
   uint64_t rng = 13;
@@ -831,6 +849,7 @@ int main(void)
   tcase_add_test(tree, empty_subtrees_first_use_from_threads);
   tcase_add_test(tree, leaf_and_key_layout);
   tcase_add_test(tree, single_leaf_published_root);
+  tcase_add_test(tree, published_intermediate_values);
   tcase_add_test(tree, fold_matches_reference);
   tcase_add_test(replay, replay_matches_model);
   tcase_add_test(replay, replay_full_and_shortest_paths);
