@@ -1,5 +1,5 @@
 /* Basic circuit types per protocol version, and how a batch's workload splits into circuits
- * (SPEC section 5). Pure computation. */
+ * (docs/circuits.md). Pure computation. */
 #ifndef WG_CIRCUITS_H
 #define WG_CIRCUITS_H
 

@@ -1,4 +1,4 @@
-/* Operator views of batches. The batch status is derived from its jobs (SPEC section 6), so it
+/* Operator views of batches. The batch status is derived from its jobs (docs/api.md), so it
  * can never disagree with them. */
 #include "config.h"
 #include "db/batches.h"

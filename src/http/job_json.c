@@ -1,4 +1,4 @@
-/* The JSON shape of a prover job shared by claim, heartbeat and GET /jobs/{id} (SPEC section 6). */
+/* The JSON shape of a prover job shared by claim, heartbeat and GET /jobs/{id} (docs/api.md). */
 #include "config.h"
 
 #include "common/hex.h"

@@ -1,5 +1,5 @@
 /* The daemon's routing table: every route, the role it requires and the body it takes
- * (SPEC section 6). The OpenAPI document in api/openapi.yaml describes the same table. */
+ * (docs/api.md). The OpenAPI document in api/openapi.yaml describes the same table. */
 #include "config.h"
 
 #include "http/endpoints.h"

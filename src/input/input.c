@@ -1,10 +1,10 @@
-/* Parsing and validation of the basic witness input (SPEC section 3), and the circuit counts it
+/* Parsing and validation of the basic witness input (docs/input-format.md), and the circuit counts it
  * implies.
  *
- * Checks run in the document order of the SPEC example (l1_batch_number, protocol_version, the
- * roots, storage_logs, circuit_workload) and then the scheduler cap; the first problem wins. In
- * every object, unknown keys are reported before anything else, so that a misspelt field is
- * named as such instead of showing up as a missing one.
+ * Checks run in the document order of the example in docs/input-format.md (l1_batch_number,
+ * protocol_version, the roots, storage_logs, circuit_workload) and then the scheduler cap; the
+ * first problem wins. In every object, unknown keys are reported before anything else, so that a
+ * misspelt field is named as such instead of showing up as a missing one.
  *
  * Inputs reach tens of MB, so the parser is linear, builds strings only when it has an error to
  * report, and makes exactly two allocations for the result (all logs; all path siblings). The
@@ -358,7 +358,7 @@ static bool parse_log(const json_t *obj, size_t i, struct wg_storage_log *log, u
     log->has_root_hash = true;
   }
 
-  /* Consistency between the fields (SPEC section 3). */
+  /* Consistency between the fields (docs/input-format.md). */
   if (!log->is_write) {
     if (log->first_write) {
       set_path(err, "%s.first_write", where);

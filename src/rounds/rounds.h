@@ -43,7 +43,7 @@ enum wg_status wg_round_node(struct wg_round_ctx *ctx);
 enum wg_status wg_round_scheduler(struct wg_round_ctx *ctx);
 
 /* Shared by the aggregation rounds: loads and verifies the proofs of the given prover jobs
- * (SPEC section 5's defence). On a bad proof, sends those jobs back to queued and the witness job
+ * (the defence of docs/circuits.md). On a bad proof, sends those jobs back to queued and the witness job
  * back to waiting_for_proofs in one transaction and returns WG_E_INVALID. On success fills refs. */
 struct wg_prover_job;
 struct wg_proof_ref;

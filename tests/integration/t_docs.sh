@@ -13,6 +13,22 @@
 
 DOCS=(getting-started.md guide-tree-service.md guide-prover.md guide-operator.md)
 
+# References point at files that exist: no "SPEC section N" (a document outside the repository),
+# every docs/NAME.md named in the sources, and every relative link between the docs.
+stale=$(grep -rnIE 'SPEC (section|§)' "$WG_SRCDIR/src" "$WG_SRCDIR/tests" "$WG_SRCDIR/api" "$WG_SRCDIR/sql" \
+	"$WG_SRCDIR/README.md" "$WG_SRCDIR/docs" --include='*.[ch]' --include='*.sh' --include='*.md' \
+	--include='*.yaml' --include='*.sql' --include='*.mk' | grep -v '/t_docs.sh:' || true)
+[[ -z $stale ]] || fail "references to a SPEC outside the repository: $stale"
+for ref in $(grep -rhoIE 'docs/[a-z-]+\.md' "$WG_SRCDIR/src" "$WG_SRCDIR/tests" "$WG_SRCDIR/api" "$WG_SRCDIR/sql" \
+	"$WG_SRCDIR/README.md" | sort -u); do
+	[[ -f $WG_SRCDIR/$ref ]] || fail "$ref is referenced but does not exist"
+done
+for doc in "$WG_SRCDIR"/docs/*.md; do
+	for link in $(grep -oE '\]\([^)#:]+\.(md|yaml)' "$doc" | sed 's/^](//'); do
+		[[ -f $(dirname "$doc")/$link ]] || fail "docs/$(basename "$doc") links to $link, which does not exist"
+	done
+done
+
 wg_setup
 wg_start_daemon a
 export WG WG_DB

@@ -1,6 +1,7 @@
 #!/bin/bash
-# t_prover_api.sh: the prover side of the HTTP API (SPEC sections 2, 5 and 6). Claim filters and
-# claim order; witness download; completion checked in the order of SPEC section 6 (unknown job,
+# t_prover_api.sh: the prover side of the HTTP API (docs/state-machine.md, docs/circuits.md and
+# docs/api.md). Claim filters and
+# claim order; witness download; completion checked in the order of docs/api.md (unknown job,
 # repeat of a successful job, lease, proof verification); heartbeats; failures up to
 # --max-attempts; 404 for unknown batches and jobs.
 # shellcheck source=tests/integration/lib.sh

@@ -1,6 +1,6 @@
 #!/bin/bash
 # t_witness_lease.sh (needs ./configure --enable-fault-points): a round worker whose witness lease
-# was taken over does not commit (SPEC section 2, issue 4 point 1).
+# was taken over does not commit (docs/state-machine.md, issue 4 point 1).
 # Daemon A (--witness-lease 1, one worker per round) stalls 8 s in its basic round after writing
 # the circuit blobs and before its commit (WG_FAULT=basic_after_blobs@8000). Its lease expires,
 # housekeeping puts the job back to `queued`, daemon B (same database) claims it and commits the

@@ -1,4 +1,4 @@
-/* Unit tests for src/tree: BLAKE2s against OpenSSL, the published values of SPEC section 4, and the
+/* Unit tests for src/tree: BLAKE2s against OpenSSL, the published values of docs/tree.md, and the
  * fold and replay against an independent whole-tree model.
  *
  * The model below shares no code with src/tree: it hashes through OpenSSL's EVP, builds its own
@@ -333,7 +333,7 @@ static struct scenario *scenario_build(uint64_t seed, size_t initial, size_t n, 
     case OP_READ:
       log->leaf_index = e->index;
       memcpy(log->value_read, e->value, WG_HASH_LEN);
-      break; /* value_written stays zero, as SPEC section 3 has it for reads */
+      break; /* value_written stays zero, as docs/input-format.md has it for reads */
     case OP_READ_MISSING:
     case OP_KINDS:
       break; /* leaf_index 0, both values 0 */
@@ -535,7 +535,7 @@ START_TEST(leaf_and_key_layout)
 }
 END_TEST
 
-/* SPEC section 4: a tree holding only address 4b3a..., slot 0, leaf index 1, value 32 x 0x01. */
+/* docs/tree.md: a tree holding only address 4b3a..., slot 0, leaf index 1, value 32 x 0x01. */
 START_TEST(single_leaf_published_root)
 {
   uint8_t address[20], slot[32] = {0}, value[WG_HASH_LEN], key[WG_HASH_LEN], leaf[WG_HASH_LEN];

@@ -1,5 +1,5 @@
 /* POST /batches/{n}/witness-inputs: the tree service uploads a batch's basic witness input
- * (SPEC section 3). Validated in full before anything is stored; an identical re-upload is 200,
+ * (docs/input-format.md). Validated in full before anything is stored; an identical re-upload is 200,
  * a different body for an existing batch 409. */
 #include "config.h"
 

@@ -1,4 +1,4 @@
-/* POST /proofs/{id}/complete: a prover posts its proof. Checked in the order of SPEC section 6:
+/* POST /proofs/{id}/complete: a prover posts its proof. Checked in the order of docs/api.md:
  * unknown job, repeat of a completed job, lease, proof verification; then one transaction stores
  * the proof, completes the job and queues the dependent witness job if this was its last proof. */
 #include "config.h"
