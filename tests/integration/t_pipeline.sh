@@ -163,9 +163,9 @@ assert_status 200
 assert_json_eq '.prover_jobs | length' 15
 assert_json_eq '.witness_jobs | length' 8
 assert_json_eq '[.prover_jobs[] | keys | join(",")] | unique | join(" ")' \
-	"aggregation_round,attempts,circuit_id,depth,error,id,sequence_number,status"
+	"aggregation_round,attempts,circuit_id,depth,error,id,kind,sequence_number,status"
 assert_json_eq '[.witness_jobs[] | keys | join(",")] | unique | join(" ")' \
-	"aggregation_round,attempts,circuit_id,depth,error,id,status"
+	"aggregation_round,attempts,circuit_id,depth,error,id,kind,status"
 assert_json_eq '[.prover_jobs[] | "\(.circuit_id):\(.sequence_number)"] | join(" ")' \
 	"1:0 1:1 1:2 1:3 1:4 1:5 1:6 1:7 1:8 5:0 5:1 5:2 5:3 10:0 10:1"
 assert_json_eq '[.witness_jobs[] | "\(.aggregation_round)/\(.circuit_id)/\(.depth)/\(.status)"] | join(" ")' \
