@@ -1,6 +1,6 @@
 -- Initial schema: the four witness job tables, prover jobs, access tokens and the blob store.
 -- Every job table carries the same bookkeeping columns (attempts, error, picked_by, lease,
--- timings) so that claiming, leases and requeues work the same way everywhere (SPEC section 2).
+-- timings) so that claiming, leases and requeues work the same way everywhere (docs/state-machine.md).
 
 CREATE TABLE tokens (
     id            bigserial PRIMARY KEY,

@@ -1,4 +1,4 @@
-/* Bearer tokens and roles (SPEC section 6, Access). Tokens are random, shown once, and stored
+/* Bearer tokens and roles (docs/api.md, Access). Tokens are random, shown once, and stored
  * only as SHA-256 hashes; the daemon compares hashes in constant time. */
 #ifndef WG_AUTH_H
 #define WG_AUTH_H

@@ -2,6 +2,7 @@
 #include "config.h"
 #include "circuits/circuits.h"
 
+#include <stdio.h>
 #include <string.h>
 
 /* Protocol version 24: zkSync Era's base layer with its 1.5.3 geometry. */
@@ -22,6 +23,22 @@ static const struct wg_circuit_type table_v24[] = {
   {14, "transient_storage_sorter", 50875},
   {15, "secp256r1_verify", 4},
 };
+
+static const uint32_t versions[] = {24};
+
+size_t wg_protocol_versions(const uint32_t **out)
+{
+  *out = versions;
+  return sizeof versions / sizeof versions[0];
+}
+
+void wg_protocol_versions_text(char *buf, size_t cap)
+{
+  size_t used = 0;
+  buf[0] = '\0';
+  for (size_t i = 0; i < sizeof versions / sizeof versions[0] && used < cap; i++)
+    used += (size_t)snprintf(buf + used, cap - used, "%s%u", i ? ", " : "", (unsigned)versions[i]);
+}
 
 const struct wg_circuit_type *wg_circuit_table(uint32_t protocol_version, size_t *count)
 {

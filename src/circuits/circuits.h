@@ -1,5 +1,5 @@
 /* Basic circuit types per protocol version, and how a batch's workload splits into circuits
- * (SPEC section 5). Pure computation. */
+ * (docs/circuits.md). Pure computation. */
 #ifndef WG_CIRCUITS_H
 #define WG_CIRCUITS_H
 
@@ -22,6 +22,10 @@ struct wg_circuit_type {
 /* The circuit table of a protocol version, ordered by id, with *count entries; NULL when the
  * version is unknown. */
 const struct wg_circuit_type *wg_circuit_table(uint32_t protocol_version, size_t *count);
+/* The protocol versions this build serves, ascending; returns their count. */
+size_t wg_protocol_versions(const uint32_t **versions);
+/* The same as text for messages: "24" or "24, 25". */
+void wg_protocol_versions_text(char *buf, size_t cap);
 /* The entry for a workload key, or NULL. */
 const struct wg_circuit_type *wg_circuit_by_key(uint32_t protocol_version, const char *key);
 /* The entry for an id, or NULL. */

@@ -29,10 +29,13 @@ static void usage(FILE *f)
              "  token list                            list tokens (never their values)\n"
              "  token revoke NAME                     revoke a token\n"
              "  status [BATCH]                        batches and their status, or one batch in detail\n"
-             "  requeue --batch N | --job ID          failed jobs of a batch (or one prover job) back to queued\n"
+             "  requeue --batch N | --job ID | --witness-job ROUND/ID\n"
+             "                                        failed jobs of a batch, or one prover job, or one\n"
+             "                                        witness job of a round (0-3), back to queued\n"
              "  archive --older-than SECONDS          move prover jobs of long-proven batches to the archive\n"
              "  gen-input --batch N [--logs L] [--workload key=value,...] [--initial K] [--seed S]\n"
-             "                                        print a valid synthetic witness input (JSON)\n");
+             "                                        print a valid synthetic witness input (JSON);\n"
+             "                                        wgctl gen-input --help explains the options\n");
 }
 
 static struct wg_dbconn *connect_or_die(const struct wg_config *cfg)
@@ -216,31 +219,56 @@ static int cmd_status(const struct wg_config *cfg, int argc, char **argv)
   return 0;
 }
 
+/* Requeue names a job the way the HTTP API does: --job ID is a prover job, --witness-job ROUND/ID
+ * a witness job (their ids are separate spaces, per round for witness jobs). */
 static int cmd_requeue(const struct wg_config *cfg, int argc, char **argv)
 {
-  uint64_t n;
-  if (argc != 2 || (strcmp(argv[0], "--batch") != 0 && strcmp(argv[0], "--job") != 0) || !parse_u64(argv[1], &n)) {
-    fprintf(stderr, "wgctl: usage: requeue --batch N | --job ID\n");
+  static const char usage_text[] = "wgctl: usage: requeue --batch N | --job ID | --witness-job ROUND/ID\n"
+                                   "  --job ID              a failed prover job (GET /jobs/ID)\n"
+                                   "  --witness-job R/ID    a failed witness job of round R, 0 basic .. 3 scheduler\n"
+                                   "                        (GET /witness-jobs/R/ID)\n";
+  uint64_t n = 0, round = 0;
+  bool ok = argc == 2;
+  if (ok && strcmp(argv[0], "--witness-job") == 0) {
+    char rbuf[24];
+    const char *slash = strchr(argv[1], '/');
+    ok = slash != NULL && slash > argv[1] && (size_t)(slash - argv[1]) < sizeof rbuf;
+    if (ok) {
+      snprintf(rbuf, sizeof rbuf, "%.*s", (int)(slash - argv[1]), argv[1]);
+      ok = parse_u64(rbuf, &round) && round <= 3 && parse_u64(slash + 1, &n);
+    }
+  } else if (ok) {
+    ok = (strcmp(argv[0], "--batch") == 0 || strcmp(argv[0], "--job") == 0) && parse_u64(argv[1], &n);
+  }
+  if (!ok) {
+    fputs(usage_text, stderr);
     return 2;
   }
   struct wg_dbconn *c = connect_or_die(cfg);
   enum wg_status s;
+  char what[64], status[24] = "";
   if (strcmp(argv[0], "--batch") == 0) {
+    snprintf(what, sizeof what, "batch %llu", (unsigned long long)n);
     int requeued = 0;
     s = wg_repair_requeue_batch(c, (int64_t)n, &requeued);
     if (s == WG_OK)
       printf("requeued %d failed jobs of batch %llu\n", requeued, (unsigned long long)n);
   } else {
-    char status[24] = "";
-    s = wg_repair_requeue_job(c, (int64_t)n, status);
+    if (strcmp(argv[0], "--job") == 0) {
+      snprintf(what, sizeof what, "job %llu", (unsigned long long)n);
+      s = wg_repair_requeue_job(c, (int64_t)n, status);
+    } else {
+      snprintf(what, sizeof what, "witness job %llu of round %llu", (unsigned long long)n, (unsigned long long)round);
+      s = wg_repair_requeue_witness_job(c, (int)round, (int64_t)n, status);
+    }
     if (s == WG_OK)
-      printf("requeued job %llu\n", (unsigned long long)n);
+      printf("requeued %s\n", what);
     else if (s == WG_E_CONFLICT)
-      fprintf(stderr, "wgctl: job %llu is %s; only failed jobs can be requeued\n", (unsigned long long)n, status);
+      fprintf(stderr, "wgctl: %s is %s; only failed jobs can be requeued\n", what, status);
   }
   wg_db_disconnect(c);
   if (s == WG_E_NOT_FOUND)
-    fprintf(stderr, "wgctl: no such %s %llu\n", argv[0] + 2, (unsigned long long)n);
+    fprintf(stderr, "wgctl: no such %s\n", what);
   else if (s != WG_OK && s != WG_E_CONFLICT)
     fprintf(stderr, "wgctl: requeue failed (%s)\n", wg_status_name(s));
   return s == WG_OK ? 0 : 1;
@@ -265,8 +293,29 @@ static int cmd_archive(const struct wg_config *cfg, int argc, char **argv)
   return 0;
 }
 
+static void gen_input_usage(FILE *f)
+{
+  fprintf(f, "usage: wgctl gen-input --batch N [--logs L] [--workload key=value,...] [--initial K] [--seed S]\n\n"
+             "Prints on stdout a valid basic witness input for batch N (the body of\n"
+             "POST /batches/N/witness-inputs), built from a synthetic state tree: its storage logs carry\n"
+             "correct merkle paths and roots, so the batch proves end to end. Needs no database.\n\n"
+             "  --batch N        l1_batch_number of the input (required)\n"
+             "  --logs L         storage logs in the batch (default 40); each is a write, a first write\n"
+             "                   or a read, and adds storage_application work\n"
+             "  --workload SPEC  circuit_workload, e.g. main_vm=6000,keccak256=100 (keys: docs/circuits.md)\n"
+             "  --initial K      keys already in the tree before the batch (default 16): the tree that\n"
+             "                   previous_root_hash describes; reads and updates pick among them\n"
+             "  --seed S         seed of the pseudo-random keys and values (default 1): the same seed and\n"
+             "                   options give byte-identical output; vary it for distinct inputs\n");
+}
+
 static int cmd_gen_input(int argc, char **argv)
 {
+  for (int i = 0; i < argc; i++)
+    if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      gen_input_usage(stdout);
+      return 0;
+    }
   struct wg_gen_options o = {.protocol_version = 24, .initial_keys = 16, .logs = 40, .seed = 1};
   bool have_batch = false;
   char err[256];
@@ -291,6 +340,7 @@ static int cmd_gen_input(int argc, char **argv)
       ok = false;
     if (!ok) {
       fprintf(stderr, "wgctl: gen-input: bad or incomplete option \"%s\"\n", a);
+      gen_input_usage(stderr);
       return 2;
     }
     i++;

@@ -47,3 +47,19 @@ void wg_hex_encode_0x(const uint8_t *in, size_t len, char *out)
   out[1] = 'x';
   wg_hex_encode(in, len, out + 2);
 }
+
+bool wg_hex_looks_like_text(const uint8_t *data, size_t len)
+{
+  while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r' || data[len - 1] == ' ' || data[len - 1] == '\t'))
+    len--;
+  if (len >= 2 && data[0] == '0' && (data[1] == 'x' || data[1] == 'X')) {
+    data += 2;
+    len -= 2;
+  }
+  if (len == 0 || len % 2 != 0)
+    return false;
+  for (size_t i = 0; i < len; i++)
+    if (wg_hex_digit((char)data[i]) < 0)
+      return false;
+  return true;
+}

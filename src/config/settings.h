@@ -1,4 +1,4 @@
-/* Daemon configuration (SPEC section 7): built-in defaults, then the config file, then WG_*
+/* Daemon configuration (docs/command-line.md): built-in defaults, then the config file, then WG_*
  * environment variables, then command-line flags, each overriding the one before. */
 #ifndef WG_CONFIG_H
 #define WG_CONFIG_H

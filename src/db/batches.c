@@ -1,4 +1,4 @@
-/* Operator views of batches. The batch status is derived from its jobs (SPEC section 6), so it
+/* Operator views of batches. The batch status is derived from its jobs (docs/api.md), so it
  * can never disagree with them. */
 #include "config.h"
 #include "db/batches.h"
@@ -21,17 +21,7 @@
   "   AND p.aggregation_round = 3 AND p.status = 'successful') THEN 'proven'"                                  \
   " WHEN b.status = 'queued' THEN 'queued' ELSE 'in_progress' END"
 
-/* One witness job of any round; tables without circuit_id or depth give 0. */
-#define WITNESS_GET(NAME, TABLE, CIRCUIT, DEPTH)                                                              \
-  {"witness_job_get_" NAME,                                                                                   \
-   "SELECT id, l1_batch_number, protocol_version, " CIRCUIT ", " DEPTH ", status, attempts, error, picked_by, "  \
-   TS("lease_expires_at") ", " TS("created_at") ", " TS("updated_at") " FROM " TABLE " WHERE id = $1"}
-
 const struct wg_stmt wg_sql_batches[] = {
-  WITNESS_GET("basic", "basic_circuit_witness_jobs", "0", "0"),
-  WITNESS_GET("leaf", "leaf_aggregation_jobs", "circuit_id", "0"),
-  WITNESS_GET("node", "node_aggregation_jobs", "circuit_id", "depth"),
-  WITNESS_GET("sched", "scheduler_witness_jobs", "0", "0"),
   {"batches_list",
    "SELECT b.l1_batch_number, b.protocol_version, " BATCH_STATUS ", " TS("b.created_at")
    " FROM basic_circuit_witness_jobs b WHERE b.l1_batch_number > $1 ORDER BY b.l1_batch_number LIMIT $2"},
@@ -154,11 +144,19 @@ enum wg_status wg_batch_get(struct wg_dbconn *c, int64_t batch, json_t **out)
   }
   if (s == WG_OK) {
     json_t *errors = json_array();
-    for (int i = 0; i < PQntuples(r); i++)
-      json_array_append_new(errors, json_pack("{s:s,s:I,s:I,s:s,s:s}", "kind", PQgetvalue(r, i, 0),
+    for (int i = 0; i < PQntuples(r); i++) {
+      /* The path of the job itself, since a witness id alone is ambiguous across rounds. */
+      char href[64];
+      if (PQgetvalue(r, i, 0)[0] == 'w')
+        snprintf(href, sizeof href, "/witness-jobs/%lld/%lld", (long long)wg_db_int(r, i, 1),
+                 (long long)wg_db_int(r, i, 2));
+      else
+        snprintf(href, sizeof href, "/jobs/%lld", (long long)wg_db_int(r, i, 2));
+      json_array_append_new(errors, json_pack("{s:s,s:I,s:I,s:s,s:s,s:s}", "kind", PQgetvalue(r, i, 0),
                                               "aggregation_round", (json_int_t)wg_db_int(r, i, 1), "id",
                                               (json_int_t)wg_db_int(r, i, 2), "status", PQgetvalue(r, i, 3),
-                                              "error", PQgetvalue(r, i, 4)));
+                                              "error", PQgetvalue(r, i, 4), "href", href));
+    }
     PQclear(r);
     json_object_set_new(b, "errors", errors);
   }
@@ -188,7 +186,8 @@ enum wg_status wg_batch_jobs(struct wg_dbconn *c, int64_t batch, int round, cons
   json_t *witness = json_array();
   for (int i = 0; i < PQntuples(r); i++)
     json_array_append_new(witness,
-                          json_pack("{s:I,s:I,s:I,s:I,s:s,s:I,s:o}", "id", (json_int_t)wg_db_int(r, i, 0),
+                          json_pack("{s:s,s:I,s:I,s:I,s:I,s:s,s:I,s:o}", "kind", "witness", "id",
+                                    (json_int_t)wg_db_int(r, i, 0),
                                     "aggregation_round", (json_int_t)wg_db_int(r, i, 1), "circuit_id",
                                     (json_int_t)wg_db_int(r, i, 2), "depth", (json_int_t)wg_db_int(r, i, 3), "status",
                                     PQgetvalue(r, i, 4), "attempts", (json_int_t)wg_db_int(r, i, 5), "error",
@@ -206,7 +205,8 @@ enum wg_status wg_batch_jobs(struct wg_dbconn *c, int64_t batch, int round, cons
   }
   json_t *prover = json_array();
   for (int i = 0; i < PQntuples(r); i++)
-    json_array_append_new(prover, json_pack("{s:I,s:I,s:I,s:I,s:I,s:s,s:I,s:o}", "id", (json_int_t)wg_db_int(r, i, 0),
+    json_array_append_new(prover, json_pack("{s:s,s:I,s:I,s:I,s:I,s:I,s:s,s:I,s:o}", "kind", "prover", "id",
+                                            (json_int_t)wg_db_int(r, i, 0),
                                             "aggregation_round", (json_int_t)wg_db_int(r, i, 1), "circuit_id",
                                             (json_int_t)wg_db_int(r, i, 2), "depth", (json_int_t)wg_db_int(r, i, 3),
                                             "sequence_number", (json_int_t)wg_db_int(r, i, 4), "status",
@@ -215,27 +215,4 @@ enum wg_status wg_batch_jobs(struct wg_dbconn *c, int64_t batch, int round, cons
   PQclear(r);
   *out = json_pack("{s:o,s:o}", "witness_jobs", witness, "prover_jobs", prover);
   return WG_OK;
-}
-
-enum wg_status wg_witness_job_view(struct wg_dbconn *c, int round, int64_t id, json_t **out)
-{
-  static const char *const names[4] = {"witness_job_get_basic", "witness_job_get_leaf", "witness_job_get_node",
-                                       "witness_job_get_sched"};
-  if (round < 0 || round > 3)
-    return WG_E_NOT_FOUND;
-  struct wg_params p = {0};
-  wg_p_int(&p, id);
-  PGresult *r;
-  enum wg_status s = wg_db_exec_row(c, names[round], &p, false, &r);
-  if (s != WG_OK)
-    return s;
-  *out = json_pack("{s:I,s:i,s:I,s:I,s:I,s:I,s:s,s:I,s:o,s:o,s:o,s:o,s:o}", "id", (json_int_t)wg_db_int(r, 0, 0),
-                   "aggregation_round", round, "l1_batch_number", (json_int_t)wg_db_int(r, 0, 1), "protocol_version",
-                   (json_int_t)wg_db_int(r, 0, 2), "circuit_id", (json_int_t)wg_db_int(r, 0, 3), "depth",
-                   (json_int_t)wg_db_int(r, 0, 4), "status", PQgetvalue(r, 0, 5), "attempts",
-                   (json_int_t)wg_db_int(r, 0, 6), "error", json_text_or_null(r, 0, 7), "picked_by",
-                   json_text_or_null(r, 0, 8), "lease_expires_at", json_text_or_null(r, 0, 9), "created_at",
-                   json_text_or_null(r, 0, 10), "updated_at", json_text_or_null(r, 0, 11));
-  PQclear(r);
-  return *out != NULL ? WG_OK : WG_E_INTERNAL;
 }

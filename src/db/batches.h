@@ -11,14 +11,12 @@ extern const struct wg_stmt wg_sql_batches[];
 /* Batches with number > after, in order, at most limit: a JSON array of
  * {"l1_batch_number", "protocol_version", "status", "created_at"}. */
 enum wg_status wg_batches_list(struct wg_dbconn *c, int64_t after, int64_t limit, json_t **out);
-/* One batch with its rounds (SPEC section 6); WG_E_NOT_FOUND when unknown. */
+/* One batch with its rounds (docs/api.md); WG_E_NOT_FOUND when unknown. */
 enum wg_status wg_batch_get(struct wg_dbconn *c, int64_t batch, json_t **out);
 /* The jobs of a batch; round < 0 and status NULL mean any; limit < 0 means all. */
 enum wg_status wg_batch_jobs(struct wg_dbconn *c, int64_t batch, int round, const char *status, int64_t after_id,
                              int64_t limit, json_t **out);
 /* The status of one batch ("queued", "in_progress", "proven", "failed"); WG_E_NOT_FOUND. */
 enum wg_status wg_batch_status(struct wg_dbconn *c, int64_t batch, char status[16]);
-/* One witness job of a round (0-3: ids are per table) as JSON. WG_E_NOT_FOUND for an unknown round or id. */
-enum wg_status wg_witness_job_view(struct wg_dbconn *c, int round, int64_t id, json_t **out);
 
 #endif

@@ -17,7 +17,7 @@
   "CASE WHEN retry_at > now() AND status = 'queued' THEN " UTC("retry_at") " ELSE '' END, "                   \
   "coalesce(witness_pack, -1), coalesce(witness_offset, -1), coalesce(witness_length, -1)"
 
-/* Whether a queued job may be claimed now (SPEC section 2's backoff). */
+/* Whether a queued job may be claimed now (docs/state-machine.md, retries). */
 #define CLAIMABLE "status = 'queued' AND (retry_at IS NULL OR retry_at <= now())"
 
 const struct wg_stmt wg_sql_prover_jobs[] = {

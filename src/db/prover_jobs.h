@@ -83,7 +83,7 @@ enum wg_status wg_prover_jobs_layer(struct wg_dbconn *c, int64_t batch, int roun
                                     struct wg_prover_job **jobs, size_t *n);
 /* The final node proof of each circuit type of a batch (deepest node layer), by circuit id. */
 enum wg_status wg_prover_jobs_final_nodes(struct wg_dbconn *c, int64_t batch, struct wg_prover_job **jobs, size_t *n);
-/* The defence of SPEC section 5: a stored proof failed verification; send the job back to queued. */
+/* The defence of docs/circuits.md: a stored proof failed verification; send the job back to queued. */
 enum wg_status wg_prover_job_reject_proof(struct wg_dbconn *c, int64_t id, const char *error);
 /* The batch's scheduler proof job, if successful. */
 enum wg_status wg_prover_job_final_proof(struct wg_dbconn *c, int64_t batch, struct wg_prover_job *job);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/job_views.h"
 #include "db/prover_jobs.h"
 #include "db/witness_jobs.h"
 

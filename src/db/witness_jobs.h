@@ -36,7 +36,7 @@ enum wg_status wg_witness_fail(struct wg_dbconn *c, const struct wg_witness_job 
  * recording why. take_back_claim undoes the claim's attempt: for a graceful shutdown only. */
 enum wg_status wg_witness_release(struct wg_dbconn *c, const struct wg_witness_job *job, bool take_back_claim,
                                   int max_attempts, const char *error);
-/* Inside the caller's transaction: the defence of SPEC section 5; the job goes back to
+/* Inside the caller's transaction: the defence of docs/circuits.md; the job goes back to
  * waiting_for_proofs, awaiting `missing` more proofs. */
 enum wg_status wg_witness_await_again(struct wg_dbconn *c, const struct wg_witness_job *job, int missing);
 

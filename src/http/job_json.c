@@ -1,4 +1,4 @@
-/* The JSON shape of a prover job shared by claim, heartbeat and GET /jobs/{id} (SPEC section 6). */
+/* The JSON shape of a prover job shared by claim, heartbeat and GET /jobs/{id} (docs/api.md). */
 #include "config.h"
 
 #include "common/hex.h"
@@ -11,6 +11,8 @@ json_t *wg_prover_job_json(const struct wg_prover_job *j)
                         j->aggregation_round, "circuit_id", j->circuit_id, "depth", j->depth, "sequence_number",
                         (json_int_t)j->sequence_number, "status", j->status, "attempts", j->attempts, "lease",
                         j->attempts);
+  /* Prover and witness job ids are separate spaces; the kind says which one this id is in. */
+  json_object_set_new(o, "kind", json_string("prover"));
   json_object_set_new(o, "lease_expires_at", j->lease_expires_at[0] ? json_string(j->lease_expires_at) : json_null());
   /* A queued job waiting out its retry backoff: when it can be claimed again. */
   json_object_set_new(o, "retry_at", j->retry_at[0] ? json_string(j->retry_at) : json_null());

@@ -19,7 +19,7 @@ static const unsigned codes[] = {200, 201, 204, 400, 401, 403, 404, 405, 409, 41
 /* [route + 1][code slot]; slot N_CODES counts other codes. */
 static atomic_ullong http_requests[MAX_ROUTES + 1][N_CODES + 1];
 static atomic_ullong http_micros[MAX_ROUTES + 1];
-static atomic_ullong round_runs[4][2];
+static atomic_ullong round_runs[4][3]; /* by enum wg_round_result */
 static atomic_ullong round_micros[4];
 
 static const char *const round_names[4] = {"basic", "leaf", "node", "scheduler"};
@@ -50,11 +50,11 @@ void wg_metrics_http(int route, unsigned status, int64_t micros)
   atomic_fetch_add(&http_micros[r], (unsigned long long)(micros > 0 ? micros : 0));
 }
 
-void wg_metrics_round(int round, bool committed, int64_t micros)
+void wg_metrics_round(int round, enum wg_round_result result, int64_t micros)
 {
-  if (round < 0 || round > 3)
+  if (round < 0 || round > 3 || (unsigned)result > WG_ROUND_FAILED)
     return;
-  atomic_fetch_add(&round_runs[round][committed ? 1 : 0], 1);
+  atomic_fetch_add(&round_runs[round][result], 1);
   atomic_fetch_add(&round_micros[round], (unsigned long long)(micros > 0 ? micros : 0));
 }
 
@@ -93,12 +93,14 @@ char *wg_metrics_render(struct wg_dbconn *c, struct wg_completer *completer)
     route_label(label, sizeof label, (int)r);
     wg_strbuf_printf(&b, "wg_http_request_seconds_total{route=\"%s\"} %.6f\n", label, (double)v / 1e6);
   }
-  wg_strbuf_printf(&b, "# HELP wg_round_runs_total Round runs by round and outcome.\n"
+  static const char *const results[3] = {"stopped", "committed", "failed"};
+  wg_strbuf_printf(&b, "# HELP wg_round_runs_total Round runs by round and outcome: committed its outputs, failed"
+                       " its job for good, or stopped without committing.\n"
                        "# TYPE wg_round_runs_total counter\n");
   for (int r = 0; r < 4; r++)
-    for (int k = 0; k < 2; k++)
-      wg_strbuf_printf(&b, "wg_round_runs_total{round=\"%s\",result=\"%s\"} %llu\n", round_names[r],
-                       k ? "committed" : "stopped", atomic_load(&round_runs[r][k]));
+    for (int k = 0; k < 3; k++)
+      wg_strbuf_printf(&b, "wg_round_runs_total{round=\"%s\",result=\"%s\"} %llu\n", round_names[r], results[k],
+                       atomic_load(&round_runs[r][k]));
   wg_strbuf_printf(&b, "# HELP wg_round_seconds_total Time spent running rounds.\n"
                        "# TYPE wg_round_seconds_total counter\n");
   for (int r = 0; r < 4; r++)
@@ -120,7 +122,8 @@ char *wg_metrics_render(struct wg_dbconn *c, struct wg_completer *completer)
   wg_strbuf_printf(&b, "# HELP wg_database_up Whether the database answered this scrape.\n"
                        "# TYPE wg_database_up gauge\nwg_database_up %d\n", up ? 1 : 0);
   if (up) {
-    wg_strbuf_printf(&b, "# HELP wg_jobs Jobs by kind, round and status (finished jobs are not counted).\n"
+    wg_strbuf_printf(&b, "# HELP wg_jobs Jobs by kind, round and status; successful jobs are not counted,"
+                         " failed ones are.\n"
                          "# TYPE wg_jobs gauge\n");
     for (int i = 0; i < PQntuples(res); i++)
       wg_strbuf_printf(&b, "wg_jobs{kind=\"%s\",round=\"%s\",status=\"%s\"} %s\n", PQgetvalue(res, i, 0),

@@ -11,9 +11,12 @@ struct wg_completer;
 
 /* route: index in wg_routes, or -1 for a request that matched no route. */
 void wg_metrics_http(int route, unsigned status, int64_t micros);
-void wg_metrics_round(int round, bool committed, int64_t micros);
+/* How a round run ended: it committed its outputs, it failed its job for good (bad input, say),
+ * or it stopped without committing (lease lost, shutdown, database gone). */
+enum wg_round_result { WG_ROUND_STOPPED, WG_ROUND_COMMITTED, WG_ROUND_FAILED };
+void wg_metrics_round(int round, enum wg_round_result result, int64_t micros);
 /* The text exposition format; malloc'd. Queue gauges are left out when c is NULL, completion
- * group counters when k is NULL. */
-char *wg_metrics_render(struct wg_dbconn *c, struct wg_completer *k);
+ * group counters when completer is NULL. */
+char *wg_metrics_render(struct wg_dbconn *c, struct wg_completer *completer);
 
 #endif

@@ -1,4 +1,4 @@
-/* Building replies: JSON bodies, raw bytes and the one error format of SPEC section 6. */
+/* Building replies: JSON bodies, raw bytes and the one error format of docs/api.md. */
 #include "config.h"
 
 #include <microhttpd.h>

@@ -1,5 +1,5 @@
 /* The daemon's routing table: every route, the role it requires and the body it takes
- * (SPEC section 6). The OpenAPI document in api/openapi.yaml describes the same table. */
+ * (docs/api.md). The OpenAPI document in api/openapi.yaml describes the same table. */
 #include "config.h"
 
 #include "http/endpoints.h"
@@ -22,6 +22,8 @@ const struct wg_route wg_routes[] = {
   {"GET", "/jobs/{id}", wg_h_job_get, WG_ROLE_VIEWER, WG_BODY_NONE},
   {"POST", "/batches/{n}/requeue", wg_h_batch_requeue_post, WG_ROLE_ADMIN, WG_BODY_NONE},
   {"POST", "/jobs/{id}/requeue", wg_h_job_requeue_post, WG_ROLE_ADMIN, WG_BODY_NONE},
+  {"GET", "/witness-jobs/{round}/{id}", wg_h_witness_job_get, WG_ROLE_VIEWER, WG_BODY_NONE},
+  {"POST", "/witness-jobs/{round}/{id}/requeue", wg_h_witness_job_requeue_post, WG_ROLE_ADMIN, WG_BODY_NONE},
   {"DELETE", "/batches/{n}", wg_h_batch_delete, WG_ROLE_ADMIN, WG_BODY_NONE},
   {"GET", "/witness-jobs/{round}/{id}", wg_h_witness_job_get, WG_ROLE_VIEWER, WG_BODY_NONE},
   {"POST", "/witness-jobs/{round}/{id}/requeue", wg_h_witness_job_requeue_post, WG_ROLE_ADMIN, WG_BODY_NONE},

@@ -1,10 +1,10 @@
-/* Parsing and validation of the basic witness input (SPEC section 3), and the circuit counts it
+/* Parsing and validation of the basic witness input (docs/input-format.md), and the circuit counts it
  * implies.
  *
- * Checks run in the document order of the SPEC example (l1_batch_number, protocol_version, the
- * roots, storage_logs, circuit_workload) and then the scheduler cap; the first problem wins. In
- * every object, unknown keys are reported before anything else, so that a misspelt field is
- * named as such instead of showing up as a missing one.
+ * Checks run in the document order of the example in docs/input-format.md (l1_batch_number,
+ * protocol_version, the roots, storage_logs, circuit_workload) and then the scheduler cap; the
+ * first problem wins. In every object, unknown keys are reported before anything else, so that a
+ * misspelt field is named as such instead of showing up as a missing one.
  *
  * Inputs reach tens of MB, so the parser is linear, builds strings only when it has an error to
  * report, and makes exactly two allocations for the result (all logs; all path siblings). The
@@ -358,7 +358,7 @@ static bool parse_log(const json_t *obj, size_t i, struct wg_storage_log *log, u
     log->has_root_hash = true;
   }
 
-  /* Consistency between the fields (SPEC section 3). */
+  /* Consistency between the fields (docs/input-format.md). */
   if (!log->is_write) {
     if (log->first_write) {
       set_path(err, "%s.first_write", where);
@@ -426,6 +426,21 @@ static bool parse_logs(const json_t *arr, struct wg_input *in, struct wg_input_e
 
 /* ---- the document ---------------------------------------------------------------------------- */
 
+/* Appends the keys a workload may use, so that a refused key comes with the list to pick from. */
+static void append_workload_keys(struct wg_input_error *err, uint32_t protocol_version)
+{
+  size_t n, used = strlen(err->message);
+  const struct wg_circuit_type *t = wg_circuit_table(protocol_version, &n);
+  used += (size_t)snprintf(err->message + used, sizeof err->message - used, "; valid keys for protocol version %u:",
+                           (unsigned)protocol_version);
+  for (size_t i = 0; i < n && used < sizeof err->message; i++)
+    if (t[i].id != WG_STORAGE_APPLICATION_ID)
+      used += (size_t)snprintf(err->message + used, sizeof err->message - used, "%s %s", i ? "," : "", t[i].workload_key);
+  if (used < sizeof err->message)
+    snprintf(err->message + used, sizeof err->message - used,
+             " (storage_application work is counted from storage_logs)");
+}
+
 static bool parse_workload(const json_t *obj, struct wg_input *in, struct wg_input_error *err)
 {
   const char *key;
@@ -434,6 +449,7 @@ static bool parse_workload(const json_t *obj, struct wg_input *in, struct wg_inp
     const struct wg_circuit_type *t = wg_circuit_by_key(in->protocol_version, key);
     if (t == NULL) {
       fail_key(err, "$.circuit_workload", key, "unknown circuit_workload key");
+      append_workload_keys(err, in->protocol_version);
       return false;
     }
     if (t->id == WG_STORAGE_APPLICATION_ID) {
@@ -472,7 +488,9 @@ static bool parse_document(const json_t *doc, uint64_t expected_batch, struct wg
     return false;
   if (version > UINT32_MAX || wg_circuit_table((uint32_t)version, &n_types) == NULL) {
     set_path(err, "$.protocol_version");
-    set_message(err, "unknown protocol version %" PRIu64, version);
+    char served[64];
+    wg_protocol_versions_text(served, sizeof served);
+    set_message(err, "unknown protocol version %" PRIu64 "; this daemon serves %s", version, served);
     return false;
   }
   in->protocol_version = (uint32_t)version;

@@ -1,4 +1,4 @@
-/* The basic witness input that the tree service uploads (SPEC section 3): parsing, validation,
+/* The basic witness input that the tree service uploads (docs/input-format.md): parsing, validation,
  * and the circuit counts it implies. Pure computation: knows nothing of HTTP or SQL. */
 #ifndef WG_INPUT_H
 #define WG_INPUT_H
@@ -40,7 +40,7 @@ bool wg_input_parse(const char *body, size_t len, uint64_t expected_batch, struc
                     struct wg_input_error *err);
 void wg_input_free(struct wg_input *in);
 
-/* The canonical JSON of an input (SPEC section 3 shape, compact, keys in the SPEC's order, hex
+/* The canonical JSON of an input (the shape of docs/input-format.md, compact, keys in its order, hex
  * lowercase with 0x; value_written always written (zero for a read), root_hash only when
  * present; circuit_workload lists only nonzero work, never storage_application).
  * wg_input_parse of the result gives back an equal input. Returns a malloc'd string, or NULL when

@@ -1,4 +1,4 @@
-# The basic witness input (SPEC section 3): parsing and validation, circuit counts, and the
+# The basic witness input (docs/input-format.md): parsing and validation, circuit counts, and the
 # canonical JSON encoding.
 libwgcore_a_SOURCES += \
 	src/input/generate.c src/input/generate.h \

@@ -1,5 +1,5 @@
 /* The proof scheme: how a proof is made from a witness blob and checked against it. One small
- * interface so that a real proving system can replace the reference scheme (SPEC section 5). */
+ * interface so that a real proving system can replace the reference scheme (docs/circuits.md). */
 #ifndef WG_SCHEME_H
 #define WG_SCHEME_H
 

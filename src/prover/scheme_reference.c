@@ -1,4 +1,4 @@
-/* The reference proof scheme (SPEC section 5): proof = "WGREF1" || BLAKE2s-256(witness blob).
+/* The reference proof scheme (docs/circuits.md): proof = "WGREF1" || BLAKE2s-256(witness blob).
  * Anyone holding the witness can make it, so it proves nothing; it exists so that the pipeline
  * runs and is checked end to end, behind the interface a real proving system would fill. */
 #include "config.h"

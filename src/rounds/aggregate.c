@@ -1,5 +1,5 @@
 /* What the leaf, node and scheduler rounds share: loading and re-verifying the proofs they
- * aggregate (with the defence of SPEC section 5), and committing a layer of circuits. */
+ * aggregate (with the defence of docs/circuits.md), and committing a layer of circuits. */
 #include "config.h"
 
 #include <stdio.h>

@@ -133,6 +133,7 @@ static enum wg_status commit_tx(struct wg_dbconn *c, void *arg)
 static enum wg_status fail_permanently(struct wg_round_ctx *ctx, const char *error)
 {
   wg_warn("basic round: batch %lld failed: %s", (long long)ctx->job.l1_batch_number, error);
+  ctx->failed = true;
   return wg_witness_fail(ctx->db, &ctx->job, error);
 }
 

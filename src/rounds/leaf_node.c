@@ -102,6 +102,7 @@ static enum wg_status run(struct wg_round_ctx *ctx, int below_round, int below_d
   if (!layer_complete(jobs, n, job->dependencies)) {
     /* Cannot happen unless rows were edited by hand; retrying will not help. */
     free(jobs);
+    ctx->failed = true;
     return wg_witness_fail(ctx->db, job, "the layer below is not complete");
   }
   struct next_layer next = {next_depth, 0};

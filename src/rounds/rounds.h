@@ -27,6 +27,7 @@ struct wg_round_ctx {
   int64_t renewed_ms; /* when the lease was last extended */
   struct wg_workers *workers;
   struct wg_renewer *renewer; /* renews the lease while a step runs; NULL outside the workers */
+  bool failed; /* the run failed its job for good (counted apart from committed runs) */
 };
 
 /* Extends the witness lease; WG_E_LEASE_LOST when the job was taken over (the round must stop
@@ -46,7 +47,7 @@ enum wg_status wg_round_node(struct wg_round_ctx *ctx);
 enum wg_status wg_round_scheduler(struct wg_round_ctx *ctx);
 
 /* Shared by the aggregation rounds: loads and verifies the proofs of the given prover jobs
- * (SPEC section 5's defence). On a bad proof, sends those jobs back to queued and the witness job
+ * (the defence of docs/circuits.md). On a bad proof, sends those jobs back to queued and the witness job
  * back to waiting_for_proofs in one transaction and returns WG_E_INVALID. On success fills refs. */
 struct wg_prover_job;
 struct wg_proof_ref;

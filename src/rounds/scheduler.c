@@ -23,6 +23,7 @@ enum wg_status wg_round_scheduler(struct wg_round_ctx *ctx)
     return s;
   if ((int64_t)n != job->dependencies) {
     free(jobs);
+    ctx->failed = true;
     return wg_witness_fail(ctx->db, job, "the final node proofs are incomplete");
   }
   struct wg_proof_ref *refs = calloc(n + 1, sizeof *refs);

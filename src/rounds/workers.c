@@ -284,9 +284,11 @@ static void *worker_main(void *p)
               ctx.job.attempts);
       int64_t started = wg_monotonic_us();
       renewer_set(ctx.renewer, &ctx.job);
+      ctx.failed = false;
       s = round_fns[round](&ctx);
       renewer_set(ctx.renewer, NULL);
-      wg_metrics_round(round, s == WG_OK, wg_monotonic_us() - started);
+      wg_metrics_round(round, s != WG_OK ? WG_ROUND_STOPPED : ctx.failed ? WG_ROUND_FAILED : WG_ROUND_COMMITTED,
+                       wg_monotonic_us() - started);
       if (s == WG_E_LEASE_LOST) {
         wg_warn("%s round: batch %lld job %lld: the lease was taken over; nothing committed", round_names[round],
                 (long long)ctx.job.l1_batch_number, (long long)ctx.job.id);

@@ -1,5 +1,5 @@
 /* The object store: inputs and witness packs, behind one interface with two backends
- * (SPEC section 7): "file:DIR" (atomic writes: temp file, fsync, rename) and "postgres" (the
+ * (docs/command-line.md): "file:DIR" (atomic writes: temp file, fsync, rename) and "postgres" (the
  * blobs table, shared by daemons on several machines). Proofs are not blobs: they are stored with
  * their job in the database (db/prover_jobs.c).
  *

@@ -1,4 +1,4 @@
-# The state tree (SPEC section 4): BLAKE2s, the tree's hashes and folds, the storage log replay.
+# The state tree (docs/tree.md): BLAKE2s, the tree's hashes and folds, the storage log replay.
 libwgcore_a_SOURCES += \
 	src/tree/tree.h \
 	src/tree/blake2s.c \

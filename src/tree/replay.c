@@ -1,4 +1,4 @@
-/* The replay of a batch's storage logs against the state tree (SPEC section 4).
+/* The replay of a batch's storage logs against the state tree (docs/tree.md).
  *
  * Each log carries its full merkle path, so the two roots it implies (old leaf folded up the path,
  * new leaf folded up the same path) depend on that log alone. They are computed first, spread over

@@ -1,4 +1,4 @@
-/* The zkSync Era state tree's hashes (SPEC section 4): empty subtrees, leaves, keys, and the fold
+/* The zkSync Era state tree's hashes (docs/tree.md): empty subtrees, leaves, keys, and the fold
  * of a leaf up a merkle path to the root. */
 #include "config.h"
 
@@ -47,7 +47,7 @@ void wg_tree_hashed_key(const uint8_t address[20], const uint8_t slot[32], uint8
 /* The side at level d is bit d of the key read as a little-endian 256-bit integer: byte 0 is the
  * least significant byte and, within a byte, bit 0 is the least significant bit, so bit d is
  * (key[d / 8] >> (d % 8)) & 1. This is the order that reproduces the published single-leaf root of
- * SPEC section 4 (tests/unit/test_tree.c checks it); the other three byte/bit orders do not. */
+ * docs/tree.md (tests/unit/test_tree.c checks it); the other three byte/bit orders do not. */
 static inline int key_bit(const uint8_t key[WG_HASH_LEN], int d)
 {
   return (key[d / 8] >> (d % 8)) & 1;

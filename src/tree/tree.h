@@ -1,4 +1,4 @@
-/* The zkSync Era state tree (SPEC section 4): a sparse binary Merkle tree of depth 256 hashed with
+/* The zkSync Era state tree (docs/tree.md): a sparse binary Merkle tree of depth 256 hashed with
  * BLAKE2s-256, and the replay of a batch's storage logs against it.
  *
  * Pure computation: no I/O, no allocation visible to callers except where documented. */
@@ -34,7 +34,7 @@ void wg_tree_hashed_key(const uint8_t address[20], const uint8_t slot[32], uint8
 void wg_tree_fold(const uint8_t key[WG_HASH_LEN], const uint8_t leaf[WG_HASH_LEN],
                   const uint8_t (*path)[WG_HASH_LEN], size_t path_len, uint8_t root[WG_HASH_LEN]);
 
-/* One storage access of a batch (SPEC section 3). */
+/* One storage access of a batch (docs/input-format.md). */
 struct wg_storage_log {
   uint8_t hashed_key[WG_HASH_LEN];
   uint64_t leaf_index;

@@ -1,4 +1,4 @@
-/* wg-prover: the bundled prover (SPEC section 7). Sets up libcurl and the signals, runs the
+/* wg-prover: the bundled prover (docs/command-line.md). Sets up libcurl and the signals, runs the
  * worker threads until they are done, and prints the summary line that scripts parse. */
 #include "config.h"
 

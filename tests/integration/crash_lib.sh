@@ -13,7 +13,7 @@
 #   check_invariants 1
 #
 # check_invariants holds at any moment for the per-job part (cl_violations), and at the end for
-# the rest: every job successful, layers as SPEC section 5 says, batch `proven`, proof served.
+# the rest: every job successful, layers as docs/circuits.md says, batch `proven`, proof served.
 
 CL_LEAF_ARITY=${CL_LEAF_ARITY:-32}
 CL_NODE_ARITY=${CL_NODE_ARITY:-32}
@@ -22,7 +22,7 @@ declare -gA CL_PROVER_PID=() # name -> pid of a wg-prover started by cl_start_pr
 CL_EXIT_STATUS=
 
 # cl_prepare BATCH LOGS WORKLOAD: write a generated input to $WG_TMP/inBATCH.json and remember
-# the prover jobs SPEC section 5 gives it under CL_LEAF_ARITY and CL_NODE_ARITY.
+# the prover jobs docs/circuits.md gives it under CL_LEAF_ARITY and CL_NODE_ARITY.
 cl_prepare() {
 	local batch=$1 logs=$2 workload=$3
 	local -a counts
@@ -210,8 +210,8 @@ cl_violations() {
 }
 
 # check_invariants BATCH...: each BATCH (prepared with cl_prepare) is finished and exactly once:
-# the invariants of cl_violations; its prover jobs per (round, circuit, depth) are those of SPEC
-# section 5 for its workload, all successful with a proof; its witness jobs are one basic, one
+# the invariants of cl_violations; its prover jobs per (round, circuit, depth) are those of
+# docs/circuits.md for its workload, all successful with a proof; its witness jobs are one basic, one
 # leaf per circuit type, one node per layer and one scheduler, all successful; GET /batches/N
 # says `proven`; GET /batches/N/proof serves "WGREF1" || H(scheduler witness).
 check_invariants() {
@@ -221,7 +221,7 @@ check_invariants() {
 		[[ -n $expected ]] || fail "check_invariants: batch $b was not prepared with cl_prepare"
 		violations=$(cl_violations "$b")
 		assert_eq "" "$violations" "batch $b: exactly-once invariants"
-		assert_eq "$expected" "$(pl_sql_counts "$b")" "batch $b: prover jobs per (round, circuit, depth) (SPEC section 5)"
+		assert_eq "$expected" "$(pl_sql_counts "$b")" "batch $b: prover jobs per (round, circuit, depth) (docs/circuits.md)"
 		assert_eq 0 "$(wg_psql "SELECT count(*) FROM prover_jobs WHERE l1_batch_number = $b
 			AND (status <> 'successful' OR proof_hash IS NULL
 				OR NOT EXISTS (SELECT 1 FROM proofs WHERE prover_job_id = prover_jobs.id))")" \

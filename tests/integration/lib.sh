@@ -193,7 +193,7 @@ wg__on_exit() {
 	for hook in "${WG_EXIT_HOOKS[@]}"; do
 		eval "$hook" || echo "# exit hook failed: $hook" >&2
 	done
-	# A daemon still running must shut down cleanly on SIGTERM (SPEC section 7).
+	# A daemon still running must shut down cleanly on SIGTERM (docs/command-line.md).
 	for name in "${!WG_DAEMON_PID[@]}"; do
 		wg__stop_daemon_quietly "$name" TERM
 		status=$WG__LAST_STATUS

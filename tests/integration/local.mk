@@ -68,3 +68,10 @@ INTEGRATION_TESTS += tests/integration/t_throughput.sh tests/integration/t_retri
 # The HTTP edge (issue 8): readable early refusals, limits per route, slow clients, JSON 414/431.
 INTEGRATION_TESTS += tests/integration/t_edge.sh
 EXTRA_DIST += tests/integration/edge_clients.py
+
+# Usability (issue 9): jobs named by kind and round, errors that say what to fix, metric and CLI
+# slips.
+INTEGRATION_TESTS += tests/integration/t_job_names.sh
+# The guides' curl examples, run against a real daemon (docs/*.md, "```sh doc-test" blocks).
+INTEGRATION_TESTS += tests/integration/t_docs.sh
+EXTRA_DIST += docs

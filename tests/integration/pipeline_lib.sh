@@ -29,7 +29,7 @@ PL_PROTOCOL_VERSION=24
 PL_REF_PROVE="$WG_BUILDDIR/tests/tools/ref_prove"
 PL_EXPLAIN_CLAIMS="$WG_BUILDDIR/tests/tools/explain_claims"
 
-# The basic circuit capacities of SPEC section 5 (protocol version 24), by workload key, and
+# The basic circuit capacities of docs/circuits.md (protocol version 24), by workload key, and
 # the key's circuit id. Written out here, not read from the code, so that the tests check it.
 declare -gA PL_CAPACITY=(
 	[main_vm]=5390 [decommitments_sorter]=111250 [code_decommitter]=2845 [log_demuxer]=58125
@@ -186,7 +186,7 @@ prove_all_until() {
 
 # circuit_counts WORKLOAD LOGS: print "id=count" per basic circuit type with work (id order) for a
 # gen-input workload spec ("main_vm=6000,keccak256=100" or "") and LOGS storage logs, from the
-# capacities of SPEC section 5: ceil(work / capacity); storage_application from the logs.
+# capacities of docs/circuits.md: ceil(work / capacity); storage_application from the logs.
 circuit_counts() {
 	local spec=$1 logs=$2 entry key value id words=()
 	local -A by_id=()
@@ -210,7 +210,7 @@ circuit_counts() {
 }
 
 # expected_counts LEAF_ARITY NODE_ARITY ID=K...: print the prover jobs a batch must get, one line
-# "round|circuit_id|depth|count" per layer, in the order of pl_sql_counts, from SPEC section 5:
+# "round|circuit_id|depth|count" per layer, in the order of pl_sql_counts, from docs/circuits.md:
 # K basic circuits of type ID; ceil(K / LEAF_ARITY) leaf circuits; node layers of ceil(m / NODE_ARITY)
 # over the m proofs below, from depth 0 until a layer of one; one scheduler circuit (id 0).
 expected_counts() {

@@ -1,8 +1,8 @@
 #!/bin/bash
-# t_auth.sh: the access rules of SPEC section 6 over real HTTP. For every route the daemon
+# t_auth.sh: the access rules of docs/api.md over real HTTP. For every route the daemon
 # serves: no token, a malformed header, an unknown token and a revoked token are 401
 # unauthorized, and each role is allowed (any status but 401/403) or refused (403 forbidden)
-# exactly as the SPEC says. Tokens are stored only as SHA-256 hashes and never show up in
+# exactly as docs/api.md says. Tokens are stored only as SHA-256 hashes and never show up in
 # `wgctl token list` or in the daemon's log.
 # shellcheck source=tests/integration/lib.sh
 . "$WG_SRCDIR/tests/integration/lib.sh"
@@ -14,7 +14,7 @@ url=$(wg_url a)
 
 # ---------------------------------------------------------------- the routes
 
-# SPEC section 6, one line per route: METHOD PATTERN WHO, where WHO is the role the SPEC names
+# docs/api.md, one line per route: METHOD PATTERN WHO, where WHO is the role docs/api.md names
 # (anyone, tree, prover, operator = viewer for GET, admin).
 spec_routes='
 GET /healthz anyone
@@ -33,6 +33,8 @@ GET /jobs/{id} operator
 GET /batches/{n}/proof operator
 POST /batches/{n}/requeue admin
 POST /jobs/{id}/requeue admin
+GET /witness-jobs/{round}/{id} operator
+POST /witness-jobs/{round}/{id}/requeue admin
 DELETE /batches/{n} admin
 GET /witness-jobs/{round}/{id} operator
 POST /witness-jobs/{round}/{id}/requeue admin
@@ -44,7 +46,7 @@ served=$(sed -n 's/^ *{"\([A-Z]*\)", *"\([^"]*\)",.*/\1 \2/p' "$WG_SRCDIR/src/ht
 n_served=$(wc -l <<<"$served")
 ((n_served >= 13)) || fail "only $n_served routes found in src/http/routes.c: $served"
 
-# who_may METHOD PATTERN: the SPEC's role for a route ("" if the SPEC has no such route).
+# who_may METHOD PATTERN: the role docs/api.md gives a route ("" if it has no such route).
 who_may() {
 	awk -v m="$1" -v p="$2" '$1 == m && $2 == p { print $3 }' <<<"$spec_routes"
 }
@@ -75,18 +77,18 @@ request_args() {
 	esac
 }
 
-# And the other way: every route of the SPEC is served.
+# And the other way: every route of the API (docs/api.md) is served.
 while read -r method pattern _; do
 	[[ -n $method ]] || continue
 	grep -qxF "$method $pattern" <<<"$served" ||
-		fail "SPEC section 6 lists $method $pattern, which src/http/routes.c does not serve"
+		fail "docs/api.md lists $method $pattern, which src/http/routes.c does not serve"
 	wg__pass
 done <<<"$spec_routes"
 
 ROUTES=() # "METHOD PATTERN WHO", for each served route
 while read -r method pattern; do
 	who=$(who_may "$method" "$pattern")
-	[[ -n $who ]] || fail "the daemon serves $method $pattern, which SPEC section 6 does not list; add it to t_auth.sh"
+	[[ -n $who ]] || fail "the daemon serves $method $pattern, which docs/api.md does not list; add it to t_auth.sh"
 	ROUTES+=("$method $pattern $who")
 done <<<"$served"
 assert_eq "$n_served" "${#ROUTES[@]}" "routes under test"

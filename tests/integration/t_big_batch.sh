@@ -2,7 +2,7 @@
 # t_big_batch.sh: a batch of 2,400 basic circuits goes from upload to `proven` with the bundled
 # prover (wg-prover --concurrency 4 --until-idle), default arities (32). Its 2,390 main_vm
 # circuits need 75 leaf circuits and two node layers (3, then 1). Checks the job counts of every
-# layer against SPEC section 5 and prints the elapsed time (informational).
+# layer against docs/circuits.md and prints the elapsed time (informational).
 # shellcheck source=tests/integration/lib.sh
 . "$WG_SRCDIR/tests/integration/lib.sh"
 # shellcheck source=tests/integration/pipeline_lib.sh

@@ -1,5 +1,5 @@
 #!/bin/bash
-# t_concurrency.sh: the last proofs of a layer completing at the same time (SPEC section 2). Two
+# t_concurrency.sh: the last proofs of a layer completing at the same time (docs/state-machine.md). Two
 # daemons share one database and one store; every layer of a batch is claimed whole, proved, and
 # then all its completions are sent at once, each one three times, spread over both daemons. The
 # dependent witness job must be queued exactly once per layer (proofs_done equal to its
@@ -119,7 +119,7 @@ assert_eq "87 22 11 6 4 2 1" "${wave_sizes[*]}" "layers claimed and completed as
 total=$(expected_total $LEAF_ARITY $NODE_ARITY "${COUNTS[@]}")
 assert_eq "$total|$((total * (REPEATS - 1)))" "$total_first|$total_repeat" "completions over all waves"
 
-# The prover jobs: the formulas of SPEC section 5, each once, all successful.
+# The prover jobs: the formulas of docs/circuits.md, each once, all successful.
 assert_eq "$EXPECTED" "$(pl_sql_counts $batch)" "prover jobs per (round, circuit, depth)"
 pl_assert_unique $batch
 assert_eq "$total|$total" "$(wg_psql "SELECT count(*), count(*) FILTER (WHERE status = 'successful' AND attempts = 1)

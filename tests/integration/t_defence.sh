@@ -1,5 +1,5 @@
 #!/bin/bash
-# The defence of SPEC section 5: a stored proof that fails verification when a round loads it
+# The defence of docs/circuits.md: a stored proof that fails verification when a round loads it
 # sends its prover job back to queued (with the reason) and the round's witness job back to
 # waiting_for_proofs, awaiting that proof again; once it is proved again the batch is proven.
 # Checked for a leaf round (damaged basic proof), a node round (damaged leaf proof) and the

@@ -26,7 +26,7 @@ timed_http() {
 	fi
 }
 
-# assert_error_body CODE: the last body is a SPEC error with this code and some message.
+# assert_error_body CODE: the last body is an API error (docs/api.md) with this code and some message.
 assert_error_body() {
 	assert_error_code "$1"
 	assert_ne "" "$(wg_json '.error.message // ""')" "$HTTP_METHOD $HTTP_URL: error message"

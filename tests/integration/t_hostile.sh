@@ -1,7 +1,8 @@
 #!/bin/bash
 # t_hostile.sh: hostile input (issue 4, point 6). One daemon, a table of hostile requests, each of
-# which must get its 4xx status and a SPEC error body ({"error":{"code","message"}}, valid UTF-8
-# JSON, the expected code, a non-empty message, the JSON path where the SPEC asks for one):
+# which must get its 4xx status and an API error body (docs/api.md: {"error":{"code","message"}},
+# valid UTF-8 JSON, the expected code, a non-empty message, the JSON path where
+# docs/input-format.md asks for one):
 # truncated and malformed JSON, deep nesting, huge numbers, wrong hex, over-long merkle paths,
 # overflowing indices, wrong types for every field, duplicate and unknown keys, quotes, SQL and
 # printf directives in keys, over-long strings, bodies over --max-body (by Content-Length, chunked,
@@ -145,8 +146,8 @@ g_fail() { jq -cjn --arg e "$1" '{error: $e}'; }
 #   HEADERS: comma-separated: a role (tree, prover, viewer, admin) for its bearer token; json,
 #     octet or ct=TYPE for Content-Type; gzip or ce=ENCODING; chunked; lease=VALUE; lease-empty
 #     (an X-WG-Lease header with no value); bearer=TOKEN; - for none.
-#   STATUS: the expected status, or alternatives (400|404) where the SPEC allows either.
-#   CODE: the expected error code (or alternatives); - when the reply has no SPEC error body.
+#   STATUS: the expected status, or alternatives (400|404) where docs/api.md allows either.
+#   CODE: the expected error code (or alternatives); - when the reply has no API error body.
 #   MESSAGE_PART: text the message must contain (the JSON path of the problem), or ''.
 declare -a CASES=() MUTATIONS=()
 tcase() {
@@ -394,7 +395,7 @@ for value in '[256]' '[-1]' '{}' '"1"' '[1,2,"3"]'; do
 		g_raw "{\"prover_id\":\"x\",\"protocol_version\":24,\"circuit_ids\":$value}"
 done
 # Bodies that parse as JSON but are not objects break the contract: invalid_input, as for an
-# upload (SPEC section 6: bad_request is for a body that does not parse).
+# upload (docs/api.md: bad_request is for a body that does not parse).
 for value in null 42 '"x"' true '[]'; do
 	tcase "claim: body $value" POST "$CLAIM" prover,json 400 invalid_input '$' g_raw "$value"
 done
@@ -637,7 +638,7 @@ check_cases() {
 		| [input_filename,
 		   (if ($j | type) == "object" and ($j.error | type) == "object" and ($j.error.code | type) == "string"
 		       and ($j.error.message | type) == "string" and ($j.error.message | length) > 0
-		    then $j.error.code elif $j == null then "not JSON" else "not a SPEC error body" end),
+		    then $j.error.code elif $j == null then "not JSON" else "not the error body of docs/api.md" end),
 		   ($j | objects | .error | objects | .message | strings) // ""] | @tsv' ./*) >"$WG_TMP/cases.tsv"
 	while IFS=$'\t' read -r file code message; do
 		file=${file#./}

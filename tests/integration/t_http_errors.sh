@@ -2,7 +2,7 @@
 # t_http_errors.sh: the errors the HTTP layer itself gives, before any handler runs: 404 unknown
 # path, 405 wrong method, 400 bad id, 415 wrong content type or encoding, 413 over --max-body
 # (by Content-Length, chunked, or once gzip is decoded), 400 broken gzip. Every error body is
-# the SPEC's {"error":{"code","message"}}, the daemon survives all of it and stores nothing.
+# the API's {"error":{"code","message"}}, the daemon survives all of it and stores nothing.
 # shellcheck source=tests/integration/lib.sh
 . "$WG_SRCDIR/tests/integration/lib.sh"
 
@@ -15,7 +15,7 @@ auth=(-H "Authorization: Bearer $admin")
 json=(-H 'Content-Type: application/json')
 upload="$url/batches/1/witness-inputs"
 
-# assert_error STATUS CODE: the last answer is STATUS with a SPEC error body of CODE and a
+# assert_error STATUS CODE: the last answer is STATUS with an API error body (docs/api.md) of CODE and a
 # non-empty message, sent as JSON.
 assert_error() {
 	assert_status "$1"

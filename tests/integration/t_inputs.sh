@@ -1,5 +1,5 @@
 #!/bin/bash
-# t_inputs.sh: POST /batches/{n}/witness-inputs (SPEC section 3). A valid input is 201, the same
+# t_inputs.sh: POST /batches/{n}/witness-inputs (docs/input-format.md). A valid input is 201, the same
 # bytes again 200 (also when sent gzip-encoded), another body 409; invalid ones are 400 with the
 # JSON path of the problem (bad_request when the body does not parse), 413 over --max-body on
 # the wire or decoded, and store nothing. The basic round, not the upload, replays the tree: a
@@ -95,7 +95,7 @@ assert_status 200
 key=$(wg_psql "SELECT input_key FROM basic_circuit_witness_jobs WHERE l1_batch_number = 2")
 assert_eq "$(sha256sum <"$WG_TMP/in2.json")" "$(sha256sum <"$STORE/$key")" "stored input = decoded body"
 
-# Both batches are valid: they run the basic round with the circuit counts of SPEC section 5.
+# Both batches are valid: they run the basic round with the circuit counts of docs/circuits.md.
 wg_wait_until 60 basic_done 2
 assert_eq "1|1|4 1|10|2 2|5|4 2|10|1" "$(wg_psql "SELECT l1_batch_number, circuit_id, count(*) FROM prover_jobs
 	GROUP BY 1, 2 ORDER BY 1, 2" | tr '\n' ' ' | sed 's/ $//')" "basic circuits of batches 1 and 2"

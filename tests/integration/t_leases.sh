@@ -1,5 +1,5 @@
 #!/bin/bash
-# t_leases.sh: leases, fencing and retries (SPEC section 2, issue 4 point 1).
+# t_leases.sh: leases, fencing and retries (docs/state-machine.md, issue 4 point 1).
 # Prover jobs: an expired lease puts the job back to `queued` with an error naming the holder and
 # the lease; the next claim gets the next lease; a completion or heartbeat under the old lease is
 # `409 lease_lost` and changes nothing; heartbeats under the current lease keep a job alive past

@@ -1,5 +1,5 @@
 #!/bin/bash
-# t_operator_api.sh: what operators read (SPEC section 6) with values that could be wrong:
+# t_operator_api.sh: what operators read (docs/api.md) with values that could be wrong:
 # batch status `queued` (only the basic job exists, queued) next to `in_progress`; GET
 # /batches/{n} timings per round; `limit`/`after_id` paging of GET /batches/{n}/jobs; /metrics
 # values (requests by route and code, round runs, job gauges); and an expired witness job that

@@ -1,10 +1,11 @@
 #!/bin/bash
-# t_pipeline.sh: batches go from upload to `proven` through all four rounds (SPEC sections 1, 5
-# and 6), proved by hand with curl and the reference scheme, with both object store backends.
-# Per batch: the prover jobs of every layer equal the formulas of SPEC section 5 (including a
+# t_pipeline.sh: batches go from upload to `proven` through all four rounds (docs/README.md,
+# docs/circuits.md and docs/api.md), proved by hand with curl and the reference scheme, with
+# both object store backends.
+# Per batch: the prover jobs of every layer equal the formulas of docs/circuits.md (including a
 # type that needs three node layers), each (round, circuit, depth, sequence) exists once, the
 # witness jobs await what they should, the final proof is "WGREF1" || H(scheduler witness) and is
-# 404 until the batch is proven, and the inspection routes have the shapes of SPEC section 6.
+# 404 until the batch is proven, and the inspection routes have the shapes of docs/api.md.
 # shellcheck source=tests/integration/lib.sh
 . "$WG_SRCDIR/tests/integration/lib.sh"
 # shellcheck source=tests/integration/pipeline_lib.sh
@@ -19,7 +20,7 @@ hex() {
 }
 
 # run_batch BATCH LEAF_ARITY NODE_ARITY LOGS WORKLOAD: upload a generated input, prove it to
-# `proven` and check its jobs against SPEC section 5. Leaves the expected layers in $EXPECTED.
+# `proven` and check its jobs against docs/circuits.md. Leaves the expected layers in $EXPECTED.
 run_batch() {
 	local batch=$1 leaf_arity=$2 node_arity=$3 logs=$4 workload=$5
 	local -a counts
@@ -162,9 +163,9 @@ assert_status 200
 assert_json_eq '.prover_jobs | length' 15
 assert_json_eq '.witness_jobs | length' 8
 assert_json_eq '[.prover_jobs[] | keys | join(",")] | unique | join(" ")' \
-	"aggregation_round,attempts,circuit_id,depth,error,id,sequence_number,status"
+	"aggregation_round,attempts,circuit_id,depth,error,id,kind,sequence_number,status"
 assert_json_eq '[.witness_jobs[] | keys | join(",")] | unique | join(" ")' \
-	"aggregation_round,attempts,circuit_id,depth,error,id,status"
+	"aggregation_round,attempts,circuit_id,depth,error,id,kind,status"
 assert_json_eq '[.prover_jobs[] | "\(.circuit_id):\(.sequence_number)"] | join(" ")' \
 	"1:0 1:1 1:2 1:3 1:4 1:5 1:6 1:7 1:8 5:0 5:1 5:2 5:3 10:0 10:1"
 assert_json_eq '[.witness_jobs[] | "\(.aggregation_round)/\(.circuit_id)/\(.depth)/\(.status)"] | join(" ")' \

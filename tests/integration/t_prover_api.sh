@@ -1,6 +1,7 @@
 #!/bin/bash
-# t_prover_api.sh: the prover side of the HTTP API (SPEC sections 2, 5 and 6). Claim filters and
-# claim order; witness download; completion checked in the order of SPEC section 6 (unknown job,
+# t_prover_api.sh: the prover side of the HTTP API (docs/state-machine.md, docs/circuits.md and
+# docs/api.md). Claim filters and
+# claim order; witness download; completion checked in the order of docs/api.md (unknown job,
 # repeat of a successful job, lease, proof verification); heartbeats; failures up to
 # --max-attempts; 404 for unknown batches and jobs.
 # shellcheck source=tests/integration/lib.sh
@@ -64,11 +65,14 @@ for filter in '"rounds":[1,2,3]' '"rounds":[3]' '"circuit_ids":[9]' '"circuit_id
 	pl_claim "$(claim_body "$filter")"
 	assert_status 204
 done
-# Provers claim only their own protocol version.
+# Provers claim only their own protocol version; one this daemon does not serve is refused
+# (a 204 would keep a misconfigured prover polling forever).
 pl_claim '{"prover_id":"old","protocol_version":23}'
-assert_status 204
+assert_status 400
+assert_error_code invalid_input
+assert_contains "$(wg_json .error.message)" "serves protocol version 24, not 23"
 pl_claim '{"prover_id":"new","protocol_version":25}'
-assert_status 204
+assert_status 400
 assert_eq 0 "$(wg_psql "SELECT count(*) FROM prover_jobs WHERE status <> 'queued'")" "no job taken by a 204"
 # Malformed claims.
 pl_claim '{"protocol_version":24}'

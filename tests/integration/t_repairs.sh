@@ -1,5 +1,5 @@
 #!/bin/bash
-# t_repairs.sh: operator repairs and retention (SPEC sections 2 and 6, issue 4 point 10).
+# t_repairs.sh: operator repairs and retention (docs/state-machine.md and docs/api.md, issue 4 point 10).
 # - POST /batches/{n}/requeue: a batch whose input is bad (wrong new root) is requeued and fails
 #   again; a batch failed by a prover at max attempts is requeued and then proven.
 # - POST /jobs/{id}/requeue: 409 on a job that is not failed, 404 on an unknown one, admin only.

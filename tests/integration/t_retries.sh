@@ -1,5 +1,5 @@
 #!/bin/bash
-# t_retries.sh: retries of prover jobs (SPEC section 2).
+# t_retries.sh: retries of prover jobs (docs/state-machine.md).
 # - A job given back with /fail, or whose lease expired, waits a backoff before it can be claimed
 #   again: --retry-base doubled per attempt, at most --retry-max; the job JSON shows retry_at.
 # - A job at --max-attempts fails; an operator requeue makes it claimable at once and grants it

@@ -1,6 +1,6 @@
 #!/bin/bash
-# t_round_fencing.sh: witness-lease fencing in the leaf, node and scheduler rounds (SPEC section
-# 2; t_witness_lease.sh covers the basic round). Each of the three rounds stops once just before
+# t_round_fencing.sh: witness-lease fencing in the leaf, node and scheduler rounds (docs/state-machine.md,
+# leases; t_witness_lease.sh covers the basic round). Each of the three rounds stops once just before
 # its commit (WG_FAULT=witness_finish_ROUND@2500:1, inside the commit's transaction); while it
 # sleeps the test takes its job over the way a claim by another worker would (attempts + 1,
 # another picked_by). The round must then commit nothing: no circuit of the next layer appears,

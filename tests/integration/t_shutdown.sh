@@ -1,5 +1,5 @@
 #!/bin/bash
-# t_shutdown.sh: graceful shutdown (SPEC section 7, issue 4 point 5). SIGTERM and SIGINT on an
+# t_shutdown.sh: graceful shutdown (docs/command-line.md, issue 4 point 5). SIGTERM and SIGINT on an
 # idle daemon exit 0 at once. SIGTERM while wg-prover hammers the daemon with 4 threads and a
 # batch is half proved and a basic round runs (held by a fault point): exit 0 within 10 s,
 # no witness job left in_progress under the stopped daemon's id, and after a restart on the same
@@ -111,7 +111,7 @@ summary=$(grep '^wg-prover: proved ' "$WG_TMP/prover.out") || fail "no summary l
 assert_contains "$summary" "wg-prover: proved $total jobs" "wg-prover proved every job once"
 assert_contains "$summary" "lost leases 0, rejected proofs 0" "wg-prover summary"
 # Every witness job ran once: one that was finished on shutdown kept its one claim, one that was
-# released took it back (SPEC section 2).
+# released took it back (docs/state-machine.md).
 assert_eq "successful|1" "$(wg_psql "SELECT string_agg(DISTINCT status || '|' || attempts, ',') FROM (
 	SELECT status, attempts FROM basic_circuit_witness_jobs
 	UNION ALL SELECT status, attempts FROM leaf_aggregation_jobs

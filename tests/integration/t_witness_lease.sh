@@ -1,5 +1,5 @@
 #!/bin/bash
-# t_witness_lease.sh: witness leases (SPEC section 2, issue 4 point 1, issue 8 item 7).
+# t_witness_lease.sh: witness leases (docs/state-machine.md, issue 4 point 1, issue 8 item 7).
 # 1. A step longer than the lease does not lose it: daemon R (--witness-lease 1) sleeps 3 s inside
 #    its basic round (WG_FAULT=basic_after_parse@3000); the worker's renewer thread keeps the lease,
 #    so the job is never put back and commits under its first claim.

@@ -1,5 +1,5 @@
 /* Unit tests for src/auth/token.c: token format and hashing, role names and the role rules of
- * SPEC section 6 (Access), and parsing the Authorization header. */
+ * docs/api.md (Access), and parsing the Authorization header. */
 #include "config.h"
 
 #include <check.h>

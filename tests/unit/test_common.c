@@ -1,4 +1,4 @@
-/* Unit tests for src/common: the hex codec and log level names. */
+/* Unit tests for src/common: the hex codec, hex text detection and log level names. */
 #include "config.h"
 
 #include <check.h>
@@ -32,6 +32,26 @@ START_TEST(hex_rejects_bad_input)
 }
 END_TEST
 
+/* What earns a hex-encoded proof its hint, and what must not (a raw proof can start with "0x"
+ * or be all hex digits only by chance of length and content). */
+#define LOOKS_HEX(s) wg_hex_looks_like_text((const uint8_t *)(s), sizeof(s) - 1)
+START_TEST(hex_text_detection)
+{
+  ck_assert(LOOKS_HEX("574752454631abcd"));
+  ck_assert(LOOKS_HEX("0x574752454631ABCD"));
+  ck_assert(LOOKS_HEX("574752454631abcd\n"));
+  ck_assert(LOOKS_HEX("574752454631abcd\r\n "));
+  ck_assert(!LOOKS_HEX(""));
+  ck_assert(!LOOKS_HEX("0x"));
+  ck_assert(!LOOKS_HEX("\n"));
+  ck_assert(!LOOKS_HEX("574752454631abc"));  /* odd */
+  ck_assert(!LOOKS_HEX("WGREF1abcd"));       /* raw prefix */
+  ck_assert(!LOOKS_HEX("5747 5245"));        /* inner space */
+  const uint8_t raw[] = {'W', 'G', 'R', 'E', 'F', '1', 0x00, 0xff};
+  ck_assert(!wg_hex_looks_like_text(raw, sizeof raw));
+}
+END_TEST
+
 START_TEST(log_levels)
 {
   ck_assert_int_eq(wg_log_parse_level("debug"), WG_LOG_DEBUG);
@@ -46,6 +66,7 @@ int main(void)
   TCase *tc = tcase_create("common");
   tcase_add_test(tc, hex_round_trip);
   tcase_add_test(tc, hex_rejects_bad_input);
+  tcase_add_test(tc, hex_text_detection);
   tcase_add_test(tc, log_levels);
   suite_add_tcase(s, tc);
   return wg_check_run(s);

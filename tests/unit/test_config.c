@@ -1,5 +1,5 @@
 /* Unit tests for src/config: defaults, the config file, WG_* variables and flags, each
- * overriding the one before (SPEC section 7), and the validation of what they set. */
+ * overriding the one before (docs/command-line.md), and the validation of what they set. */
 #include "config.h"
 
 #include <check.h>

@@ -359,7 +359,10 @@ static const struct bad_case bad_cases[] = {
   /* The workload. */
   {"circuit_workload not an object", {.workload = "[]"}, "$.circuit_workload", false, "got an array"},
   {"unknown workload key", {.workload = "{\"main_vm\":1,\"main_vmm\":1}"}, "$.circuit_workload.main_vmm", false,
-   "unknown circuit_workload key \"main_vmm\""},
+   "unknown circuit_workload key \"main_vmm\"; valid keys for protocol version 24: main_vm, decommitments_sorter,"
+   " code_decommitter, log_demuxer, keccak256, sha256, ecrecover, ram_permutation, storage_sorter, events_sorter,"
+   " l1_messages_sorter, l1_messages_hasher, transient_storage_sorter, secp256r1_verify (storage_application work is"
+   " counted from storage_logs)"},
   {"storage_application in the workload", {.workload = "{\"storage_application\":3}"},
    "$.circuit_workload.storage_application", false, "storage_application work is counted from storage_logs"},
   {"negative workload", {.workload = "{\"keccak256\":-5}"}, "$.circuit_workload.keccak256", false, "got -5"},

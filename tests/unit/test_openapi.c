@@ -1,5 +1,5 @@
 /* api/openapi.yaml describes exactly the daemon's route table: every route is documented with
- * its method, and every documented operation is a route. */
+ * its method and the role it requires, and every documented operation is a route. */
 #include "config.h"
 
 #include <check.h>
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth.h"
 #include "http/router.h"
 
 #define MAX_OPS 64
@@ -17,6 +18,7 @@
 struct op {
   char method[16];
   char path[128];
+  char summary[256]; /* names the role: "(role viewer)", or "(open)" */
 };
 
 static struct op ops[MAX_OPS];
@@ -52,8 +54,11 @@ static void load_spec(void)
           *p = (char)toupper((unsigned char)*p);
         snprintf(ops[n_ops].method, sizeof ops[n_ops].method, "%s", m);
         snprintf(ops[n_ops].path, sizeof ops[n_ops].path, "%s", path);
+        ops[n_ops].summary[0] = '\0';
         n_ops++;
       }
+    } else if (n_ops > 0 && strncmp(line, "      summary:", 14) == 0) {
+      snprintf(ops[n_ops - 1].summary, sizeof ops[n_ops - 1].summary, "%.200s", line + 14);
     }
   }
   fclose(f);
@@ -85,12 +90,30 @@ START_TEST(every_documented_operation_is_a_route)
 }
 END_TEST
 
+START_TEST(every_route_documents_its_role)
+{
+  load_spec();
+  for (size_t i = 0; i < wg_routes_count; i++) {
+    char want[64];
+    if (wg_routes[i].role == WG_ROLE_ANYONE)
+      snprintf(want, sizeof want, "(open)");
+    else
+      snprintf(want, sizeof want, "(role %s)", wg_role_name(wg_routes[i].role));
+    for (int k = 0; k < n_ops; k++)
+      if (strcmp(ops[k].method, wg_routes[i].method) == 0 && strcmp(ops[k].path, wg_routes[i].pattern) == 0)
+        ck_assert_msg(strstr(ops[k].summary, want) != NULL, "%s %s: the summary \"%s\" does not say %s",
+                      wg_routes[i].method, wg_routes[i].pattern, ops[k].summary, want);
+  }
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("openapi");
   TCase *tc = tcase_create("openapi");
   tcase_add_test(tc, every_route_is_documented);
   tcase_add_test(tc, every_documented_operation_is_a_route);
+  tcase_add_test(tc, every_route_documents_its_role);
   suite_add_tcase(s, tc);
   return wg_check_run(s);
 }

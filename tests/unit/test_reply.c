@@ -1,5 +1,5 @@
 /* Unit tests for the reply helpers (src/http/reply.c) and the gzip decoder (src/http/gzip.c):
- * the one error body of SPEC section 6, the status and code of every result, and bodies that
+ * the one error body of docs/api.md, the status and code of every result, and bodies that
  * decode to garbage or to more than the limit. */
 #include "config.h"
 

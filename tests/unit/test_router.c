@@ -230,7 +230,7 @@ START_TEST(real_table_errors)
 }
 END_TEST
 
-/* Every route declares the role of SPEC section 6 and the body it takes. */
+/* Every route declares the role of docs/api.md and the body it takes. */
 START_TEST(real_table_roles)
 {
   static const struct {

@@ -1,4 +1,4 @@
-/* Unit tests for src/tree: BLAKE2s against OpenSSL, the published values of SPEC section 4, and the
+/* Unit tests for src/tree: BLAKE2s against OpenSSL, the published values of docs/tree.md, and the
  * fold and replay against an independent whole-tree model.
  *
  * The model below shares no code with src/tree: it hashes through OpenSSL's EVP, builds its own
@@ -333,7 +333,7 @@ static struct scenario *scenario_build(uint64_t seed, size_t initial, size_t n, 
     case OP_READ:
       log->leaf_index = e->index;
       memcpy(log->value_read, e->value, WG_HASH_LEN);
-      break; /* value_written stays zero, as SPEC section 3 has it for reads */
+      break; /* value_written stays zero, as docs/input-format.md has it for reads */
     case OP_READ_MISSING:
     case OP_KINDS:
       break; /* leaf_index 0, both values 0 */
@@ -535,7 +535,7 @@ START_TEST(leaf_and_key_layout)
 }
 END_TEST
 
-/* SPEC section 4: a tree holding only address 4b3a..., slot 0, leaf index 1, value 32 x 0x01. */
+/* docs/tree.md: a tree holding only address 4b3a..., slot 0, leaf index 1, value 32 x 0x01. */
 START_TEST(single_leaf_published_root)
 {
   uint8_t address[20], slot[32] = {0}, value[WG_HASH_LEN], key[WG_HASH_LEN], leaf[WG_HASH_LEN];
@@ -562,6 +562,24 @@ START_TEST(single_leaf_published_root)
   char err[256] = "";
   ck_assert_msg(wg_tree_replay(ref_empty[WG_TREE_DEPTH], &log, 1, want, 1, roots, err, sizeof err), "%s", err);
   ck_assert_mem_eq(roots[0], want, WG_HASH_LEN);
+}
+END_TEST
+
+/* The intermediate values docs/tree.md publishes for the single-leaf tree, so that a tree service
+ * can find which step of its own hashing differs. */
+START_TEST(published_intermediate_values)
+{
+  uint8_t address[20], slot[32] = {0}, value[WG_HASH_LEN], got[WG_HASH_LEN], want[WG_HASH_LEN];
+  from_hex("7952661ab5d63534c5ea72f81887d8dd6bf514b14c8e9fb714b6feb02efb96a0", want, WG_HASH_LEN);
+  ck_assert_mem_eq(wg_tree_empty(1), want, WG_HASH_LEN);
+  from_hex("4b3af74f66ab1f0da3f2e4ec7a3cb99baf1af7b2", address, 20);
+  from_hex("4dfb6d227f21179e7a255de41f3dc11059e420996a9129c60abe88965d96aa5d", want, WG_HASH_LEN);
+  wg_tree_hashed_key(address, slot, got);
+  ck_assert_mem_eq(got, want, WG_HASH_LEN);
+  memset(value, 0x01, sizeof value);
+  from_hex("52f28950612240cb4fb218fbf6df83f6dbe271c056900b11966cfb9404c1dce0", want, WG_HASH_LEN);
+  wg_tree_leaf_hash(1, value, got);
+  ck_assert_mem_eq(got, want, WG_HASH_LEN);
 }
 END_TEST
 
@@ -831,6 +849,7 @@ int main(void)
   tcase_add_test(tree, empty_subtrees_first_use_from_threads);
   tcase_add_test(tree, leaf_and_key_layout);
   tcase_add_test(tree, single_leaf_published_root);
+  tcase_add_test(tree, published_intermediate_values);
   tcase_add_test(tree, fold_matches_reference);
   tcase_add_test(replay, replay_matches_model);
   tcase_add_test(replay, replay_full_and_shortest_paths);

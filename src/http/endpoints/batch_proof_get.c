@@ -11,11 +11,14 @@ int wg_h_batch_proof_get(struct wg_request *rq)
   struct wg_dbconn *c = wg_request_db(rq);
   char status[16];
   enum wg_status s = c ? wg_batch_status(c, batch, status) : WG_E_UNAVAILABLE;
+  if (s == WG_E_NOT_FOUND)
+    return wg_reply_error(rq, 404, "not_found", "batch %lld does not exist", (long long)batch);
   struct wg_prover_job job;
   if (s == WG_OK)
     s = wg_prover_job_final_proof(c, batch, &job);
   if (s == WG_E_NOT_FOUND)
-    return wg_reply_error(rq, 404, "not_found", "batch %lld has no final proof (yet)", (long long)batch);
+    return wg_reply_error(rq, 404, "not_found", "batch %lld is %s: it has no final proof until it is proven",
+                          (long long)batch, status);
   if (s != WG_OK)
     return wg_reply_status(rq, s, "could not read batch %lld", (long long)batch);
   uint8_t *data;

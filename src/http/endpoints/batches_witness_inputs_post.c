@@ -1,5 +1,5 @@
 /* POST /batches/{n}/witness-inputs: the tree service uploads a batch's basic witness input
- * (SPEC section 3). Validated in full before anything is stored; an identical re-upload is 200,
+ * (docs/input-format.md). Validated in full before anything is stored; an identical re-upload is 200,
  * a different body for an existing batch 409. */
 #include "config.h"
 
@@ -66,7 +66,10 @@ int wg_h_witness_inputs_post(struct wg_request *rq)
   if (s != WG_OK)
     return wg_reply_status(rq, s, "could not store the input of batch %lld", (long long)batch);
   if (exists && !same)
-    return wg_reply_error(rq, 409, "conflict", "batch %lld already has a different input", (long long)batch);
+    return wg_reply_error(rq, 409, "conflict",
+                          "batch %lld already has a different input; to replace it, an admin must first delete the"
+                          " batch (DELETE /batches/%lld), which removes its jobs and proofs",
+                          (long long)batch, (long long)batch);
   return wg_reply_json(rq, exists ? 200 : 201,
                        json_pack("{s:I,s:I,s:b}", "l1_batch_number", (json_int_t)batch, "basic_circuits",
                                  (json_int_t)circuits, "created", !exists));

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "circuits/circuits.h"
 #include "config/settings.h"
 #include "db/prover_jobs.h"
 #include "http/endpoints.h"
@@ -41,6 +42,22 @@ static bool int_list(struct wg_request *rq, json_t *body, const char *field, int
   return true;
 }
 
+/* A version this daemon does not serve can never have a job queued, so a 204 would leave the
+ * prover polling forever; refuse it so that the misconfiguration shows at once. */
+static bool protocol_served(struct wg_request *rq, uint32_t version)
+{
+  size_t n;
+  if (wg_circuit_table(version, &n) != NULL)
+    return true;
+  char served[64];
+  wg_protocol_versions_text(served, sizeof served);
+  wg_reply_error(rq, 400, "invalid_input",
+                 "$.protocol_version: this daemon serves protocol version %s, not %u; no job of version %u will ever"
+                 " be queued here",
+                 served, (unsigned)version, (unsigned)version);
+  return false;
+}
+
 int wg_h_jobs_claim_post(struct wg_request *rq)
 {
   json_t *body;
@@ -58,6 +75,8 @@ int wg_h_jobs_claim_post(struct wg_request *rq)
                              json_integer_value(limit) > CLAIM_LIMIT_MAX))
     r = wg_reply_error(rq, 400, "invalid_input", "$.limit: expected an integer from 1 to %d (jobs to claim at once)",
                        CLAIM_LIMIT_MAX);
+  else if (!protocol_served(rq, (uint32_t)json_integer_value(pv)))
+    r = 1;
   else if (!int_list(rq, body, "rounds", 3, rounds, sizeof rounds) ||
            !int_list(rq, body, "circuit_ids", 255, circuits, sizeof circuits))
     r = 1;

@@ -1,4 +1,4 @@
-/* POST /proofs/{id}/complete: a prover posts its proof. Checked in the order of SPEC section 6:
+/* POST /proofs/{id}/complete: a prover posts its proof. Checked in the order of docs/api.md:
  * unknown job, repeat of a completed job, lease, proof verification; then the completion joins
  * the next group commit (db/completer.h), which stores the proof, completes the job and queues
  * the dependent witness job if this was its last proof. The reply waits for that commit. */
@@ -8,6 +8,7 @@
 
 #include "common/fault.h"
 #include "db/completer.h"
+#include "common/hex.h"
 #include "db/prover_jobs.h"
 #include "http/endpoints.h"
 #include "prover/scheme.h"
@@ -51,8 +52,12 @@ int wg_h_proofs_complete_post(struct wg_request *rq)
   bool ok = wg_scheme_reference.verify(witness, witness_len, rq->body, rq->body_len);
   free(witness);
   if (!ok)
-    return wg_reply_error(rq, 400, "invalid_input", "the proof does not verify against the witness of job %lld",
-                          (long long)id);
+    return wg_reply_error(rq, 400, "invalid_input", "the proof does not verify against the witness of job %lld%s",
+                          (long long)id,
+                          wg_hex_looks_like_text(rq->body, rq->body_len)
+                            ? "; the body looks hex-encoded: send the raw proof bytes (application/octet-stream,"
+                              " e.g. curl --data-binary @proof.bin)"
+                            : "");
 
   WG_FAULT("complete_after_verify");
   /* The pooled connection is not needed while the group commits: another request can use it. */
