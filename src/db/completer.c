@@ -78,8 +78,12 @@ static void commit_group(struct wg_completer *k, struct waiter **group, size_t n
       xs[i] = *group[i]->x;
       xs[i].status = WG_E_UNAVAILABLE;
     }
-    if (connected(k))
-      wg_prover_jobs_complete(k->conn, xs, n); /* sets every status */
+    /* A connection idle through a database restart fails on its first use: reconnect and run the
+     * group again. That is safe even if the first run committed: the jobs are then successful
+     * with these very proofs, which answers each completion as a repeat (200). */
+    for (int attempt = 0; attempt < 2 && connected(k); attempt++)
+      if (wg_prover_jobs_complete(k->conn, xs, n) != WG_E_UNAVAILABLE) /* sets every status */
+        break;
   }
   for (size_t i = 0; i < n; i++) {
     group[i]->x->status = xs != NULL ? xs[i].status : WG_E_INTERNAL;
