@@ -120,4 +120,8 @@ groups=$(curl -fsS "$url/metrics" | awk '$1 == "wg_completion_groups_total" { pr
 completions=$(curl -fsS "$url/metrics" | awk '$1 == "wg_completions_total" { print $2 }')
 printf 'completion groups: %s for %s completions (%.2f per group)\n' "$groups" "$completions" \
 	"$(awk -v g="$groups" -v c="$completions" 'BEGIN { print g ? c / g : 0 }')"
+cgroups=$(curl -fsS "$url/metrics" | awk '$1 == "wg_claim_groups_total" { print $2 }')
+claims=$(curl -fsS "$url/metrics" | awk '$1 == "wg_claims_total" { print $2 }')
+printf 'claim statements: %s for %s claims (%.2f per statement)\n' "$cgroups" "$claims" \
+	"$(awk -v g="$cgroups" -v c="$claims" 'BEGIN { print g ? c / g : 0 }')"
 printf '%s\n' "${verdicts[@]}"

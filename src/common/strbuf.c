@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 void wg_strbuf_printf(struct wg_strbuf *b, const char *fmt, ...)
 {
@@ -63,6 +64,19 @@ void wg_strbuf_hex(struct wg_strbuf *b, const uint8_t *data, size_t n)
     b->s[b->len++] = digits[data[i] >> 4];
     b->s[b->len++] = digits[data[i] & 15];
   }
+  b->s[b->len] = '\0';
+}
+
+void wg_strbuf_array_text(struct wg_strbuf *b, const char *text)
+{
+  reserve(b, 2 * strlen(text) + 2);
+  b->s[b->len++] = '"';
+  for (const char *t = text; *t; t++) {
+    if (*t == '"' || *t == '\\')
+      b->s[b->len++] = '\\';
+    b->s[b->len++] = *t;
+  }
+  b->s[b->len++] = '"';
   b->s[b->len] = '\0';
 }
 

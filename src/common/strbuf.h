@@ -15,6 +15,8 @@ void wg_strbuf_printf(struct wg_strbuf *b, const char *fmt, ...) __attribute__((
 void wg_strbuf_int_array(struct wg_strbuf *b, const int64_t *v, size_t n);
 /* Appends n bytes as lower-case hex digits. */
 void wg_strbuf_hex(struct wg_strbuf *b, const uint8_t *data, size_t n);
+/* Appends text as one quoted element of a PostgreSQL array literal ("a\"b"). */
+void wg_strbuf_array_text(struct wg_strbuf *b, const char *text);
 void wg_strbuf_free(struct wg_strbuf *b);
 
 #endif

@@ -4,7 +4,8 @@
  * row's lock, each held through its own commit's flush. The completer instead takes every
  * completion that arrives while a commit is running into the next one: one statement, one flush
  * and one update of each shared row per group. There is no timer: a lone completion is committed
- * at once, and groups grow only as fast as completions pile up behind a running commit. */
+ * at once, and groups grow only as fast as completions pile up behind a running commit
+ * (db/combiner.h). */
 #ifndef WG_DB_COMPLETER_H
 #define WG_DB_COMPLETER_H
 

@@ -18,7 +18,9 @@ libwgserver_a_SOURCES += \
 	src/db/batch_locks.h src/db/batch_locks.c \
 	src/db/witness_jobs.h src/db/witness_jobs.c \
 	src/db/prover_jobs.h src/db/prover_jobs.c \
+	src/db/combiner.h src/db/combiner.c \
 	src/db/completer.h src/db/completer.c \
+	src/db/claimer.h src/db/claimer.c \
 	src/db/batches.h src/db/batches.c \
 	src/db/housekeeping.h src/db/housekeeping.c \
 	src/db/repairs.h src/db/repairs.c \

@@ -22,13 +22,17 @@
 
 const struct wg_stmt wg_sql_prover_jobs[] = {
   /* Up to $6 jobs in claim order, each locked by this statement alone (SKIP LOCKED), through the
-   * partial index prover_jobs_queued. */
+   * partial index prover_jobs_queued. The k-th job claimed (slot k) is recorded as picked by
+   * $1[k], so that claims of several provers can be served by one statement. */
   {"prover_claim",
-   "WITH picked AS (SELECT id FROM prover_jobs WHERE " CLAIMABLE " AND protocol_version = $3"
+   "WITH picked AS (SELECT id, row_number() OVER (ORDER BY l1_batch_number, aggregation_round, id) AS slot"
+   "   FROM (SELECT id, l1_batch_number, aggregation_round FROM prover_jobs WHERE " CLAIMABLE
+   "   AND protocol_version = $3"
    "   AND ($4::smallint[] IS NULL OR aggregation_round = ANY($4::smallint[]))"
    "   AND ($5::smallint[] IS NULL OR circuit_id = ANY($5::smallint[]))"
-   "   ORDER BY l1_batch_number, aggregation_round, id LIMIT $6 FOR UPDATE SKIP LOCKED),"
-   " claimed AS (UPDATE prover_jobs p SET status = 'in_progress', attempts = p.attempts + 1, picked_by = $1,"
+   "   ORDER BY l1_batch_number, aggregation_round, id LIMIT $6 FOR UPDATE SKIP LOCKED) AS queued),"
+   " claimed AS (UPDATE prover_jobs p SET status = 'in_progress', attempts = p.attempts + 1,"
+   "   picked_by = ($1::text[])[picked.slot],"
    "   lease_expires_at = now() + make_interval(secs => $2::integer), processing_started_at = now(),"
    "   retry_at = NULL, updated_at = now() FROM picked WHERE p.id = picked.id RETURNING p.*)"
    " SELECT " COLUMNS " FROM claimed ORDER BY l1_batch_number, aggregation_round, id"},
@@ -144,18 +148,26 @@ static enum wg_status one_job(struct wg_dbconn *c, const char *stmt, const struc
 static enum wg_status many_jobs(struct wg_dbconn *c, const char *stmt, const struct wg_params *p,
                                 struct wg_prover_job **jobs, size_t *n);
 
-enum wg_status wg_prover_jobs_claim(struct wg_dbconn *c, const char *prover_id, int lease_seconds,
-                                    const struct wg_claim_filter *f, int limit, struct wg_prover_job **jobs,
+enum wg_status wg_prover_jobs_claim(struct wg_dbconn *c, const char *const *prover_ids, size_t slots,
+                                    int lease_seconds, const struct wg_claim_filter *f, struct wg_prover_job **jobs,
                                     size_t *n)
 {
+  struct wg_strbuf ids = {0};
+  for (size_t i = 0; i < slots; i++) {
+    wg_strbuf_printf(&ids, "%s", i ? "," : "{");
+    wg_strbuf_array_text(&ids, prover_ids[i]);
+  }
+  wg_strbuf_printf(&ids, "}");
   struct wg_params p = {0};
-  wg_p_text(&p, prover_id);
+  wg_p_text(&p, ids.s);
   wg_p_int(&p, lease_seconds);
   wg_p_int(&p, f->protocol_version);
   wg_p_text(&p, f->rounds);
   wg_p_text(&p, f->circuit_ids);
-  wg_p_int(&p, limit);
-  return many_jobs(c, "prover_claim", &p, jobs, n);
+  wg_p_int(&p, (int64_t)slots);
+  enum wg_status s = many_jobs(c, "prover_claim", &p, jobs, n);
+  wg_strbuf_free(&ids);
+  return s;
 }
 
 enum wg_status wg_prover_job_get(struct wg_dbconn *c, int64_t id, struct wg_prover_job *job)

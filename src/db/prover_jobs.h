@@ -33,10 +33,11 @@ struct wg_claim_filter {
   const char *circuit_ids; /* likewise */
 };
 
-/* Claims up to `limit` queued jobs in one statement, in (batch, round, id) order; *jobs is
- * malloc'd (the caller frees it) and *n may be 0. */
-enum wg_status wg_prover_jobs_claim(struct wg_dbconn *c, const char *prover_id, int lease_seconds,
-                                    const struct wg_claim_filter *f, int limit, struct wg_prover_job **jobs,
+/* Claims up to `slots` queued jobs in one statement, in (batch, round, id) order, the k-th one
+ * for prover_ids[k] (recorded in picked_by); *jobs is malloc'd (the caller frees it) and *n may
+ * be 0. */
+enum wg_status wg_prover_jobs_claim(struct wg_dbconn *c, const char *const *prover_ids, size_t slots,
+                                    int lease_seconds, const struct wg_claim_filter *f, struct wg_prover_job **jobs,
                                     size_t *n);
 enum wg_status wg_prover_job_get(struct wg_dbconn *c, int64_t id, struct wg_prover_job *job);
 /* Extends the lease of a job held under `lease`. WG_E_LEASE_LOST / WG_E_NOT_FOUND. */

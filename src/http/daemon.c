@@ -12,6 +12,7 @@
 #include "common/fault.h"
 #include "common/log.h"
 #include "config/settings.h"
+#include "db/claimer.h"
 #include "db/completer.h"
 #include "db/db.h"
 #include "db/housekeeping.h"
@@ -116,9 +117,11 @@ int main(int argc, char **argv)
   }
 
   app.completer = wg_completer_start(cfg.db);
-  struct wg_server *srv = app.completer ? wg_server_start(&app) : NULL;
+  app.claimer = wg_claimer_start(cfg.db, (int)cfg.lease);
+  struct wg_server *srv = app.completer && app.claimer ? wg_server_start(&app) : NULL;
   if (srv == NULL) {
     wg_completer_stop(app.completer);
+    wg_claimer_stop(app.claimer);
     wg_store_close(app.store);
     wg_auth_free(app.auth);
     wg_db_close(app.db);
@@ -144,6 +147,7 @@ int main(int argc, char **argv)
     wg_warn("requests still in flight after 10 s; closing their connections");
   wg_server_stop(srv);
   wg_completer_stop(app.completer);
+  wg_claimer_stop(app.claimer);
   wg_store_close(app.store);
   wg_auth_free(app.auth);
   wg_db_close(app.db);

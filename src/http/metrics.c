@@ -1,6 +1,7 @@
 /* Metrics: lock-free counters updated on every request and round, rendered on scrape. */
 #include "config.h"
 #include "http/metrics.h"
+#include "db/claimer.h"
 #include "db/completer.h"
 
 #include <stdatomic.h>
@@ -66,7 +67,7 @@ static void route_label(char *out, size_t n, int r)
     snprintf(out, n, "%s %s", wg_routes[r - 1].method, wg_routes[r - 1].pattern);
 }
 
-char *wg_metrics_render(struct wg_dbconn *c, struct wg_completer *completer)
+char *wg_metrics_render(struct wg_dbconn *c, struct wg_completer *completer, struct wg_claimer *claimer)
 {
   struct wg_strbuf b = {0};
   char label[128];
@@ -115,6 +116,15 @@ char *wg_metrics_render(struct wg_dbconn *c, struct wg_completer *completer)
                          "# HELP wg_completions_total Prover job completions committed in groups.\n"
                          "# TYPE wg_completions_total counter\nwg_completions_total %lld\n",
                      (long long)groups, (long long)completions);
+  }
+  if (claimer != NULL) {
+    int64_t groups, claims;
+    wg_claimer_counts(claimer, &groups, &claims);
+    wg_strbuf_printf(&b, "# HELP wg_claim_groups_total Claim statements, each serving the claims that arrived together.\n"
+                         "# TYPE wg_claim_groups_total counter\nwg_claim_groups_total %lld\n"
+                         "# HELP wg_claims_total Claims served by those statements.\n"
+                         "# TYPE wg_claims_total counter\nwg_claims_total %lld\n",
+                     (long long)groups, (long long)claims);
   }
 
   PGresult *res = NULL;

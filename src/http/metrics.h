@@ -8,6 +8,7 @@
 
 struct wg_dbconn;
 struct wg_completer;
+struct wg_claimer;
 
 /* route: index in wg_routes, or -1 for a request that matched no route. */
 void wg_metrics_http(int route, unsigned status, int64_t micros);
@@ -16,7 +17,7 @@ void wg_metrics_http(int route, unsigned status, int64_t micros);
 enum wg_round_result { WG_ROUND_STOPPED, WG_ROUND_COMMITTED, WG_ROUND_FAILED };
 void wg_metrics_round(int round, enum wg_round_result result, int64_t micros);
 /* The text exposition format; malloc'd. Queue gauges are left out when c is NULL, completion
- * group counters when completer is NULL. */
-char *wg_metrics_render(struct wg_dbconn *c, struct wg_completer *completer);
+ * and claim group counters when completer or claimer is NULL. */
+char *wg_metrics_render(struct wg_dbconn *c, struct wg_completer *completer, struct wg_claimer *claimer);
 
 #endif

@@ -19,6 +19,7 @@ struct wg_dbconn;
 struct wg_store;
 struct wg_auth;
 struct wg_completer;
+struct wg_claimer;
 
 /* What handlers may use: shared, long-lived, thread-safe. */
 struct wg_app {
@@ -27,6 +28,7 @@ struct wg_app {
   struct wg_auth *auth;
   struct wg_store *store;
   struct wg_completer *completer; /* group commit of prover job completions */
+  struct wg_claimer *claimer;     /* combined claims of prover jobs */
   atomic_bool closing; /* set at shutdown: no new request starts, connections are not kept alive */
 };
 

@@ -74,6 +74,37 @@ assert_status 204
 pl_claim
 assert_status 204
 
+# ---------------------------------------------------------------- combined claims
+# Claims that arrive together share one statement; each prover still gets its own job, recorded
+# as picked by it (a prover id with quotes and backslashes included). Daemon "slow" stalls each
+# claim statement 300 ms (a fault point), so that the claims sent meanwhile gather.
+WG_FAULT=claim_group@300 wg_start_daemon slow --store "file:$WG_TMP/store"
+pl_gen_input 4 --logs 0 --workload "main_vm=$((5390 * 30))" >"$WG_TMP/in4.json"
+pl_upload 4 "$WG_TMP/in4.json"
+assert_status 201
+basic4_done() { [[ $(wg_psql "SELECT status FROM basic_circuit_witness_jobs WHERE l1_batch_number = 4") == successful ]]; }
+wg_wait_until 30 basic4_done
+pids=()
+for i in $(seq 1 30); do
+	jq -cn --arg p "prover \"$i\" \\ $i" '{prover_id: $p, protocol_version: 24, rounds: [0]}' >"$WG_TMP/claim$i.json"
+	curl -sS -o "$WG_TMP/claimed$i.json" -w '%{http_code}' -H "Authorization: Bearer $PL_PROVER" \
+		-H 'Content-Type: application/json' --data-binary "@$WG_TMP/claim$i.json" "$(wg_url slow)/jobs/claim" \
+		>"$WG_TMP/claimed$i.code" &
+	pids+=($!)
+done
+for pid in "${pids[@]}"; do wait "$pid"; done
+assert_eq 200 "$(for i in $(seq 1 30); do cat "$WG_TMP/claimed$i.code"; echo; done | sort -u)" "every claim got a job"
+assert_eq 30 "$(for i in $(seq 1 30); do jq .id "$WG_TMP/claimed$i.json"; done | sort -u | wc -l)" "30 different jobs"
+for i in 1 17 30; do
+	id=$(jq .id "$WG_TMP/claimed$i.json")
+	assert_eq "prover \"$i\" \\ $i" "$(wg_psql "SELECT picked_by FROM prover_jobs WHERE id = $id")" "job $id picked by its prover"
+done
+slow_metric() { curl -fsS "$(wg_url slow)/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+claims=$(slow_metric wg_claims_total)
+cgroups=$(slow_metric wg_claim_groups_total)
+assert_eq 30 "$claims" "claims served"
+assert_eq 1 "$((cgroups >= 1 && cgroups < claims))" "$claims claims in $cgroups statements"
+
 # ---------------------------------------------------------------- grouped completions
 # The other 35 completions at once: they are committed in fewer groups than completions, each
 # counted once, and the leaf job turns queued exactly once.
@@ -138,8 +169,8 @@ wg_psql "INSERT INTO prover_jobs (l1_batch_number, protocol_version, aggregation
 wg_psql "ANALYZE" >/dev/null
 "$PL_EXPLAIN_CLAIMS" "$WG_DB" >"$WG_TMP/plans.txt" || fail "explain_claims failed"
 plan_of() { awk -v s="$1" '/^== / { on = index($0, s) > 0; next } on' "$WG_TMP/plans.txt"; }
-for pair in "prover_claim('explain', 600, 24, NULL:prover_jobs_queued" \
-	"prover_claim('explain', 600, 24, '{0}':prover_jobs_queued" \
+for pair in "prover_claim('{explain}', 600, 24, NULL:prover_jobs_queued" \
+	"prover_claim('{explain}', 600, 24, '{0}':prover_jobs_queued" \
 	witness_claim_basic:basic_circuit_witness_jobs_queued witness_claim_leaf:leaf_aggregation_jobs_queued \
 	witness_claim_node:node_aggregation_jobs_queued witness_claim_sched:scheduler_witness_jobs_queued; do
 	stmt=${pair%:*} index=${pair##*:}

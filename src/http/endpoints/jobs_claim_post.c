@@ -9,6 +9,7 @@
 
 #include "circuits/circuits.h"
 #include "config/settings.h"
+#include "db/claimer.h"
 #include "db/prover_jobs.h"
 #include "http/endpoints.h"
 
@@ -81,13 +82,13 @@ int wg_h_jobs_claim_post(struct wg_request *rq)
            !int_list(rq, body, "circuit_ids", 255, circuits, sizeof circuits))
     r = 1;
   else {
-    struct wg_dbconn *c = wg_request_db(rq);
     struct wg_claim_filter f = {(int)json_integer_value(pv), rounds[0] ? rounds : NULL, circuits[0] ? circuits : NULL};
-    struct wg_prover_job *jobs = NULL;
-    size_t n = 0;
-    enum wg_status s = c ? wg_prover_jobs_claim(c, json_string_value(prover), (int)rq->app->cfg->lease, &f,
-                                                limit ? (int)json_integer_value(limit) : 1, &jobs, &n)
-                         : WG_E_UNAVAILABLE;
+    /* Claims arriving together share one statement (db/claimer.h). */
+    struct wg_claim x = {json_string_value(prover), &f, limit ? (int)json_integer_value(limit) : 1, WG_OK, NULL, 0};
+    wg_claimer_submit(rq->app->claimer, &x);
+    enum wg_status s = x.status;
+    struct wg_prover_job *jobs = x.jobs;
+    size_t n = x.n;
     if (s != WG_OK)
       r = wg_reply_status(rq, s, "could not claim a job");
     else if (n == 0)

@@ -8,6 +8,6 @@
 
 int wg_h_metrics_get(struct wg_request *rq)
 {
-  char *text = wg_metrics_render(wg_request_db(rq), rq->app->completer);
+  char *text = wg_metrics_render(wg_request_db(rq), rq->app->completer, rq->app->claimer);
   return wg_reply_bytes(rq, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
 }

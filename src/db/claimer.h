@@ -1,0 +1,31 @@
+/* Claims of prover jobs, combined: the claims that arrive while one claim statement runs are
+ * served together by the next, one statement (one commit) for all of them, as completions are
+ * (db/completer.h). Claims with the same filter share a statement; each prover gets its own
+ * jobs, in claim order, recorded as picked by it. A lone claim runs at once. */
+#ifndef WG_DB_CLAIMER_H
+#define WG_DB_CLAIMER_H
+
+#include "db/prover_jobs.h"
+
+struct wg_claimer;
+
+/* One claim. */
+struct wg_claim {
+  const char *prover_id;
+  const struct wg_claim_filter *filter;
+  int limit; /* jobs wanted, at least 1 */
+  /* out */
+  enum wg_status status;
+  struct wg_prover_job *jobs; /* malloc'd, the caller frees it; n may be 0 (none queued) */
+  size_t n;
+};
+
+/* Starts the claiming thread with its own connection to conninfo; leases of lease_seconds. */
+struct wg_claimer *wg_claimer_start(const char *conninfo, int lease_seconds);
+void wg_claimer_stop(struct wg_claimer *k);
+/* Claims in the next group and waits for it. */
+void wg_claimer_submit(struct wg_claimer *k, struct wg_claim *x);
+/* Claim statements run and claims served by them since start, for metrics. */
+void wg_claimer_counts(struct wg_claimer *k, int64_t *groups, int64_t *claims);
+
+#endif
