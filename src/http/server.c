@@ -13,6 +13,9 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <stdint.h>
+#include <sys/time.h>
+#include <errno.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -56,6 +59,7 @@ struct conn_track {
   MHD_socket fd;
   atomic_llong deadline_ms; /* 0 while a handler runs or its reply is sent */
   bool reaped;
+  bool linger; /* answered before its body arrived: drain the body after the close */
   struct conn_track *prev, *next;
 };
 
@@ -350,8 +354,12 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     rq->hold_reply = body_follows(rq);
     (void)refuse_early(rq, url);
     rq->hold_reply = false;
-    if (rq->held != NULL && rq->status == MHD_HTTP_CONTENT_TOO_LARGE)
+    if (rq->held != NULL && rq->status == MHD_HTTP_CONTENT_TOO_LARGE) {
+      struct conn_track *t = track_of(conn);
+      if (t != NULL)
+        t->linger = true;
       return queue_held(rq);
+    }
     rq->linger_until_ms = wg_monotonic_ms() + LINGER_MS;
     return MHD_YES;
   }
@@ -406,6 +414,55 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
   *con_cls = NULL;
 }
 
+/* A lingering close: the body of a request answered before it arrived is read and thrown away
+ * (for at most LINGER_MS and 64 MiB) on a duplicate of the socket, so that
+ * closing it does not reset the connection under a client still sending, which would lose the
+ * reply it has not read yet. */
+static atomic_int lingering;
+#define LINGER_MAX_CONNECTIONS 64
+
+static void *linger_main(void *arg)
+{
+  int fd = (int)(intptr_t)arg;
+  struct timeval tv = {0, 200 * 1000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  int64_t deadline = wg_monotonic_ms() + LINGER_MS;
+  size_t drained = 0;
+  char buf[16384];
+  while (wg_monotonic_ms() < deadline && drained < 64u * 1024 * 1024) {
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+      break;
+    if (n > 0)
+      drained += (size_t)n;
+  }
+  close(fd);
+  atomic_fetch_sub(&lingering, 1);
+  return NULL;
+}
+
+static void linger_after_close(MHD_socket fd)
+{
+  if (atomic_fetch_add(&lingering, 1) >= LINGER_MAX_CONNECTIONS) {
+    atomic_fetch_sub(&lingering, 1);
+    return;
+  }
+  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  pthread_attr_t attr;
+  pthread_t thread;
+  bool started = false;
+  if (copy >= 0 && pthread_attr_init(&attr) == 0) {
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    started = pthread_create(&thread, &attr, linger_main, (void *)(intptr_t)copy) == 0;
+    pthread_attr_destroy(&attr);
+  }
+  if (!started) {
+    if (copy >= 0)
+      close(copy);
+    atomic_fetch_sub(&lingering, 1);
+  }
+}
+
 static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
                           enum MHD_ConnectionNotificationCode code)
 {
@@ -436,6 +493,8 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
     if (t->next != NULL)
       t->next->prev = t->prev;
     pthread_mutex_unlock(&srv->conns_lock);
+    if (t->linger && !t->reaped)
+      linger_after_close(t->fd);
     free(t);
     *socket_context = NULL;
   }

@@ -38,7 +38,13 @@ assert_eq "403 forbidden" "$(refused POST /batches/1/witness-inputs application/
 assert_eq "404 not_found" "$(refused POST /no/such/path application/json "$PL_TREE" 4000000)" "a 4 MB body to no route"
 assert_eq "405 method_not_allowed" "$(refused POST /batches application/json "$PL_ADMIN" 4000000)" \
 	"a 4 MB body to a GET route"
-# A Content-Length over the route's limit is refused at once, not read (README, Guarantees).
+# A Content-Length over the route's limit is answered at once, and the connection lingers: the
+# body still arriving is read and thrown away before the socket is closed, so that a client that
+# writes its whole body first still reads the 413 (README, Guarantees).
+assert_eq "413 payload_too_large" "$(refused POST /jobs/claim application/json "$PL_PROVER" 4000000)" \
+	"a 4 MB claim (limit 16 KiB)"
+assert_eq "413 payload_too_large" "$(refused POST /proofs/1/complete application/octet-stream "$PL_PROVER" 20000000)" \
+	"a 20 MB proof (limit --max-proof)"
 assert_eq "0" "$(wg_psql "SELECT count(*) FROM basic_circuit_witness_jobs")" "the refused uploads stored nothing"
 head -c 3000000 /dev/zero | tr '\0' ' ' >"$WG_TMP/big"
 wg_http POST "$PL_URL/jobs/claim" -H "Authorization: Bearer $PL_PROVER" -H 'Content-Type: application/json' \
