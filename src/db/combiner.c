@@ -102,6 +102,19 @@ static void *combiner_main(void *arg)
   return NULL;
 }
 
+/* Frees a combiner whose thread is not running. */
+static void destroy(struct wg_combiner *k)
+{
+  wg_db_disconnect(k->conn);
+  pthread_mutex_destroy(&k->lock);
+  pthread_cond_destroy(&k->work);
+  pthread_cond_destroy(&k->finished);
+  free(k->group);
+  free(k->group_items);
+  free(k->conninfo);
+  free(k);
+}
+
 struct wg_combiner *wg_combiner_start(const char *conninfo, const struct wg_combiner_ops *ops, void *arg,
                                       size_t max_group)
 {
@@ -119,13 +132,7 @@ struct wg_combiner *wg_combiner_start(const char *conninfo, const struct wg_comb
   pthread_cond_init(&k->work, NULL);
   pthread_cond_init(&k->finished, NULL);
   if (k->group == NULL || k->group_items == NULL || pthread_create(&k->thread, NULL, combiner_main, k) != 0) {
-    pthread_mutex_destroy(&k->lock);
-    pthread_cond_destroy(&k->work);
-    pthread_cond_destroy(&k->finished);
-    free(k->group);
-    free(k->group_items);
-    free(k->conninfo);
-    free(k);
+    destroy(k);
     return NULL;
   }
   return k;
@@ -140,14 +147,7 @@ void wg_combiner_stop(struct wg_combiner *k)
   pthread_cond_signal(&k->work);
   pthread_mutex_unlock(&k->lock);
   pthread_join(k->thread, NULL);
-  wg_db_disconnect(k->conn);
-  pthread_mutex_destroy(&k->lock);
-  pthread_cond_destroy(&k->work);
-  pthread_cond_destroy(&k->finished);
-  free(k->group);
-  free(k->group_items);
-  free(k->conninfo);
-  free(k);
+  destroy(k);
 }
 
 void wg_combiner_submit(struct wg_combiner *k, void *item)

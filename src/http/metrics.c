@@ -67,6 +67,12 @@ static void route_label(char *out, size_t n, int r)
     snprintf(out, n, "%s %s", wg_routes[r - 1].method, wg_routes[r - 1].pattern);
 }
 
+/* One unlabelled counter with its help line. */
+static void counter(struct wg_strbuf *b, const char *name, const char *help, int64_t value)
+{
+  wg_strbuf_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s %lld\n", name, help, name, name, (long long)value);
+}
+
 char *wg_metrics_render(struct wg_dbconn *c, struct wg_completer *completer, struct wg_claimer *claimer)
 {
   struct wg_strbuf b = {0};
@@ -108,23 +114,16 @@ char *wg_metrics_render(struct wg_dbconn *c, struct wg_completer *completer, str
     wg_strbuf_printf(&b, "wg_round_seconds_total{round=\"%s\"} %.6f\n", round_names[r],
                      (double)atomic_load(&round_micros[r]) / 1e6);
 
+  int64_t groups, items;
   if (completer != NULL) {
-    int64_t groups, completions;
-    wg_completer_counts(completer, &groups, &completions);
-    wg_strbuf_printf(&b, "# HELP wg_completion_groups_total Commits of grouped prover job completions.\n"
-                         "# TYPE wg_completion_groups_total counter\nwg_completion_groups_total %lld\n"
-                         "# HELP wg_completions_total Prover job completions committed in groups.\n"
-                         "# TYPE wg_completions_total counter\nwg_completions_total %lld\n",
-                     (long long)groups, (long long)completions);
+    wg_completer_counts(completer, &groups, &items);
+    counter(&b, "wg_completion_groups_total", "Commits of grouped prover job completions.", groups);
+    counter(&b, "wg_completions_total", "Prover job completions committed in groups.", items);
   }
   if (claimer != NULL) {
-    int64_t groups, claims;
-    wg_claimer_counts(claimer, &groups, &claims);
-    wg_strbuf_printf(&b, "# HELP wg_claim_groups_total Claim statements, each serving the claims that arrived together.\n"
-                         "# TYPE wg_claim_groups_total counter\nwg_claim_groups_total %lld\n"
-                         "# HELP wg_claims_total Claims served by those statements.\n"
-                         "# TYPE wg_claims_total counter\nwg_claims_total %lld\n",
-                     (long long)groups, (long long)claims);
+    wg_claimer_counts(claimer, &groups, &items);
+    counter(&b, "wg_claim_groups_total", "Claim statements, each serving the claims that arrived together.", groups);
+    counter(&b, "wg_claims_total", "Claims served by those statements.", items);
   }
 
   PGresult *res = NULL;

@@ -237,55 +237,24 @@ static struct wg_pack *file_pack_begin(struct wg_store *s, const char *key)
   return &fp->base;
 }
 
-static enum wg_status file_get(struct wg_store *s, struct wg_dbconn *c, const char *key, uint8_t **data, size_t *len)
+/* Opens the blob of key for reading: WG_OK, WG_E_NOT_FOUND or WG_E_UNAVAILABLE. */
+static enum wg_status open_blob(struct wg_store *s, const char *key, int *fd)
 {
-  (void)c;
   struct file_store *fs = (struct file_store *)s;
   char path[PATH_MAX];
   if (!key_ok(key))
     return WG_E_NOT_FOUND;
   path_of(fs, key, path, sizeof path);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+  *fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (*fd < 0)
     return errno == ENOENT ? WG_E_NOT_FOUND : WG_E_UNAVAILABLE;
-  struct stat stt;
-  if (fstat(fd, &stt) != 0) {
-    close(fd);
-    return WG_E_UNAVAILABLE;
-  }
-  size_t size = (size_t)stt.st_size, got = 0;
-  uint8_t *buf = malloc(size + 1);
-  while (got < size) {
-    ssize_t r = read(fd, buf + got, size - got);
-    if (r < 0 && errno == EINTR)
-      continue;
-    if (r <= 0)
-      break;
-    got += (size_t)r;
-  }
-  close(fd);
-  if (got != size) {
-    free(buf);
-    return WG_E_UNAVAILABLE;
-  }
-  buf[size] = '\0';
-  *data = buf;
-  *len = size;
   return WG_OK;
 }
 
-static enum wg_status file_get_range(struct wg_store *s, struct wg_dbconn *c, const char *key, uint64_t offset,
-                                     size_t len, uint8_t **data)
+/* Reads len bytes at offset of fd into a malloc'd, NUL-terminated buffer and closes fd;
+ * WG_E_NOT_FOUND when the file is shorter. */
+static enum wg_status read_range(int fd, uint64_t offset, size_t len, uint8_t **data)
 {
-  (void)c;
-  struct file_store *fs = (struct file_store *)s;
-  char path[PATH_MAX];
-  if (!key_ok(key))
-    return WG_E_NOT_FOUND;
-  path_of(fs, key, path, sizeof path);
-  int fd = open(path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return errno == ENOENT ? WG_E_NOT_FOUND : WG_E_UNAVAILABLE;
   uint8_t *buf = malloc(len + 1);
   size_t got = 0;
   bool eof = false;
@@ -300,13 +269,39 @@ static enum wg_status file_get_range(struct wg_store *s, struct wg_dbconn *c, co
     got += (size_t)r;
   }
   close(fd);
-  if (got != len) {
+  if (buf == NULL || got != len) {
     free(buf);
-    return eof ? WG_E_NOT_FOUND : WG_E_UNAVAILABLE;
+    return buf != NULL && eof ? WG_E_NOT_FOUND : WG_E_UNAVAILABLE;
   }
   buf[len] = '\0';
   *data = buf;
   return WG_OK;
+}
+
+static enum wg_status file_get(struct wg_store *s, struct wg_dbconn *c, const char *key, uint8_t **data, size_t *len)
+{
+  (void)c;
+  int fd;
+  enum wg_status st = open_blob(s, key, &fd);
+  if (st != WG_OK)
+    return st;
+  struct stat stt;
+  if (fstat(fd, &stt) != 0) {
+    close(fd);
+    return WG_E_UNAVAILABLE;
+  }
+  *len = (size_t)stt.st_size;
+  st = read_range(fd, 0, *len, data);
+  return st == WG_E_NOT_FOUND ? WG_E_UNAVAILABLE : st; /* shorter than it was a moment ago */
+}
+
+static enum wg_status file_get_range(struct wg_store *s, struct wg_dbconn *c, const char *key, uint64_t offset,
+                                     size_t len, uint8_t **data)
+{
+  (void)c;
+  int fd;
+  enum wg_status st = open_blob(s, key, &fd);
+  return st == WG_OK ? read_range(fd, offset, len, data) : st;
 }
 
 static int remove_tree(const char *path)
