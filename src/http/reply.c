@@ -17,6 +17,8 @@ static int queue(struct wg_request *rq, unsigned status, struct MHD_Response *re
   if (content_type != NULL)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  if (rq->request_id[0] != '\0')
+    MHD_add_response_header(resp, "X-Request-Id", rq->request_id);
   if (atomic_load(&rq->app->closing))
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
   if (rq->hold_reply) {
