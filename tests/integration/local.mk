@@ -77,4 +77,4 @@ INTEGRATION_TESTS += tests/integration/t_docs.sh
 EXTRA_DIST += docs
 
 # The operator's console (issue 10): access and job logs, histograms and pool gauges, the dashboard.
-INTEGRATION_TESTS += tests/integration/t_logs.sh
+INTEGRATION_TESTS += tests/integration/t_logs.sh tests/integration/t_metrics.sh
