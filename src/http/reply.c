@@ -42,6 +42,17 @@ int wg_reply_bytes(struct wg_request *rq, unsigned status, const char *content_t
   return queue(rq, status, resp, content_type);
 }
 
+int wg_reply_page(struct wg_request *rq, const char *html, size_t len, const char *csp)
+{
+  struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)html, MHD_RESPMEM_PERSISTENT);
+  if (resp == NULL)
+    return MHD_NO;
+  MHD_add_response_header(resp, "Content-Security-Policy", csp);
+  MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+  return queue(rq, 200, resp, "text/html; charset=utf-8");
+}
+
 int wg_reply_json(struct wg_request *rq, unsigned status, json_t *body)
 {
   char *text = json_dumps(body, JSON_COMPACT);

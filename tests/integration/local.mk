@@ -77,4 +77,5 @@ INTEGRATION_TESTS += tests/integration/t_docs.sh
 EXTRA_DIST += docs
 
 # The operator's console (issue 10): access and job logs, histograms and pool gauges, the dashboard.
-INTEGRATION_TESTS += tests/integration/t_logs.sh tests/integration/t_metrics.sh
+INTEGRATION_TESTS += tests/integration/t_logs.sh tests/integration/t_metrics.sh tests/integration/t_ui.sh
+EXTRA_DIST += tests/integration/ui_e2e.js
