@@ -21,12 +21,14 @@ log="$WG_TMP/a.log"
 viewer_name=$(wg_psql "SELECT name FROM tokens WHERE role = 'viewer'")
 # access LINE_SELECTOR: the access lines whose request_id is $1.
 access() { grep -v '^#' "$log" | jq -c --arg id "$1" 'select(.msg == "access" and .request_id == $id)'; }
+# The line is written when the request completes, which may be just after the client has its reply.
+logged() { [[ -n $(access "$1") ]]; }
 
 # A sane client id is used and echoed.
 wg_http GET "$PL_URL/batches/7" -H "Authorization: Bearer $PL_VIEWER" -H 'X-Request-Id: trace-42.a:b_c'
 assert_status 404
 assert_eq 'trace-42.a:b_c' "$(wg_header X-Request-Id)" "echoed X-Request-Id"
-wg_wait_until 5 test -n "$(access 'trace-42.a:b_c')"
+wg_wait_until 5 logged 'trace-42.a:b_c'
 line=$(access 'trace-42.a:b_c')
 assert_eq 1 "$(wc -l <<<"$line")" "one access line per request"
 assert_eq 'GET|/batches/{n}|404|string|'"$viewer_name" \
@@ -44,19 +46,19 @@ for bad in "$(printf 'x%.0s' {1..65})" 'a b' 'id"},{"forged":1' ''; do
 	made=$(wg_header X-Request-Id)
 	[[ $made =~ ^[0-9a-f]{16}$ ]] || fail "made request id '$made' for X-Request-Id '$bad'"
 	wg__pass
-	wg_wait_until 5 test -n "$(access "$made")"
+	wg_wait_until 5 logged "$made"
 	assert_eq '|/healthz|200' "$(access "$made" | jq -r '[.token_name, .route, .status] | map(tostring) | join("|")')"
 done
 # Errors found before routing carry the id too.
 wg_http GET "$PL_URL/nowhere" -H 'X-Request-Id: lost-1'
 assert_status 404
 assert_eq lost-1 "$(wg_header X-Request-Id)"
-wg_wait_until 5 test -n "$(access lost-1)"
+wg_wait_until 5 logged lost-1
 assert_eq unmatched "$(access lost-1 | jq -r .route)"
 # A wrong token: 401, logged with no name.
 wg_http GET "$PL_URL/batches" -H 'Authorization: Bearer wgt_0000' -H 'X-Request-Id: bad-token'
 assert_status 401
-wg_wait_until 5 test -n "$(access bad-token)"
+wg_wait_until 5 logged bad-token
 assert_eq '401|' "$(access bad-token | jq -r '"\(.status)|\(.token_name)"')"
 
 # A batch runs its basic round: one start and one end line for its job.
@@ -64,7 +66,7 @@ pl_gen_input 1 --logs 10 --workload main_vm=6000 >"$WG_TMP/in1.json"
 pl_upload 1 "$WG_TMP/in1.json" -H 'X-Request-Id: upload-1'
 assert_status 201
 tree_name=$(wg_psql "SELECT name FROM tokens WHERE role = 'tree'")
-wg_wait_until 5 test -n "$(access upload-1)"
+wg_wait_until 5 logged upload-1
 assert_eq "POST|/batches/{n}/witness-inputs|201|$tree_name" "$(access upload-1 | jq -r '[.method, .route, .status, .token_name] | map(tostring) | join("|")')"
 job_lines() { grep -v '^#' "$log" | jq -c 'select(.msg == "job start" or .msg == "job end")'; }
 wg_wait_until 20 grep -q '"msg":"job end"' "$log"

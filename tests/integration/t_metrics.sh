@@ -76,7 +76,8 @@ assert_eq 0.000 "$(metric 'wg_oldest_queued_job_age_seconds{kind="prover",round=
 pl_gen_input 2 --logs 10 --workload main_vm=$((5390 * 2)) --seed 2 >"$WG_TMP/in2.json"
 pl_upload 2 "$WG_TMP/in2.json"
 assert_status 201
-wg_wait_until 20 test "$(wg_psql "SELECT count(*) FROM prover_jobs WHERE l1_batch_number = 2 AND status = 'queued'")" -ge 2
+queued_2() { (($(wg_psql "SELECT count(*) FROM prover_jobs WHERE l1_batch_number = 2 AND status = 'queued'") >= 2)); }
+wg_wait_until 20 queued_2
 pl_claim
 assert_status 200
 pl_fail "$PL_JOB_ID" "$PL_JOB_LEASE" "gpu on fire"
