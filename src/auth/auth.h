@@ -4,6 +4,7 @@
 #define WG_AUTH_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "common/status.h"
@@ -19,6 +20,8 @@ bool wg_role_allows(enum wg_role have, enum wg_role need, bool is_get);
 
 #define WG_TOKEN_PREFIX "wgt_"
 #define WG_TOKEN_LEN (4 + 64) /* prefix and 32 random bytes in hex */
+/* Token names longer than this are cut where they are logged; the table does not bound them. */
+#define WG_TOKEN_NAME_MAX 64
 /* A new random token, NUL-terminated. Returns false if the random source fails. */
 bool wg_token_generate(char out[WG_TOKEN_LEN + 1]);
 void wg_token_hash(const char *token, uint8_t out[32]);
@@ -32,8 +35,9 @@ struct wg_auth;
 /* The cache reads the token table over its own connection to conninfo, made on first use. */
 struct wg_auth *wg_auth_new(const char *conninfo);
 void wg_auth_free(struct wg_auth *a);
-/* Sets *role to the token's role (WG_ROLE_NONE if unknown or revoked). WG_E_UNAVAILABLE when
- * the token table cannot be read. */
-enum wg_status wg_auth_lookup(struct wg_auth *a, const char *token, enum wg_role *role);
+/* Sets *role to the token's role (WG_ROLE_NONE if unknown or revoked) and, when name is not
+ * NULL, copies the token's name there (empty if unknown) so that logs can say who called without
+ * holding the token. WG_E_UNAVAILABLE when the token table cannot be read. */
+enum wg_status wg_auth_lookup(struct wg_auth *a, const char *token, enum wg_role *role, char *name, size_t name_len);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <openssl/crypto.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -77,16 +78,16 @@ static enum wg_status reload(struct wg_auth *a)
   return WG_OK;
 }
 
-static enum wg_role find(const struct wg_auth *a, const uint8_t hash[32])
+static const struct wg_token_entry *find(const struct wg_auth *a, const uint8_t hash[32])
 {
-  enum wg_role role = WG_ROLE_NONE;
+  const struct wg_token_entry *found = NULL;
   for (size_t i = 0; i < a->n; i++)
     if (CRYPTO_memcmp(a->entries[i].sha256, hash, 32) == 0)
-      role = a->entries[i].role;
-  return role;
+      found = &a->entries[i];
+  return found;
 }
 
-enum wg_status wg_auth_lookup(struct wg_auth *a, const char *token, enum wg_role *role)
+enum wg_status wg_auth_lookup(struct wg_auth *a, const char *token, enum wg_role *role, char *name, size_t name_len)
 {
   uint8_t hash[32];
   wg_token_hash(token, hash);
@@ -95,11 +96,15 @@ enum wg_status wg_auth_lookup(struct wg_auth *a, const char *token, enum wg_role
   int64_t age = wg_monotonic_ms() - a->loaded_ms;
   if (a->loaded_ms == 0 || age > CACHE_TTL_MS)
     s = reload(a);
-  *role = s == WG_OK ? find(a, hash) : WG_ROLE_NONE;
-  if (s == WG_OK && *role == WG_ROLE_NONE && wg_monotonic_ms() - a->loaded_ms > MISS_RELOAD_MS) {
+  const struct wg_token_entry *e = s == WG_OK ? find(a, hash) : NULL;
+  if (s == WG_OK && e == NULL && wg_monotonic_ms() - a->loaded_ms > MISS_RELOAD_MS) {
     s = reload(a);
-    *role = s == WG_OK ? find(a, hash) : WG_ROLE_NONE;
+    e = s == WG_OK ? find(a, hash) : NULL;
   }
+  *role = e != NULL ? e->role : WG_ROLE_NONE;
+  /* Copied under the lock: a reload frees the entries. */
+  if (name != NULL && name_len > 0)
+    snprintf(name, name_len, "%s", e != NULL ? e->name : "");
   pthread_mutex_unlock(&a->lock);
   return s;
 }

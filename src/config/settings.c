@@ -35,6 +35,7 @@ static const struct option_def options[] = {
   {"store", S(store), "file:./var/store", 0, 0, "object store: file:DIR or postgres"},
   {"instance-id", S(instance_id), NULL, 0, 0, "name recorded in picked_by (default HOST:PORT)"},
   {"log-level", S(log_level), "info", 0, 0, "debug, info, warn or error"},
+  {"log-format", S(log_format), "text", 0, 0, "text, or json: one JSON object a line"},
   {"workers", L(workers), "1", 1, 64, "worker threads per round"},
   {"http-threads", L(http_threads), "16", 1, 1024, "HTTP threads"},
   {"db-pool", L(db_pool), "0", 0, 1024, "database connections for HTTP (0: http-threads + 2)"},

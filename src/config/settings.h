@@ -14,6 +14,7 @@ struct wg_config {
   char *store;       /* "file:DIR" or "postgres" */
   char *instance_id; /* default: host name and listen port */
   char *log_level;
+  char *log_format;  /* "text" or "json" */
   long workers;      /* worker threads per round */
   long http_threads;
   long db_pool;      /* database connections for HTTP handlers; 0 = http_threads + 2 */

@@ -35,6 +35,12 @@ void wg_db_close(struct wg_db *db);
  * wait_ms for a free one. Returns NULL when the database cannot be reached or none is free. */
 struct wg_dbconn *wg_db_acquire(struct wg_db *db, int wait_ms);
 void wg_db_release(struct wg_dbconn *c);
+/* The pool's use right now, for /metrics. */
+struct wg_db_pool_counts {
+  int size, in_use, waiting;
+  long long waits; /* acquires that found no free connection, since start */
+};
+void wg_db_pool_counts(struct wg_db *db, struct wg_db_pool_counts *out);
 
 /* A standalone connection outside the pool (round workers, the listener, wgctl), with every
  * statement prepared. NULL on failure; *err (when not NULL) gets the libpq message. */

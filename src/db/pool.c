@@ -25,6 +25,10 @@ struct wg_db {
   bool *busy;
   pthread_mutex_t lock;
   pthread_cond_t freed;
+  /* For /metrics, under lock: connections handed out, callers waiting for one, and how many
+   * acquires ever had to wait (a pool too small shows here before it shows as 503s). */
+  int in_use, waiting;
+  long long waits;
 };
 
 static void on_notice(void *arg, const char *message)
@@ -143,11 +147,22 @@ void wg_db_close(struct wg_db *db)
   free(db);
 }
 
+void wg_db_pool_counts(struct wg_db *db, struct wg_db_pool_counts *out)
+{
+  pthread_mutex_lock(&db->lock);
+  out->size = db->size;
+  out->in_use = db->in_use;
+  out->waiting = db->waiting;
+  out->waits = db->waits;
+  pthread_mutex_unlock(&db->lock);
+}
+
 struct wg_dbconn *wg_db_acquire(struct wg_db *db, int wait_ms)
 {
   struct timespec deadline = wg_deadline_after_ms(wait_ms);
   pthread_mutex_lock(&db->lock);
   int slot = -1;
+  bool waited = false;
   for (;;) {
     /* Prefer a live connection over one that must be (re)made. */
     for (int i = 0; i < db->size && slot < 0; i++)
@@ -158,12 +173,19 @@ struct wg_dbconn *wg_db_acquire(struct wg_db *db, int wait_ms)
         slot = i;
     if (slot >= 0)
       break;
-    if (pthread_cond_timedwait(&db->freed, &db->lock, &deadline) == ETIMEDOUT) {
+    if (!waited)
+      db->waits++;
+    waited = true;
+    db->waiting++;
+    int rc = pthread_cond_timedwait(&db->freed, &db->lock, &deadline);
+    db->waiting--;
+    if (rc == ETIMEDOUT) {
       pthread_mutex_unlock(&db->lock);
       return NULL;
     }
   }
   db->busy[slot] = true;
+  db->in_use++;
   pthread_mutex_unlock(&db->lock);
 
   struct wg_dbconn *c = &db->conns[slot];
@@ -190,6 +212,7 @@ void wg_db_release(struct wg_dbconn *c)
   }
   pthread_mutex_lock(&db->lock);
   db->busy[c->slot] = false;
+  db->in_use--;
   pthread_cond_signal(&db->freed);
   pthread_mutex_unlock(&db->lock);
 }

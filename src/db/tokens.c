@@ -2,13 +2,14 @@
 #include "config.h"
 #include "db/tokens.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 const struct wg_stmt wg_sql_tokens[] = {
   {"tokens_add", "INSERT INTO tokens (name, role, token_sha256) VALUES ($1, $2, $3)"},
   {"tokens_revoke", "UPDATE tokens SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL"},
-  {"tokens_active", "SELECT token_sha256, role FROM tokens WHERE revoked_at IS NULL"},
+  {"tokens_active", "SELECT token_sha256, role, name FROM tokens WHERE revoked_at IS NULL"},
   {"tokens_list", "SELECT name, role, created_at, revoked_at FROM tokens ORDER BY id"},
   {NULL, NULL},
 };
@@ -49,6 +50,7 @@ enum wg_status wg_tokens_active(struct wg_dbconn *c, struct wg_token_entry **ent
       continue;
     memcpy((*entries)[*n].sha256, PQgetvalue(r, i, 0), 32);
     (*entries)[*n].role = wg_role_parse(PQgetvalue(r, i, 1));
+    snprintf((*entries)[*n].name, sizeof (*entries)[*n].name, "%s", PQgetvalue(r, i, 2));
     (*n)++;
   }
   PQclear(r);

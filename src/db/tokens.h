@@ -11,6 +11,7 @@
 struct wg_token_entry {
   uint8_t sha256[32];
   enum wg_role role;
+  char name[WG_TOKEN_NAME_MAX + 1];
 };
 
 extern const struct wg_stmt wg_sql_tokens[];

@@ -87,6 +87,11 @@ int main(int argc, char **argv)
     return 2;
   }
   wg_log_set_level((enum wg_log_level)level);
+  if (!wg_log_set_format(cfg.log_format)) {
+    fprintf(stderr, "witness-generator: unknown log format \"%s\" (text or json)\n", cfg.log_format);
+    wg_config_free(&cfg);
+    return 2;
+  }
 
   /* Signals are taken synchronously by the main thread; every thread started later inherits
    * the mask. */

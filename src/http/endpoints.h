@@ -24,6 +24,7 @@ int wg_h_job_requeue_post(struct wg_request *rq);
 int wg_h_batch_delete(struct wg_request *rq);
 int wg_h_witness_job_get(struct wg_request *rq);
 int wg_h_witness_job_requeue_post(struct wg_request *rq);
+int wg_h_ui_get(struct wg_request *rq);
 
 /* The JSON of a prover job (claim, heartbeat, GET /jobs/{id}). */
 json_t *wg_prover_job_json(const struct wg_prover_job *job);

@@ -22,7 +22,17 @@ libwgserver_a_SOURCES += \
 	src/http/endpoints/job_requeue_post.c \
 	src/http/endpoints/witness_job_get.c \
 	src/http/endpoints/witness_job_requeue_post.c \
-	src/http/endpoints/batch_delete.c
+	src/http/endpoints/batch_delete.c \
+	src/http/endpoints/ui_get.c
+
+# The dashboard page, built into the binary as a C string.
+src/http/ui/dashboard_html.c: $(srcdir)/src/http/ui/dashboard.html $(srcdir)/src/http/ui/embed.awk
+	$(AM_V_GEN)$(MKDIR_P) src/http/ui && $(AWK) -v name=wg_ui_dashboard_html -f $(srcdir)/src/http/ui/embed.awk \
+	  $(srcdir)/src/http/ui/dashboard.html > $@.tmp && mv $@.tmp $@
+BUILT_SOURCES += src/http/ui/dashboard_html.c
+CLEANFILES += src/http/ui/dashboard_html.c
+nodist_libwgserver_a_SOURCES += src/http/ui/dashboard_html.c
+EXTRA_DIST += src/http/ui/dashboard.html src/http/ui/embed.awk
 
 bin_PROGRAMS += witness-generator
 witness_generator_SOURCES = src/http/daemon.c

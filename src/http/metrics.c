@@ -20,8 +20,57 @@ static const unsigned codes[] = {200, 201, 204, 400, 401, 403, 404, 405, 409, 41
 /* [route + 1][code slot]; slot N_CODES counts other codes. */
 static atomic_ullong http_requests[MAX_ROUTES + 1][N_CODES + 1];
 static atomic_ullong http_micros[MAX_ROUTES + 1];
+static atomic_ullong http_requests_seen[MAX_ROUTES + 1];
 static atomic_ullong round_runs[4][3]; /* by enum wg_round_result */
 static atomic_ullong round_micros[4];
+
+/* Histogram bucket bounds in microseconds: requests and store operations take milliseconds,
+ * round runs up to minutes. */
+static const int64_t fast_bounds[] = {500,    1000,   2500,    5000,    10000,   25000,   50000,
+                                      100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
+static const int64_t slow_bounds[] = {10000,   50000,   100000,   250000,   500000,   1000000,  2500000,
+                                      5000000, 10000000, 30000000, 60000000, 120000000, 300000000};
+#define N_FAST (sizeof fast_bounds / sizeof fast_bounds[0])
+#define N_SLOW (sizeof slow_bounds / sizeof slow_bounds[0])
+#define MAX_BUCKETS 16
+
+/* Counts per bucket (not cumulative: the last slot is over the largest bound) and the sum. */
+struct histogram {
+  atomic_ullong counts[MAX_BUCKETS + 1];
+  atomic_ullong micros;
+};
+
+static struct histogram http_hist[MAX_ROUTES + 1];
+static struct histogram round_hist[4];
+static struct histogram store_hist[3];
+static const char *const store_ops[3] = {"get", "put", "pack_commit"};
+
+static void observe(struct histogram *h, const int64_t *bounds, size_t n, int64_t micros)
+{
+  size_t i = 0;
+  while (i < n && micros > bounds[i])
+    i++;
+  atomic_fetch_add(&h->counts[i], 1);
+  atomic_fetch_add(&h->micros, (unsigned long long)(micros > 0 ? micros : 0));
+}
+
+/* _count is the sum of the buckets read here, so that +Inf and _count agree even while other
+ * threads observe. labels is "" or "k=\"v\"," (with the trailing comma). */
+static void render_histogram(struct wg_strbuf *b, const char *name, const char *labels, struct histogram *h,
+                             const int64_t *bounds, size_t n)
+{
+  unsigned long long total = 0;
+  for (size_t i = 0; i < n; i++) {
+    total += atomic_load(&h->counts[i]);
+    wg_strbuf_printf(b, "%s_bucket{%sle=\"%g\"} %llu\n", name, labels, (double)bounds[i] / 1e6, total);
+  }
+  total += atomic_load(&h->counts[n]);
+  size_t len = strlen(labels);
+  wg_strbuf_printf(b, "%s_bucket{%sle=\"+Inf\"} %llu\n", name, labels, total);
+  /* The label set without its trailing comma. */
+  wg_strbuf_printf(b, "%s_sum{%.*s} %.6f\n%s_count{%.*s} %llu\n", name, (int)(len ? len - 1 : 0), labels,
+                   (double)atomic_load(&h->micros) / 1e6, name, (int)(len ? len - 1 : 0), labels, total);
+}
 
 static const char *const round_names[4] = {"basic", "leaf", "node", "scheduler"};
 
@@ -37,6 +86,21 @@ const struct wg_stmt wg_sql_metrics[] = {
    " WHERE status IN ('waiting_for_proofs', 'queued', 'in_progress', 'failed') GROUP BY status"
    " UNION ALL SELECT 'witness', 3, status, count(*) FROM scheduler_witness_jobs"
    " WHERE status IN ('waiting_for_proofs', 'queued', 'in_progress', 'failed') GROUP BY status"},
+  /* Per kind and round: seconds since the oldest queued job was queued (updated_at is set when a
+   * job becomes queued), and jobs not successful that have used $1 claims or more. */
+  {"metrics_queue",
+   "SELECT kind, round, COALESCE(extract(epoch FROM now() - min(updated_at) FILTER (WHERE status = 'queued')), 0),"
+   " count(*) FILTER (WHERE attempts >= $1::integer) FROM ("
+   " SELECT 'prover' AS kind, aggregation_round AS round, status, updated_at, attempts FROM prover_jobs"
+   " WHERE status IN ('queued', 'in_progress', 'failed')"
+   " UNION ALL SELECT 'witness', 0, status, updated_at, attempts FROM basic_circuit_witness_jobs"
+   " WHERE status IN ('queued', 'in_progress', 'failed')"
+   " UNION ALL SELECT 'witness', 1, status, updated_at, attempts FROM leaf_aggregation_jobs"
+   " WHERE status IN ('queued', 'in_progress', 'failed')"
+   " UNION ALL SELECT 'witness', 2, status, updated_at, attempts FROM node_aggregation_jobs"
+   " WHERE status IN ('queued', 'in_progress', 'failed')"
+   " UNION ALL SELECT 'witness', 3, status, updated_at, attempts FROM scheduler_witness_jobs"
+   " WHERE status IN ('queued', 'in_progress', 'failed')) j GROUP BY kind, round"},
   {NULL, NULL},
 };
 
@@ -48,7 +112,9 @@ void wg_metrics_http(int route, unsigned status, int64_t micros)
     if (codes[i] == status)
       slot = i;
   atomic_fetch_add(&http_requests[r][slot], 1);
+  atomic_fetch_add(&http_requests_seen[r], 1);
   atomic_fetch_add(&http_micros[r], (unsigned long long)(micros > 0 ? micros : 0));
+  observe(&http_hist[r], fast_bounds, N_FAST, micros);
 }
 
 void wg_metrics_round(int round, enum wg_round_result result, int64_t micros)
@@ -57,6 +123,13 @@ void wg_metrics_round(int round, enum wg_round_result result, int64_t micros)
     return;
   atomic_fetch_add(&round_runs[round][result], 1);
   atomic_fetch_add(&round_micros[round], (unsigned long long)(micros > 0 ? micros : 0));
+  observe(&round_hist[round], slow_bounds, N_SLOW, micros);
+}
+
+void wg_metrics_store(enum wg_store_op op, int64_t micros)
+{
+  if ((unsigned)op <= WG_STORE_PACK_COMMIT)
+    observe(&store_hist[op], fast_bounds, N_FAST, micros);
 }
 
 static void route_label(char *out, size_t n, int r)
@@ -73,8 +146,45 @@ static void counter(struct wg_strbuf *b, const char *name, const char *help, int
   wg_strbuf_printf(b, "# HELP %s %s\n# TYPE %s counter\n%s %lld\n", name, help, name, name, (long long)value);
 }
 
-char *wg_metrics_render(struct wg_dbconn *c, struct wg_completer *completer, struct wg_claimer *claimer)
+/* The gauges of metrics_queue, one sample for every kind and round (0 where there is none), so
+ * that an alert on them sees a value rather than an absent series. */
+static void render_queue(struct wg_strbuf *b, struct wg_dbconn *c, long max_attempts)
 {
+  struct wg_params p = {0};
+  wg_p_int(&p, max_attempts);
+  PGresult *res = NULL;
+  if (wg_db_exec(c, "metrics_queue", &p, false, &res) != WG_OK)
+    return;
+  double age[2][4] = {{0}};
+  long long at_max[2][4] = {{0}};
+  for (int i = 0; i < PQntuples(res); i++) {
+    int k = strcmp(PQgetvalue(res, i, 0), "prover") == 0 ? 0 : 1, r = atoi(PQgetvalue(res, i, 1)) & 3;
+    age[k][r] = atof(PQgetvalue(res, i, 2));
+    at_max[k][r] = atoll(PQgetvalue(res, i, 3));
+  }
+  PQclear(res);
+  static const char *const kinds[2] = {"prover", "witness"};
+  wg_strbuf_printf(b, "# HELP wg_oldest_queued_job_age_seconds Time since the oldest queued job became queued,"
+                      " by kind and round (0: none queued).\n"
+                      "# TYPE wg_oldest_queued_job_age_seconds gauge\n");
+  for (int k = 0; k < 2; k++)
+    for (int r = 0; r < 4; r++)
+      wg_strbuf_printf(b, "wg_oldest_queued_job_age_seconds{kind=\"%s\",round=\"%s\"} %.3f\n", kinds[k],
+                       round_names[r], age[k][r]);
+  wg_strbuf_printf(b, "# HELP wg_jobs_at_max_attempts Jobs queued, in progress or failed that have used"
+                      " --max-attempts claims, by kind and round.\n"
+                      "# TYPE wg_jobs_at_max_attempts gauge\n");
+  for (int k = 0; k < 2; k++)
+    for (int r = 0; r < 4; r++)
+      wg_strbuf_printf(b, "wg_jobs_at_max_attempts{kind=\"%s\",round=\"%s\"} %lld\n", kinds[k], round_names[r],
+                       at_max[k][r]);
+}
+
+char *wg_metrics_render(const struct wg_metrics_sources *src)
+{
+  struct wg_dbconn *c = src->db;
+  struct wg_completer *completer = src->completer;
+  struct wg_claimer *claimer = src->claimer;
   struct wg_strbuf b = {0};
   char label[128];
   wg_strbuf_printf(&b, "# HELP wg_http_requests_total HTTP requests by route and status code.\n"
@@ -99,6 +209,46 @@ char *wg_metrics_render(struct wg_dbconn *c, struct wg_completer *completer, str
       continue;
     route_label(label, sizeof label, (int)r);
     wg_strbuf_printf(&b, "wg_http_request_seconds_total{route=\"%s\"} %.6f\n", label, (double)v / 1e6);
+  }
+  wg_strbuf_printf(&b, "# HELP wg_http_request_duration_seconds Time from a request's first byte to its reply,"
+                       " by route.\n"
+                       "# TYPE wg_http_request_duration_seconds histogram\n");
+  for (size_t r = 0; r <= n_routes; r++) {
+    if (atomic_load(&http_requests_seen[r]) == 0)
+      continue;
+    char labels[160];
+    route_label(label, sizeof label, (int)r);
+    snprintf(labels, sizeof labels, "route=\"%s\",", label);
+    render_histogram(&b, "wg_http_request_duration_seconds", labels, &http_hist[r], fast_bounds, N_FAST);
+  }
+  wg_strbuf_printf(&b, "# HELP wg_round_duration_seconds Time a round worker spent on one job, whatever the"
+                       " outcome, by round.\n"
+                       "# TYPE wg_round_duration_seconds histogram\n");
+  for (int r = 0; r < 4; r++) {
+    char labels[64];
+    snprintf(labels, sizeof labels, "round=\"%s\",", round_names[r]);
+    render_histogram(&b, "wg_round_duration_seconds", labels, &round_hist[r], slow_bounds, N_SLOW);
+  }
+  wg_strbuf_printf(&b, "# HELP wg_store_duration_seconds Object store operations on blobs: reads (get), single"
+                       " writes (put) and witness pack commits (pack_commit).\n"
+                       "# TYPE wg_store_duration_seconds histogram\n");
+  for (int o = 0; o < 3; o++) {
+    char labels[64];
+    snprintf(labels, sizeof labels, "op=\"%s\",", store_ops[o]);
+    render_histogram(&b, "wg_store_duration_seconds", labels, &store_hist[o], fast_bounds, N_FAST);
+  }
+  if (src->pool != NULL) {
+    struct wg_db_pool_counts pc;
+    wg_db_pool_counts(src->pool, &pc);
+    wg_strbuf_printf(&b, "# HELP wg_db_pool_connections Connections of the HTTP handlers' database pool.\n"
+                         "# TYPE wg_db_pool_connections gauge\nwg_db_pool_connections %d\n"
+                         "# HELP wg_db_pool_in_use Pool connections held by requests (this scrape holds one).\n"
+                         "# TYPE wg_db_pool_in_use gauge\nwg_db_pool_in_use %d\n"
+                         "# HELP wg_db_pool_waiting Requests waiting for a pool connection.\n"
+                         "# TYPE wg_db_pool_waiting gauge\nwg_db_pool_waiting %d\n"
+                         "# HELP wg_db_pool_waits_total Requests that found no free pool connection and waited.\n"
+                         "# TYPE wg_db_pool_waits_total counter\nwg_db_pool_waits_total %lld\n",
+                     pc.size, pc.in_use, pc.waiting, pc.waits);
   }
   static const char *const results[3] = {"stopped", "committed", "failed"};
   wg_strbuf_printf(&b, "# HELP wg_round_runs_total Round runs by round and outcome: committed its outputs, failed"
@@ -138,6 +288,7 @@ char *wg_metrics_render(struct wg_dbconn *c, struct wg_completer *completer, str
       wg_strbuf_printf(&b, "wg_jobs{kind=\"%s\",round=\"%s\",status=\"%s\"} %s\n", PQgetvalue(res, i, 0),
                        round_names[atoi(PQgetvalue(res, i, 1)) & 3], PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
     PQclear(res);
+    render_queue(&b, c, src->max_attempts);
   }
   return b.s;
 }

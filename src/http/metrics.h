@@ -1,5 +1,6 @@
-/* Prometheus metrics: in-process counters (HTTP requests, round runs) and queue gauges read from
- * the database at scrape time. */
+/* Prometheus metrics: in-process counters and latency histograms (HTTP requests by route, round
+ * runs, object store operations), the connection pool's use, and queue gauges read from the
+ * database at scrape time. */
 #ifndef WG_METRICS_H
 #define WG_METRICS_H
 
@@ -16,8 +17,21 @@ void wg_metrics_http(int route, unsigned status, int64_t micros);
  * or it stopped without committing (lease lost, shutdown, database gone). */
 enum wg_round_result { WG_ROUND_STOPPED, WG_ROUND_COMMITTED, WG_ROUND_FAILED };
 void wg_metrics_round(int round, enum wg_round_result result, int64_t micros);
-/* The text exposition format; malloc'd. Queue gauges are left out when c is NULL, completion
- * and claim group counters when completer or claimer is NULL. */
-char *wg_metrics_render(struct wg_dbconn *c, struct wg_completer *completer, struct wg_claimer *claimer);
+/* Object store operations, timed in store.c for every backend. */
+enum wg_store_op { WG_STORE_GET, WG_STORE_PUT, WG_STORE_PACK_COMMIT };
+void wg_metrics_store(enum wg_store_op op, int64_t micros);
+
+struct wg_db;
+/* What a scrape reads besides the in-process counters; any pointer may be NULL, and what it
+ * would give is then left out. */
+struct wg_metrics_sources {
+  struct wg_dbconn *db;         /* queue gauges */
+  struct wg_completer *completer; /* completion group counters */
+  struct wg_claimer *claimer;     /* claim group counters */
+  struct wg_db *pool;           /* the HTTP connection pool's use */
+  long max_attempts;            /* for the jobs-at-max-attempts gauge */
+};
+/* The text exposition format; malloc'd. */
+char *wg_metrics_render(const struct wg_metrics_sources *src);
 
 #endif

@@ -17,6 +17,8 @@ static int queue(struct wg_request *rq, unsigned status, struct MHD_Response *re
   if (content_type != NULL)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  if (rq->request_id[0] != '\0')
+    MHD_add_response_header(resp, "X-Request-Id", rq->request_id);
   if (atomic_load(&rq->app->closing))
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
   if (rq->hold_reply) {
@@ -38,6 +40,17 @@ int wg_reply_bytes(struct wg_request *rq, unsigned status, const char *content_t
   if (resp == NULL)
     free(data);
   return queue(rq, status, resp, content_type);
+}
+
+int wg_reply_page(struct wg_request *rq, const char *html, size_t len, const char *csp)
+{
+  struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)html, MHD_RESPMEM_PERSISTENT);
+  if (resp == NULL)
+    return MHD_NO;
+  MHD_add_response_header(resp, "Content-Security-Policy", csp);
+  MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+  MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+  return queue(rq, 200, resp, "text/html; charset=utf-8");
 }
 
 int wg_reply_json(struct wg_request *rq, unsigned status, json_t *body)

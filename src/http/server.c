@@ -17,6 +17,7 @@
 #include <sys/time.h>
 #include <errno.h>
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <fcntl.h>
@@ -178,7 +179,7 @@ static bool refuse_early(struct wg_request *rq, const char *url)
                             : "this route needs a bearer token (Authorization: Bearer TOKEN)");
       return true;
     }
-    enum wg_status s = wg_auth_lookup(rq->app->auth, token, &rq->role);
+    enum wg_status s = wg_auth_lookup(rq->app->auth, token, &rq->role, rq->token_name, sizeof rq->token_name);
     if (s != WG_OK) {
       wg_reply_status(rq, s, "cannot check the token: the database is unavailable");
       return true;
@@ -326,6 +327,42 @@ static struct conn_track *track_of(struct MHD_Connection *conn)
   return ci != NULL ? ci->socket_context : NULL;
 }
 
+/* The client's X-Request-Id when it is sane, else 16 random hex digits. */
+static void take_request_id(struct wg_request *rq)
+{
+  const char *given = wg_request_header(rq, "X-Request-Id");
+  size_t n = given != NULL ? strlen(given) : 0;
+  if (n > 0 && n <= WG_REQUEST_ID_MAX &&
+      strspn(given, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:-") == n) {
+    memcpy(rq->request_id, given, n + 1);
+    return;
+  }
+  uint8_t raw[8];
+  if (RAND_bytes(raw, sizeof raw) != 1) {
+    static atomic_ullong fallback;
+    unsigned long long v = atomic_fetch_add(&fallback, 1) ^ (unsigned long long)wg_monotonic_us();
+    memcpy(raw, &v, sizeof raw);
+  }
+  wg_hex_encode(raw, sizeof raw, rq->request_id);
+}
+
+/* One line per answered request: who (the token's name, never the token), what, how it ended. */
+static void log_access(const struct wg_request *rq, int64_t micros)
+{
+  char status[8], ms[32];
+  snprintf(status, sizeof status, "%u", rq->status);
+  snprintf(ms, sizeof ms, "%.3f", (double)micros / 1000.0);
+  struct wg_log_field f[] = {
+    {"request_id", rq->request_id, false},
+    {"method", rq->method_copy, false},
+    {"route", rq->route != NULL ? rq->route->pattern : "unmatched", false},
+    {"status", status, true},
+    {"duration_ms", ms, true},
+    {"token_name", rq->token_name, false},
+  };
+  wg_log_fields(WG_LOG_INFO, "access", f, sizeof f / sizeof f[0]);
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                                  const char *version, const char *upload_data, size_t *upload_data_size,
                                  void **con_cls)
@@ -341,7 +378,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     rq->conn = conn;
     atomic_fetch_add(&srv->in_flight, 1);
     rq->method = method;
+    snprintf(rq->method_copy, sizeof rq->method_copy, "%s", method);
     rq->started_us = wg_monotonic_us();
+    take_request_id(rq);
     *con_cls = rq;
     /* A request that arrives on a kept-alive connection after shutdown began is not started: it
      * could commit work (a claim) whose reply the closing daemon might never send. */
@@ -406,8 +445,11 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     atomic_store(&track->deadline_ms, wg_monotonic_ms() + srv->app->cfg->request_timeout * 1000);
   if (rq->held != NULL)
     MHD_destroy_response(rq->held);
-  if (rq->status != 0)
-    wg_metrics_http(rq->route ? (int)(rq->route - wg_routes) : -1, rq->status, wg_monotonic_us() - rq->started_us);
+  if (rq->status != 0) {
+    int64_t micros = wg_monotonic_us() - rq->started_us;
+    wg_metrics_http(rq->route ? (int)(rq->route - wg_routes) : -1, rq->status, micros);
+    log_access(rq, micros);
+  }
   wg_db_release(rq->dbc);
   free(rq->body);
   free(rq);

@@ -21,6 +21,10 @@ struct wg_auth;
 struct wg_completer;
 struct wg_claimer;
 
+/* A client's X-Request-Id is used when it is 1 to this many of [A-Za-z0-9._:-]; otherwise the
+ * daemon makes one, so that a hostile header can neither bloat nor forge log lines. */
+#define WG_REQUEST_ID_MAX 64
+
 /* What handlers may use: shared, long-lived, thread-safe. */
 struct wg_app {
   const struct wg_config *cfg;
@@ -54,6 +58,9 @@ struct wg_request {
   char allow[64]; /* the Allow header of a 405 */
   unsigned status; /* the status replied */
   int64_t started_us;
+  char request_id[WG_REQUEST_ID_MAX + 1]; /* echoed in X-Request-Id and logged */
+  char token_name[WG_TOKEN_NAME_MAX + 1]; /* the caller's token's name, for the access log */
+  char method_copy[16];                   /* the method as the access log names it */
   /* An early refusal of a request whose body is on its way is held until that body has been
    * read (a lingering close): clients that send the whole body before reading see the reply. */
   bool hold_reply;             /* set by the server: reply helpers store the reply in held */
@@ -87,6 +94,9 @@ const char *wg_request_header(struct wg_request *rq, const char *name);
 int wg_reply_json(struct wg_request *rq, unsigned status, json_t *body); /* steals body */
 int wg_reply_bytes(struct wg_request *rq, unsigned status, const char *content_type, void *data, size_t len); /* takes ownership of malloc'd data */
 int wg_reply_empty(struct wg_request *rq, unsigned status);
+/* A static HTML page (not copied, not freed) under the given Content-Security-Policy, with
+ * nosniff and no referrer. */
+int wg_reply_page(struct wg_request *rq, const char *html, size_t len, const char *csp);
 /* The one JSON error reply: {"error":{"code":CODE,"message":MESSAGE}}. */
 int wg_reply_error(struct wg_request *rq, unsigned status, const char *code, const char *fmt, ...)
   __attribute__((format(printf, 4, 5)));

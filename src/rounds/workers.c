@@ -244,6 +244,27 @@ static enum wg_status drop_orphans_tx(struct wg_dbconn *c, void *arg)
   return s;
 }
 
+/* One "job start" line when a round takes a job and one "job end" line with its result and
+ * time, the same for every round, so that a job's run is found in the log by its fields. */
+static const char *const round_results[3] = {"stopped", "committed", "failed"};
+
+static void log_job(int round, const struct wg_witness_job *job, const char *result, int64_t micros)
+{
+  char batch[24], id[24], circuit[16], depth[16], attempt[16], ms[32];
+  snprintf(batch, sizeof batch, "%lld", (long long)job->l1_batch_number);
+  snprintf(id, sizeof id, "%lld", (long long)job->id);
+  snprintf(circuit, sizeof circuit, "%d", job->circuit_id);
+  snprintf(depth, sizeof depth, "%d", job->depth);
+  snprintf(attempt, sizeof attempt, "%d", job->attempts);
+  snprintf(ms, sizeof ms, "%.3f", (double)micros / 1000.0);
+  struct wg_log_field f[] = {
+    {"round", round_names[round], false}, {"batch", batch, true},     {"job", id, true},
+    {"circuit", circuit, true},           {"depth", depth, true},     {"attempt", attempt, true},
+    {"result", result, false},            {"duration_ms", ms, true},
+  };
+  wg_log_fields(WG_LOG_INFO, result == NULL ? "job start" : "job end", f, result == NULL ? 6 : 8);
+}
+
 static void *worker_main(void *p)
 {
   struct worker_arg *a = p;
@@ -279,16 +300,15 @@ static void *worker_main(void *p)
     enum wg_status s = wg_witness_claim(ctx.db, round, cfg->instance_id, (int)cfg->witness_lease, &ctx.job);
     if (s == WG_OK) {
       ctx.renewed_ms = wg_monotonic_ms();
-      wg_info("%s round: batch %lld job %lld (circuit %d, depth %d, attempt %d)", round_names[round],
-              (long long)ctx.job.l1_batch_number, (long long)ctx.job.id, ctx.job.circuit_id, ctx.job.depth,
-              ctx.job.attempts);
+      log_job(round, &ctx.job, NULL, 0);
       int64_t started = wg_monotonic_us();
       renewer_set(ctx.renewer, &ctx.job);
       ctx.failed = false;
       s = round_fns[round](&ctx);
       renewer_set(ctx.renewer, NULL);
-      wg_metrics_round(round, s != WG_OK ? WG_ROUND_STOPPED : ctx.failed ? WG_ROUND_FAILED : WG_ROUND_COMMITTED,
-                       wg_monotonic_us() - started);
+      enum wg_round_result result = s != WG_OK ? WG_ROUND_STOPPED : ctx.failed ? WG_ROUND_FAILED : WG_ROUND_COMMITTED;
+      wg_metrics_round(round, result, wg_monotonic_us() - started);
+      log_job(round, &ctx.job, round_results[result], wg_monotonic_us() - started);
       if (s == WG_E_LEASE_LOST) {
         wg_warn("%s round: batch %lld job %lld: the lease was taken over; nothing committed", round_names[round],
                 (long long)ctx.job.l1_batch_number, (long long)ctx.job.id);

@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/hex.h"
 #include "db/prover_jobs.h"
+#include "http/metrics.h"
 
 struct wg_store *wg_store_open(const char *url, struct wg_db *db, char *err, size_t err_len)
 {
@@ -26,20 +28,30 @@ void wg_store_close(struct wg_store *s)
     s->ops->close(s);
 }
 
+/* Every backend's blob reads and writes are timed here, once, for /metrics. */
+static enum wg_status timed(enum wg_store_op op, int64_t started_us, enum wg_status s)
+{
+  wg_metrics_store(op, wg_monotonic_us() - started_us);
+  return s;
+}
+
 enum wg_status wg_store_put(struct wg_store *s, struct wg_dbconn *c, const char *key, const void *data, size_t len)
 {
-  return s->ops->put(s, c, key, data, len);
+  int64_t t = wg_monotonic_us();
+  return timed(WG_STORE_PUT, t, s->ops->put(s, c, key, data, len));
 }
 
 enum wg_status wg_store_get(struct wg_store *s, struct wg_dbconn *c, const char *key, uint8_t **data, size_t *len)
 {
-  return s->ops->get(s, c, key, data, len);
+  int64_t t = wg_monotonic_us();
+  return timed(WG_STORE_GET, t, s->ops->get(s, c, key, data, len));
 }
 
 enum wg_status wg_store_get_range(struct wg_store *s, struct wg_dbconn *c, const char *key, uint64_t offset,
                                   size_t len, uint8_t **data)
 {
-  return s->ops->get_range(s, c, key, offset, len, data);
+  int64_t t = wg_monotonic_us();
+  return timed(WG_STORE_GET, t, s->ops->get_range(s, c, key, offset, len, data));
 }
 
 enum wg_status wg_store_get_witness(struct wg_store *s, struct wg_dbconn *c, const struct wg_prover_job *j,
@@ -122,7 +134,11 @@ enum wg_status wg_pack_add(struct wg_pack *p, const void *data, size_t len, uint
   return s;
 }
 
-enum wg_status wg_pack_commit(struct wg_pack *p, struct wg_dbconn *c) { return p->commit(p, c); }
+enum wg_status wg_pack_commit(struct wg_pack *p, struct wg_dbconn *c)
+{
+  int64_t t = wg_monotonic_us();
+  return timed(WG_STORE_PACK_COMMIT, t, p->commit(p, c));
+}
 
 void wg_pack_abort(struct wg_pack *p)
 {

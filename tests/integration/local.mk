@@ -75,3 +75,12 @@ INTEGRATION_TESTS += tests/integration/t_job_names.sh
 # The guides' curl examples, run against a real daemon (docs/*.md, "```sh doc-test" blocks).
 INTEGRATION_TESTS += tests/integration/t_docs.sh
 EXTRA_DIST += docs
+
+# The operator's console (issue 10): access and job logs, histograms and pool gauges, the dashboard.
+INTEGRATION_TESTS += tests/integration/t_logs.sh tests/integration/t_metrics.sh tests/integration/t_ui.sh
+EXTRA_DIST += tests/integration/ui_e2e.js
+# t_ui.sh keeps playwright-core (from npm) and its screenshot in the build tree.
+clean-local: clean-ui-test
+clean-ui-test:
+	-rm -rf tests/integration/.node tests/integration/t_ui.out
+.PHONY: clean-ui-test

@@ -20,6 +20,7 @@ spec_routes='
 GET /healthz anyone
 GET /readyz anyone
 GET /metrics anyone
+GET /ui anyone
 POST /batches/{n}/witness-inputs tree
 POST /jobs/claim prover
 GET /jobs/{id}/witness prover

@@ -3,11 +3,14 @@
 
 #include <string.h>
 
+#include "config/settings.h"
 #include "http/endpoints.h"
 #include "http/metrics.h"
 
 int wg_h_metrics_get(struct wg_request *rq)
 {
-  char *text = wg_metrics_render(wg_request_db(rq), rq->app->completer, rq->app->claimer);
+  struct wg_metrics_sources src = {wg_request_db(rq), rq->app->completer, rq->app->claimer, rq->app->db,
+                                   rq->app->cfg->max_attempts};
+  char *text = wg_metrics_render(&src);
   return wg_reply_bytes(rq, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
 }
