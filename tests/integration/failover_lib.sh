@@ -142,6 +142,24 @@ fo_assert_primary_untouched() {
 		"the old primary's data directory since its processes died"
 }
 
+# fo_assert_routing: before the failover the standby is read-only, and read-write routing put
+# every daemon connection on the primary (a connection attempt passes the standby first and leaves
+# it, so one may be seen there for an instant). Each daemon holds at least its listener,
+# housekeeper and four round workers.
+fo_assert_routing() {
+	local on_primary
+	assert_eq t "$(fo_psql_standby "SELECT pg_is_in_recovery()")" "the standby is in recovery"
+	fo__none_on_standby() {
+		[[ $(fo_psql_standby "SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = 'witness-generator'") == 0 ]]
+	}
+	wg_wait_until 10 fo__none_on_standby
+	wg__pass
+	on_primary=$(fo_psql_primary "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'witness-generator'")
+	((on_primary >= 12)) || fail "only $on_primary daemon connections on the primary"
+	wg__pass
+}
+
 # fo_ms_since EPOCHREALTIME: milliseconds from then to now.
 fo_ms_since() {
 	awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%d", (b - a) * 1000 }'

@@ -75,3 +75,8 @@ INTEGRATION_TESTS += tests/integration/t_job_names.sh
 # The guides' curl examples, run against a real daemon (docs/*.md, "```sh doc-test" blocks).
 INTEGRATION_TESTS += tests/integration/t_docs.sh
 EXTRA_DIST += docs
+
+# PostgreSQL failover (issue 11, part 2): kill -9 of the primary and promotion of a synchronous or
+# asynchronous streaming standby, under load, on a multi-host conninfo.
+INTEGRATION_TESTS += tests/integration/t_failover_sync.sh tests/integration/t_failover_async.sh
+EXTRA_DIST += tests/integration/failover_lib.sh

@@ -50,20 +50,7 @@ cl_start_prover pa "$(wg_url a)" --concurrency 2 --circuits "$others"
 cl_start_prover pb "$(wg_url b)" --concurrency 2 --circuits "$others"
 fo_prepare_small
 
-# Before the failover: the standby is read-only, and read-write routing put every daemon
-# connection on the primary (a connection attempt passes the standby first and leaves it, so
-# one may be seen there for an instant).
-assert_eq t "$(fo_psql_standby "SELECT pg_is_in_recovery()")" "the standby is in recovery"
-no_daemon_on_standby() {
-	[[ $(fo_psql_standby "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'witness-generator'") == 0 ]]
-}
-wg_wait_until 10 no_daemon_on_standby
-wg__pass
-# Each daemon holds at least its listener, housekeeper and four round workers.
-on_primary=$(fo_psql_primary "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'witness-generator'")
-((on_primary >= 12)) || fail "only $on_primary daemon connections on the primary"
-wg__pass
-
+fo_assert_routing
 fo_load
 # ---------------------------------------------------------------- what the failover did
 
