@@ -58,7 +58,6 @@ fo_setup() {
 	if [[ $FO_MODE == sync ]]; then
 		fo__psql "$FO_PRIMARY_DB" "ALTER SYSTEM SET synchronous_commit = on" \
 			"ALTER SYSTEM SET synchronous_standby_names = 'standby'" "SELECT pg_reload_conf()" >/dev/null
-		fo__sync_state() { [[ $(fo__psql "$FO_PRIMARY_DB" "SELECT sync_state FROM pg_stat_replication") == sync ]]; }
 		wg_wait_until 30 fo__sync_state
 		assert_eq on "$(fo__psql "$FO_PRIMARY_DB" "SHOW synchronous_commit")" "the primary's synchronous_commit"
 	else
@@ -83,6 +82,10 @@ fo__psql() {
 		args+=(-c "$sql")
 	done
 	PGCONNECT_TIMEOUT=10 "$(wg__psql_bin)" "$db" -X -q -A -t -v ON_ERROR_STOP=1 "${args[@]}"
+}
+
+fo__sync_state() {
+	[[ $(fo__psql "$FO_PRIMARY_DB" "SELECT sync_state FROM pg_stat_replication") == sync ]]
 }
 
 fo__streaming() {
@@ -146,13 +149,14 @@ fo_assert_primary_untouched() {
 # every daemon connection on the primary (a connection attempt passes the standby first and leaves
 # it, so one may be seen there for an instant). Each daemon holds at least its listener,
 # housekeeper and four round workers.
+fo__none_on_standby() {
+	[[ $(fo_psql_standby "SELECT count(*) FROM pg_stat_activity
+		WHERE application_name = 'witness-generator'") == 0 ]]
+}
+
 fo_assert_routing() {
 	local on_primary
 	assert_eq t "$(fo_psql_standby "SELECT pg_is_in_recovery()")" "the standby is in recovery"
-	fo__none_on_standby() {
-		[[ $(fo_psql_standby "SELECT count(*) FROM pg_stat_activity
-			WHERE application_name = 'witness-generator'") == 0 ]]
-	}
 	wg_wait_until 10 fo__none_on_standby
 	wg__pass
 	on_primary=$(fo_psql_primary "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'witness-generator'")
@@ -204,7 +208,9 @@ FO_BEFORE_KILL=
 FO_FIRST_CLAIM_MS=
 declare -gA FO_COUNT=()
 declare -ga FO_ACKED_UPLOADS=() FO_REFUSED_UPLOADS=() FO_ACKED_COMPLETIONS=() FO_REFUSED_COMPLETIONS=()
+# shellcheck disable=SC2034 # set through fo__seq's nameref
 FO_READYZ_A=
+# shellcheck disable=SC2034
 FO_READYZ_B=
 
 # fo_prepare_small: the small batches the loop uploads, one circuit each, made in advance.

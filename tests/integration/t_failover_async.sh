@@ -57,8 +57,10 @@ fo_assert_routing
 # proved while the standby still streams (it has their claims), then its WAL receiver stops and
 # their completions and an upload are acknowledged.
 held=()
+replayed() { [[ $(fo_psql_standby "SELECT pg_last_wal_replay_lsn() >= '$LSN'") == t ]]; }
+receiver_gone() { [[ $(fo_psql_primary "SELECT count(*) FROM pg_stat_replication") == 0 ]]; }
 lag_window() {
-	local k id lease lsn
+	local k id lease
 	for ((k = 0; k < 3; k++)); do
 		pl_claim "{\"prover_id\":\"held\",\"protocol_version\":24,\"rounds\":[0],\"circuit_ids\":[$FO_HAND_CIRCUIT]}"
 		assert_status 200
@@ -66,11 +68,9 @@ lag_window() {
 		pl_ref_prove "$WG_TMP/held-witness" "$WG_TMP/held-proof-$PL_JOB_ID"
 		held+=("$PL_JOB_ID:$PL_JOB_LEASE")
 	done
-	lsn=$(fo_psql_primary "SELECT pg_current_wal_lsn()")
-	replayed() { [[ $(fo_psql_standby "SELECT pg_last_wal_replay_lsn() >= '$lsn'") == t ]]; }
+	LSN=$(fo_psql_primary "SELECT pg_current_wal_lsn()")
 	wg_wait_until 10 replayed
 	fo_psql_standby "ALTER SYSTEM SET primary_conninfo = ''" "SELECT pg_reload_conf()" >/dev/null
-	receiver_gone() { [[ $(fo_psql_primary "SELECT count(*) FROM pg_stat_replication") == 0 ]]; }
 	wg_wait_until 10 receiver_gone
 	wg__pass
 	for entry in "${held[@]}"; do
@@ -119,7 +119,7 @@ assert_contains "$(cat "$WG_TMP/wgctl-status")" "$FO_FIRST_SMALL" "wgctl status 
 cl_stop_prover pa
 cl_stop_prover pb
 cl_start_prover all "$(wg_url b)" --concurrency 4
-all_batches=(1 2 3 "$LAG_BATCH" $(sort -n -u < <(printf '%s\n' "${FO_ACKED_UPLOADS[@]}" "${FO_REFUSED_UPLOADS[@]}")))
+mapfile -t all_batches < <(printf '%s\n' 1 2 3 "$LAG_BATCH" "${FO_ACKED_UPLOADS[@]}" "${FO_REFUSED_UPLOADS[@]}" | sort -n -u)
 cl_wait_proven 60 "${all_batches[@]}"
 # Each completion lost in the window was proved again, after a new claim (its lease expired).
 for entry in "${held[@]}"; do

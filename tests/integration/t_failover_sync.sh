@@ -96,7 +96,7 @@ assert_contains "$(cat "$WG_TMP/wgctl-status")" "$FO_FIRST_SMALL" "wgctl status 
 cl_stop_prover pa
 cl_stop_prover pb
 cl_start_prover all "$(wg_url b)" --concurrency 4
-all_batches=(1 2 3 $(sort -n -u < <(printf '%s\n' "${FO_ACKED_UPLOADS[@]}" "${FO_REFUSED_UPLOADS[@]}")))
+mapfile -t all_batches < <(printf '%s\n' 1 2 3 "${FO_ACKED_UPLOADS[@]}" "${FO_REFUSED_UPLOADS[@]}" | sort -n -u)
 cl_wait_proven 60 "${all_batches[@]}"
 check_invariants "${all_batches[@]}"
 cl_stop_prover all
