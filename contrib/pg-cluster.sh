@@ -20,6 +20,10 @@
 #   pg-cluster.sh status DIR                 exit 0 running, 3 stopped, 4 no cluster
 #   pg-cluster.sh destroy DIR                stop and remove DIR
 #   pg-cluster.sh conninfo DIR               print a libpq conninfo string
+#   pg-cluster.sh standby [--fast] PRIMARY DIR PORT
+#                                            a streaming standby of the running cluster
+#                                            PRIMARY (pg_basebackup -R, slot "standby")
+#   pg-cluster.sh promote DIR                promote a standby and wait until it writes
 #   pg-cluster.sh bindir                     print the PostgreSQL bin directory used
 #
 # --fast turns off fsync, synchronous_commit and full_page_writes: a crash of
@@ -175,6 +179,7 @@ write_hba() {
 		echo "# Written by pg-cluster.sh: trust TCP connections from 127.0.0.1 only."
 		echo "# TYPE  DATABASE  USER  ADDRESS        METHOD"
 		echo "host    all       all   127.0.0.1/32   trust"
+		echo "host    replication all 127.0.0.1/32   trust"
 	} | as_osuser "$OSUSER" tee "$data/pg_hba.conf" >/dev/null
 }
 
@@ -347,11 +352,63 @@ cmd_destroy() {
 	for name in "$dir"/* "$dir"/.[!.]*; do
 		[[ -e $name ]] || continue
 		case ${name##*/} in
-		data | data.new | cluster.env | cluster.env.new | initdb.log | postgres.log) ;;
+		data | data.new | cluster.env | cluster.env.new | initdb.log | basebackup.log | postgres.log) ;;
 		*) die "refusing to remove $dir: it holds ${name##*/}, which $PROG did not make" ;;
 		esac
 	done
 	rm -rf "$dir"
+}
+
+# A standby starts as a copy of its primary's data directory, settings included: only the port
+# differs. The replication slot keeps on the primary the WAL the standby has not received yet,
+# so a standby that falls behind catches up instead of needing a new base backup.
+cmd_standby() {
+	local fast=0 args=() primary dir port
+	while (($#)); do
+		case $1 in
+		--fast) fast=1 ;;
+		-*) die "standby: unknown option $1" ;;
+		*) args+=("$1") ;;
+		esac
+		shift
+	done
+	((${#args[@]} == 3)) || usage
+	need_bindir
+	primary=$(abs_dir "${args[0]}")
+	dir=$(abs_dir "${args[1]}")
+	port=${args[2]}
+	[[ $port =~ ^[0-9]{1,5}$ ]] || die "invalid port: $port"
+	require_cluster "$primary"
+	is_running "$primary" || die "the primary in $primary is not running"
+	[[ ! -e $dir ]] || die "$dir already exists"
+	local primary_port=$PORT
+	mkdir -p "$dir"
+	if [[ $EUID -eq 0 ]]; then
+		chown "$OSUSER:" "$dir"
+		chmod 0700 "$dir"
+	fi
+	if ! as_osuser "$OSUSER" "$BINDIR/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U "$DBUSER" \
+		-D "$dir/data.new" -R -C -S standby -X stream -c fast >"$dir/basebackup.log" 2>&1; then
+		print_log_tail "$dir/basebackup.log"
+		die "pg_basebackup from $primary failed"
+	fi
+	write_settings "$dir/data.new" "$port" "$fast"
+	# The standby's name on the primary (pg_stat_replication, synchronous_standby_names).
+	echo "cluster_name = 'standby'" | as_osuser "$OSUSER" tee -a "$dir/data.new/wg-cluster.conf" >/dev/null
+	as_osuser "$OSUSER" mv "$dir/data.new" "$dir/data"
+	PORT=$port
+	write_env "$dir"
+	echo "$PROG: created standby of $primary in $dir (port $port)"
+}
+
+cmd_promote() {
+	(($# == 1)) || usage
+	local dir
+	dir=$(abs_dir "$1")
+	require_cluster "$dir"
+	need_bindir
+	as_osuser "$OSUSER" "$BINDIR/pg_ctl" -D "$dir/data" -w -t 60 -s promote ||
+		die "could not promote the standby in $dir"
 }
 
 cmd_conninfo() {
@@ -372,6 +429,6 @@ bindir)
 	find_bindir
 	;;
 conninfo) cmd_conninfo "$@" ;;
-create | start | stop | status | destroy) "cmd_$command" "$@" ;;
+create | start | stop | status | destroy | standby | promote) "cmd_$command" "$@" ;;
 *) usage ;;
 esac

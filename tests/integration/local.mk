@@ -84,3 +84,8 @@ clean-local: clean-ui-test
 clean-ui-test:
 	-rm -rf tests/integration/.node tests/integration/t_ui.out
 .PHONY: clean-ui-test
+
+# PostgreSQL failover (issue 11, part 2): kill -9 of the primary and promotion of a synchronous or
+# asynchronous streaming standby, under load, on a multi-host conninfo.
+INTEGRATION_TESTS += tests/integration/t_failover_sync.sh tests/integration/t_failover_async.sh
+EXTRA_DIST += tests/integration/failover_lib.sh
