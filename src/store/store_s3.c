@@ -186,8 +186,6 @@ static CURLcode perform(struct s3_store *s, CURL *h, const struct s3_request *rq
    * here, it is signed with the rest. */
   snprintf(header, sizeof header, "x-amz-content-sha256: %s", hex);
   struct curl_slist *headers = curl_slist_append(NULL, header);
-  /* Without this curl waits for a "100 Continue" before a large PUT's body: a round trip lost. */
-  headers = curl_slist_append(headers, "Expect:");
   if (s->token_header != NULL)
     headers = curl_slist_append(headers, s->token_header);
   if (rq->range != NULL) {
