@@ -22,7 +22,7 @@ TOKEN='session-token-of-the-test'
 export AWS_ACCESS_KEY_ID=AKIATESTSIGNING AWS_SECRET_ACCESS_KEY=$SECRET AWS_SESSION_TOKEN=$TOKEN
 mkdir -p "$WG_TMP/rec"
 wg__take_port REC_PORT
-python3 "$WG_SRCDIR/tests/tools/s3_recorder.py" "$REC_PORT" "$WG_TMP/rec" 2>"$WG_TMP/recorder.log" &
+S3_RECORDER_SECRET=$SECRET python3 "$WG_SRCDIR/tests/tools/s3_recorder.py" "$REC_PORT" "$WG_TMP/rec" 2>"$WG_TMP/recorder.log" &
 REC_PID=$!
 stop_recorder() { kill "$REC_PID" 2>/dev/null; wait "$REC_PID" 2>/dev/null || true; }
 wg_on_exit stop_recorder
@@ -79,6 +79,8 @@ unsent=$(jq -r '.headers as $h | .headers.authorization | capture("SignedHeaders
 	| select($h[.] == null)' "$REQS" | sort -u)
 assert_eq "" "$unsent" "headers signed but not sent"
 assert_eq 1 "$(($(wc -l <"$REQS") >= 4))" "requests recorded ($(wc -l <"$REQS"))"
+assert_eq "" "$(jq -r 'select(.signature_ok | not) | "\(.method) \(.path)"' "$REQS")" \
+	"requests whose SigV4 signature does not verify with the secret"
 assert_eq 0 "$(grep -c -F "$SECRET" "$REQS" || true)" "the secret in a request"
 assert_eq 0 "$(grep -c -F "$SECRET" "$WG_TMP/a.log" || true)" "the secret in the daemon's log"
 
@@ -90,6 +92,8 @@ assert_eq 1 "$(grep -c 'continuation-token=' "$REQS")" "a second listing page as
 assert_eq "$ENC_PREFIX/batches/1/input-${input_sha:0:16}.json $ENC_PREFIX/batches/1/r0/c0/d0/a1.pack" \
 	"$(jq -r 'select(.method == "DELETE") | .path' "$REQS" | sort | tr '\n' ' ' | sed 's/ $//')" \
 	"one DELETE per key of the batch"
+assert_eq "" "$(jq -r 'select(.signature_ok | not) | "\(.method) \(.path)"' "$REQS")" \
+	"listings and deletions whose signature does not verify"
 assert_eq "prefix=team%20a%2Bb%2Fbatches%2F1%2F" \
 	"$(jq -r 'select(.method == "GET") | .path' "$REQS" | head -n 1 | grep -o 'prefix=.*')" "the listing's prefix"
 

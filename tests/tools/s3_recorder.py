@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
 """s3_recorder.py: a minimal S3 look-alike that records every request (t_s3_sign.sh).
 
-It checks no signature: the test reads what was sent. Each request is appended to LOG as one
-JSON line: method, raw path and query, headers, the SHA-256 of the body. Objects live in
+Each request is appended to LOG as one JSON line: method, raw path and query, headers, the
+SHA-256 of the body, and whether its AWS Signature V4 verifies with the secret in
+$S3_RECORDER_SECRET (computed here from the AWS documentation, independently of libcurl). Objects live in
 memory; ListObjectsV2 answers one key a page, so that continuation tokens are exercised.
 A file DIR/deny holding "GET" or "ALL" makes those requests answer 403 AccessDenied.
 
 usage: s3_recorder.py PORT DIR
 """
 import hashlib
+import hmac
 import http.server
 import json
 import os
@@ -19,6 +21,37 @@ from xml.sax.saxutils import escape
 PORT, DIR = int(sys.argv[1]), sys.argv[2]
 LOG = os.path.join(DIR, "requests.jsonl")
 objects = {}
+SECRET = os.environ.get("S3_RECORDER_SECRET", "")
+
+
+def signature_ok(method, raw_path, headers):
+    """Recomputes the request's SigV4 signature from what was received."""
+    auth = headers.get("authorization", "")
+    try:
+        algo, rest = auth.split(" ", 1)
+        fields = dict(f.strip().split("=", 1) for f in rest.split(","))
+        key_id, date, region, service, term = fields["Credential"].split("/")
+        signed = fields["SignedHeaders"].split(";")
+    except (ValueError, KeyError):
+        return False
+    if algo != "AWS4-HMAC-SHA256" or term != "aws4_request":
+        return False
+    path, _, query = raw_path.partition("?")
+    q = urllib.parse.quote
+    pairs = sorted((q(urllib.parse.unquote(k), safe="-_.~"), q(urllib.parse.unquote(v), safe="-_.~"))
+                   for k, _, v in (p.partition("=") for p in query.split("&") if p))
+    canonical = "\n".join([
+        method, path, "&".join("%s=%s" % kv for kv in pairs),
+        "".join("%s:%s\n" % (h, " ".join(headers.get(h, "").split())) for h in signed),
+        ";".join(signed), headers.get("x-amz-content-sha256", "")])
+    scope = "/".join([date, region, service, term])
+    to_sign = "\n".join(["AWS4-HMAC-SHA256", headers.get("x-amz-date", ""), scope,
+                         hashlib.sha256(canonical.encode()).hexdigest()])
+    k = ("AWS4" + SECRET).encode()
+    for part in (date, region, service, term):
+        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+    return hmac.compare_digest(hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest(),
+                               fields.get("Signature", ""))
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -38,10 +71,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def handle_any(self):
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length) if length else b""
+        headers = {k.lower(): v for k, v in self.headers.items()}
         with open(LOG, "a") as f:
-            f.write(json.dumps({"method": self.command, "path": self.path,
-                                "headers": {k.lower(): v for k, v in self.headers.items()},
-                                "body_sha256": hashlib.sha256(body).hexdigest()}) + "\n")
+            f.write(json.dumps({"method": self.command, "path": self.path, "headers": headers,
+                                "body_sha256": hashlib.sha256(body).hexdigest(),
+                                "signature_ok": signature_ok(self.command, self.path, headers)}) + "\n")
         deny = ""
         try:
             with open(os.path.join(DIR, "deny")) as f:
