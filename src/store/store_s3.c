@@ -35,8 +35,6 @@
  * can be large, so there is no fixed limit on a whole transfer. */
 #define S3_LOW_SPEED_BYTES 1024
 #define S3_LOW_SPEED_SECONDS 3
-/* The error body of a failed request is only read for its <Code>. */
-#define S3_ERROR_BODY_MAX 4096
 
 struct s3_store {
   struct wg_store base;
@@ -104,15 +102,13 @@ static bool append(char *out, size_t n, size_t *used, const char *s)
 
 struct s3_buf {
   uint8_t *data;
-  size_t len, cap, max; /* max 0: unbounded */
+  size_t len, cap;
 };
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *arg)
 {
   struct s3_buf *b = arg;
   size_t n = size * nmemb;
-  if (b->max != 0 && b->len + n > b->max)
-    n = b->len < b->max ? b->max - b->len : 0;
   if (b->len + n + 1 > b->cap) {
     size_t cap = b->cap ? b->cap : 16384;
     while (cap < b->len + n + 1)
@@ -259,6 +255,12 @@ static enum wg_status s3_call(struct s3_store *s, const struct s3_request *rq, s
     error_code_of(&body, s3code, sizeof s3code);
     free(body.data);
     if (!transient) {
+      /* A missing bucket is a configuration error, not a missing blob: a round must not fail its
+       * batch for an input "missing" from a bucket that is not there. */
+      if (*code == 404 && strcmp(s3code, "NoSuchBucket") == 0) {
+        wg_error("store: s3 %s %s: the bucket %s does not exist at %s", rq->method, what, s->bucket, s->endpoint);
+        return WG_E_INTERNAL;
+      }
       if (*code == 404 || *code == 416)
         return WG_E_NOT_FOUND;
       if (*code == 403) {

@@ -76,7 +76,7 @@ INTEGRATION_TESTS += tests/integration/t_job_names.sh
 INTEGRATION_TESTS += tests/integration/t_docs.sh
 EXTRA_DIST += docs
 
-# The s3:// store (issue 11 part 1): against s3rver from npm (cached in tests/.cache/, see
+# The s3:// store (issue 11 part 1): against s3rver from npm (cached in .cache/ of the build tree, see
 # s3_lib.sh), and its signing inputs against a server that records requests.
 INTEGRATION_TESTS += tests/integration/t_s3.sh tests/integration/t_s3_sign.sh
 EXTRA_DIST += tests/integration/s3_lib.sh tests/tools/s3_recorder.py

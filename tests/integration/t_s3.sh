@@ -8,6 +8,7 @@
 #    end.
 # 3. The bucket holds every blob of a batch (input and witness packs) under PREFIX/batches/N/ and
 #    the local disk none; DELETE /batches/N removes every object under it and nothing else.
+# 4. A bucket that does not exist is a configuration error named in the log, not a missing blob.
 # shellcheck source=tests/integration/lib.sh
 . "$WG_SRCDIR/tests/integration/lib.sh"
 # shellcheck source=tests/integration/pipeline_lib.sh
@@ -84,4 +85,12 @@ assert_status 200
 assert_eq "" "$(s3_keys deploy/batches/1/)" "objects of batch 1 left after its deletion"
 assert_ne "" "$(s3_keys deploy/batches/2/)" "batch 2's objects"
 assert_ne "" "$(s3_keys deploy/batches/3/)" "batch 3's objects"
+
+# 4. A misnamed bucket.
+wg_start_daemon b --store "s3://no-such-bucket/deploy" --s3-endpoint "$S3_ENDPOINT"
+pl_gen_input 4 --logs 5 >"$WG_TMP/in4.json"
+wg_http POST "$(wg_url b)/batches/4/witness-inputs" -H "Authorization: Bearer $PL_TREE" \
+	-H 'Content-Type: application/json' --data-binary "@$WG_TMP/in4.json"
+assert_status 500
+assert_contains "$(cat "$WG_TMP/b.log")" "the bucket no-such-bucket does not exist at $S3_ENDPOINT" "the log"
 echo "# t_s3: $((SECONDS - T0)) s"
