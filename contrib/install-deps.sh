@@ -12,6 +12,8 @@ PACKAGES=(
 	libcurl4-openssl-dev check
 	# tests: throwaway PostgreSQL clusters, HTTP, JSON, memory checks
 	postgresql curl jq valgrind clang libclang-rt-14-dev
+	# the s3 store's tests run a recording server (and npm, below, installs s3rver)
+	python3
 	# used by the test scripts: runuser and flock (util-linux), useradd (passwd);
 	# handy when a test hangs: ps (procps), ss (iproute2)
 	util-linux passwd procps iproute2
@@ -22,6 +24,9 @@ for pkg in "${PACKAGES[@]}"; do
 	status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
 	[[ $status == installed ]] || missing+=("$pkg")
 done
+# The s3 store's tests install s3rver with npm. A node.js from elsewhere (NodeSource) brings its
+# own npm, which Debian's npm package would conflict with: only a missing command counts.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if ((${#missing[@]} == 0)); then
 	echo "install-deps.sh: all ${#PACKAGES[@]} packages are installed"

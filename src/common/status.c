@@ -12,6 +12,7 @@ const char *wg_status_name(enum wg_status s)
   case WG_E_INVALID: return "invalid_input";
   case WG_E_UNAVAILABLE: return "unavailable";
   case WG_E_INTERNAL: return "internal";
+  case WG_E_DENIED: return "store_denied";
   }
   return "internal";
 }

@@ -32,7 +32,9 @@ struct option_def {
 static const struct option_def options[] = {
   {"db", S(db), "dbname=wg", 0, 0, "libpq connection string"},
   {"listen", S(listen), "127.0.0.1:8080", 0, 0, "HOST:PORT to serve HTTP on"},
-  {"store", S(store), "file:./var/store", 0, 0, "object store: file:DIR or postgres"},
+  {"store", S(store), "file:./var/store", 0, 0, "object store: file:DIR, postgres or s3://BUCKET/PREFIX"},
+  {"s3-endpoint", S(s3_endpoint), NULL, 0, 0, "S3-compatible endpoint URL of an s3:// store (default: AWS's for s3-region)"},
+  {"s3-region", S(s3_region), "us-east-1", 0, 0, "region an s3:// store's requests are signed for"},
   {"instance-id", S(instance_id), NULL, 0, 0, "name recorded in picked_by (default HOST:PORT)"},
   {"log-level", S(log_level), "info", 0, 0, "debug, info, warn or error"},
   {"log-format", S(log_format), "text", 0, 0, "text, or json: one JSON object a line"},
@@ -297,8 +299,9 @@ enum wg_config_result wg_config_load(struct wg_config *c, int argc, char **argv,
 
   if (!split_listen(c, err, err_len))
     return WG_CONFIG_ERROR;
-  if (strcmp(c->store, "postgres") != 0 && (strncmp(c->store, "file:", 5) != 0 || c->store[5] == '\0')) {
-    snprintf(err, err_len, "store must be file:DIR or postgres, got \"%s\"", c->store);
+  if (strcmp(c->store, "postgres") != 0 && (strncmp(c->store, "file:", 5) != 0 || c->store[5] == '\0') &&
+      (strncmp(c->store, "s3://", 5) != 0 || c->store[5] == '\0' || c->store[5] == '/')) {
+    snprintf(err, err_len, "store must be file:DIR, postgres or s3://BUCKET/PREFIX, got \"%s\"", c->store);
     return WG_CONFIG_ERROR;
   }
   if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {

@@ -11,7 +11,9 @@ struct wg_config {
   char *listen;      /* HOST:PORT as given */
   char *listen_host; /* parsed from listen */
   int listen_port;
-  char *store;       /* "file:DIR" or "postgres" */
+  char *store;       /* "file:DIR", "postgres" or "s3://BUCKET/PREFIX" */
+  char *s3_endpoint; /* NULL: AWS's endpoint of s3_region */
+  char *s3_region;
   char *instance_id; /* default: host name and listen port */
   char *log_level;
   char *log_format;  /* "text" or "json" */

@@ -112,7 +112,7 @@ int main(int argc, char **argv)
   app.cfg = &cfg;
   app.db = wg_db_open(cfg.db, (int)cfg.db_pool);
   app.auth = wg_auth_new(cfg.db);
-  app.store = wg_store_open(cfg.store, app.db, err, sizeof err);
+  app.store = wg_store_open(&cfg, app.db, err, sizeof err);
   if (app.store == NULL) {
     wg_error("%s", err);
     wg_auth_free(app.auth);

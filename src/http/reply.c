@@ -121,6 +121,7 @@ unsigned wg_http_status_of(enum wg_status s)
   case WG_E_INVALID: return MHD_HTTP_BAD_REQUEST;
   case WG_E_UNAVAILABLE: return MHD_HTTP_SERVICE_UNAVAILABLE;
   case WG_E_INTERNAL: return MHD_HTTP_INTERNAL_SERVER_ERROR;
+  case WG_E_DENIED: return MHD_HTTP_BAD_GATEWAY;
   }
   return MHD_HTTP_INTERNAL_SERVER_ERROR;
 }

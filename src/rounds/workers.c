@@ -315,6 +315,12 @@ static void *worker_main(void *p)
         struct orphan_args oa = {w->app->store, ctx.job.l1_batch_number};
         if (!ctx.db->broken)
           wg_db_tx(ctx.db, drop_orphans_tx, &oa);
+      } else if (s == WG_E_DENIED && !ctx.db->broken) {
+        /* Released, the job would be claimed and refused again until it ran out of attempts:
+         * fail it now with the reason, for an operator to fix and requeue. */
+        wg_warn("batch %lld job %lld: %s", (long long)ctx.job.l1_batch_number, (long long)ctx.job.id,
+                WG_STORE_DENIED_REASON);
+        wg_witness_fail(ctx.db, &ctx.job, WG_STORE_DENIED_REASON);
       } else if (s != WG_OK) {
         /* The round stopped without committing and the job is still ours: give it back now rather
          * than when the lease expires. On shutdown the claim is taken back too. A store failure

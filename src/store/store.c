@@ -9,16 +9,20 @@
 
 #include "common/clock.h"
 #include "common/hex.h"
+#include "config/settings.h"
 #include "db/prover_jobs.h"
 #include "http/metrics.h"
 
-struct wg_store *wg_store_open(const char *url, struct wg_db *db, char *err, size_t err_len)
+struct wg_store *wg_store_open(const struct wg_config *cfg, struct wg_db *db, char *err, size_t err_len)
 {
+  const char *url = cfg->store;
   if (strcmp(url, "postgres") == 0)
     return wg_store_postgres_open(db, err, err_len);
   if (strncmp(url, "file:", 5) == 0 && url[5] != '\0')
     return wg_store_file_open(url + 5, err, err_len);
-  snprintf(err, err_len, "store must be file:DIR or postgres, got \"%s\"", url);
+  if (strncmp(url, "s3://", 5) == 0)
+    return wg_store_s3_open(url + 5, cfg, err, err_len);
+  snprintf(err, err_len, "store must be file:DIR, postgres or s3://BUCKET/PREFIX, got \"%s\"", url);
   return NULL;
 }
 

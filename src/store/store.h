@@ -1,6 +1,7 @@
-/* The object store: inputs and witness packs, behind one interface with two backends
- * (docs/command-line.md): "file:DIR" (atomic writes: temp file, fsync, rename) and "postgres" (the
- * blobs table, shared by daemons on several machines). Proofs are not blobs: they are stored with
+/* The object store: inputs and witness packs, behind one interface with three backends
+ * (docs/command-line.md): "file:DIR" (atomic writes: temp file, fsync, rename), "postgres" (the
+ * blobs table, shared by daemons on several machines) and "s3://BUCKET/PREFIX" (an S3-compatible
+ * bucket, shared likewise). Proofs are not blobs: they are stored with
  * their job in the database (db/prover_jobs.c).
  *
  * A round writes the witnesses of a layer as one pack: a single blob, made durable with a single
@@ -16,9 +17,13 @@
 
 #include "common/status.h"
 
+struct wg_config;
 struct wg_db;
 struct wg_dbconn;
 struct wg_store;
+
+/* The error text of a job failed by WG_E_DENIED. */
+#define WG_STORE_DENIED_REASON "the object store refused access (403): check the credentials and bucket policy"
 
 struct wg_blob {
   char *key;
@@ -26,9 +31,12 @@ struct wg_blob {
   size_t len;
 };
 
-/* Opens "file:DIR" (creating DIR) or "postgres" (using db's connections). NULL on failure, with
- * the reason in err. */
-struct wg_store *wg_store_open(const char *url, struct wg_db *db, char *err, size_t err_len);
+/* Opens cfg->store: "file:DIR" (creating DIR), "postgres" (using db's connections) or
+ * "s3://BUCKET/PREFIX" (with cfg's s3 options). NULL on failure, with the reason in err.
+ *
+ * Every operation returns WG_E_UNAVAILABLE for what may pass (retry later) and, from the s3
+ * backend, WG_E_DENIED when the store refuses access, which retrying cannot cure. */
+struct wg_store *wg_store_open(const struct wg_config *cfg, struct wg_db *db, char *err, size_t err_len);
 void wg_store_close(struct wg_store *s);
 
 /* Each call may pass the caller's own database connection c (the postgres backend then uses it,

@@ -32,5 +32,8 @@ struct wg_store {
 
 struct wg_store *wg_store_file_open(const char *dir, char *err, size_t err_len);
 struct wg_store *wg_store_postgres_open(struct wg_db *db, char *err, size_t err_len);
+struct wg_config;
+/* location is what follows "s3://": "BUCKET" or "BUCKET/PREFIX". */
+struct wg_store *wg_store_s3_open(const char *location, const struct wg_config *cfg, char *err, size_t err_len);
 
 #endif

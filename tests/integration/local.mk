@@ -89,3 +89,8 @@ clean-ui-test:
 # asynchronous streaming standby, under load, on a multi-host conninfo.
 INTEGRATION_TESTS += tests/integration/t_failover_sync.sh tests/integration/t_failover_async.sh
 EXTRA_DIST += tests/integration/failover_lib.sh
+
+# The s3:// store (issue 11 part 1): against s3rver from npm (cached in .cache/ of the build tree, see
+# s3_lib.sh), and its signing inputs against a server that records requests.
+INTEGRATION_TESTS += tests/integration/t_s3.sh tests/integration/t_s3_sign.sh
+EXTRA_DIST += tests/integration/s3_lib.sh tests/tools/s3_recorder.py

@@ -19,7 +19,7 @@ static const char *const wg_vars[] = {
   "WG_CONFIG", "WG_DB", "WG_LISTEN", "WG_STORE", "WG_INSTANCE_ID", "WG_LOG_LEVEL", "WG_WORKERS",
   "WG_HTTP_THREADS", "WG_DB_POOL", "WG_LEASE", "WG_WITNESS_LEASE", "WG_MAX_ATTEMPTS", "WG_LEAF_ARITY",
   "WG_NODE_ARITY", "WG_MAX_BODY", "WG_POLL_MS", "WG_HOUSEKEEPING_MS", "WG_CONNECTION_TIMEOUT", "WG_TLS_CERT",
-  "WG_TLS_KEY",
+  "WG_TLS_KEY", "WG_S3_ENDPOINT", "WG_S3_REGION",
 };
 
 static struct wg_config cfg;
@@ -347,8 +347,21 @@ START_TEST(store_validation)
   ck_assert_str_eq(cfg.store, "file:/var/lib/wg");
   wg_config_free(&cfg);
 
+  ck_assert_int_eq(LOAD("--store", "s3://bucket/some/prefix"), WG_CONFIG_OK);
+  ck_assert_str_eq(cfg.store, "s3://bucket/some/prefix");
+  ck_assert_ptr_null(cfg.s3_endpoint);
+  ck_assert_str_eq(cfg.s3_region, "us-east-1");
+  wg_config_free(&cfg);
+  setenv("WG_S3_REGION", "eu-west-3", 1);
+  ck_assert_int_eq(LOAD("--store=s3://bucket", "--s3-endpoint", "http://127.0.0.1:9000"), WG_CONFIG_OK);
+  ck_assert_str_eq(cfg.s3_endpoint, "http://127.0.0.1:9000");
+  ck_assert_str_eq(cfg.s3_region, "eu-west-3");
+  wg_config_free(&cfg);
+
   ASSERT_LOAD_ERROR("store", "--store", "file:");
-  ASSERT_LOAD_ERROR("store", "--store", "s3://bucket");
+  ASSERT_LOAD_ERROR("store", "--store", "s3://");
+  ASSERT_LOAD_ERROR("store", "--store", "s3:///prefix");
+  ASSERT_LOAD_ERROR("store", "--store", "s3:bucket");
   ASSERT_LOAD_ERROR("store", "--store", "/var/lib/wg");
   ASSERT_LOAD_ERROR("store", "--store", "");
   ASSERT_LOAD_ERROR("store", "--store", "postgresql");
