@@ -306,7 +306,10 @@ static void *worker_main(void *p)
       ctx.failed = false;
       s = round_fns[round](&ctx);
       renewer_set(ctx.renewer, NULL);
-      enum wg_round_result result = s != WG_OK ? WG_ROUND_STOPPED : ctx.failed ? WG_ROUND_FAILED : WG_ROUND_COMMITTED;
+      /* A job the object store refused is failed for good, below, like a bad input. */
+      enum wg_round_result result = s == WG_E_DENIED || (s == WG_OK && ctx.failed) ? WG_ROUND_FAILED
+                                    : s != WG_OK                                   ? WG_ROUND_STOPPED
+                                                                                   : WG_ROUND_COMMITTED;
       wg_metrics_round(round, result, wg_monotonic_us() - started);
       log_job(round, &ctx.job, round_results[result], wg_monotonic_us() - started);
       if (s == WG_E_LEASE_LOST) {
