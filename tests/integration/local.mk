@@ -75,3 +75,6 @@ INTEGRATION_TESTS += tests/integration/t_job_names.sh
 # The guides' curl examples, run against a real daemon (docs/*.md, "```sh doc-test" blocks).
 INTEGRATION_TESTS += tests/integration/t_docs.sh
 EXTRA_DIST += docs
+
+# The operator's console (issue 10): every wgctl command, for people and with --json.
+INTEGRATION_TESTS += tests/integration/t_wgctl.sh
