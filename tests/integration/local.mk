@@ -78,3 +78,8 @@ EXTRA_DIST += docs
 
 # The operator's console (issue 10): every wgctl command, for people and with --json.
 INTEGRATION_TESTS += tests/integration/t_wgctl.sh
+
+# api/openapi.yaml: @redocly/cli's lint finds nothing, and the daemon's real replies validate
+# against it (python3-jsonschema).
+INTEGRATION_TESTS += tests/integration/t_openapi_lint.sh tests/integration/t_openapi_responses.sh
+EXTRA_DIST += tests/tools/openapi_check.py

@@ -14,6 +14,11 @@ wg_setup
 # One claim per job, so one reported failure fails a job for good.
 wg_start_daemon a --max-attempts 1 --retry-base 0
 pl_use a
+# claim_ok [BODY]: a claim that got a job (pl_claim alone also returns 0 on 204).
+claim_ok() {
+	pl_claim "$@"
+	[[ $HTTP_STATUS == 200 ]]
+}
 STORE="$WG_TMP/store-a"
 
 # w ARGS...: run wgctl with the daemon's store; sets RC, OUT, ERR.
@@ -49,7 +54,7 @@ basic1=$(wg_psql "SELECT id FROM basic_circuit_witness_jobs WHERE l1_batch_numbe
 pl_gen_input 2 --logs 8 --seed 2 >"$WG_TMP/in2.json"
 pl_upload 2 "$WG_TMP/in2.json"
 assert_status 201
-wg_wait_until 30 pl_claim
+wg_wait_until 30 claim_ok
 assert_status 200
 failed_job=$PL_JOB_ID
 pl_fail "$PL_JOB_ID" "$PL_JOB_LEASE" "out of GPU memory"
