@@ -83,3 +83,7 @@ INTEGRATION_TESTS += tests/integration/t_wgctl.sh
 # against it (python3-jsonschema).
 INTEGRATION_TESTS += tests/integration/t_openapi_lint.sh tests/integration/t_openapi_responses.sh
 EXTRA_DIST += tests/tools/openapi_check.py
+
+# Packaging (issue 10 item 6): make install, the man pages, the systemd unit, the installed
+# programs run alone.
+INTEGRATION_TESTS += tests/integration/t_install.sh
