@@ -17,7 +17,7 @@ PACKAGES=(
 	util-linux passwd procps iproute2
 	# api/openapi.yaml: the validator of recorded replies, npm for @redocly/cli (t_openapi_*.sh);
 	# packaging: man -l and systemd-analyze verify (t_install.sh)
-	python3-jsonschema python3-yaml nodejs npm man-db systemd
+	python3-jsonschema python3-yaml nodejs man-db systemd
 )
 
 missing=()
@@ -25,6 +25,9 @@ for pkg in "${PACKAGES[@]}"; do
 	status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
 	[[ $status == installed ]] || missing+=("$pkg")
 done
+
+# Debian's nodejs comes without npm; NodeSource's includes it and conflicts with Debian's npm.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if ((${#missing[@]} == 0)); then
 	echo "install-deps.sh: all ${#PACKAGES[@]} packages are installed"
