@@ -274,7 +274,8 @@ static void print_batch(json_t *b)
          (long long)json_integer_value(json_object_get(b, "protocol_version")),
          json_string_value(json_object_get(b, "created_at")),
          (long long)json_integer_value(json_object_get(b, "input_bytes")));
-  struct wg_table *t = wg_table_new(headers, 0x7feu & ~(1u << 11));
+  /* Counts and progress (columns 1 to 10) right-aligned, like numbers. */
+  struct wg_table *t = wg_table_new(headers, ((1u << 11) - 1) & ~1u);
   size_t i;
   json_t *r;
   json_array_foreach(json_object_get(b, "rounds"), i, r)
