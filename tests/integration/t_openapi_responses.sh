@@ -57,6 +57,10 @@ call 200 GET /healthz /healthz
 call 200 GET /readyz /readyz
 call 200 GET /metrics /metrics
 call 405 GET /healthz /healthz -X POST
+# The dashboard's route comes with the console work; once routes.c has it, its page is checked too.
+if grep -q '"/ui"' "$WG_SRCDIR/src/http/routes.c"; then
+	call 200 GET /ui /ui
+fi
 
 # ---------------------------------------------------------------- upload
 pl_gen_input 1 --logs 8 >"$WG_TMP/in1.json"
