@@ -17,6 +17,9 @@ PACKAGES=(
 	# used by the test scripts: runuser and flock (util-linux), useradd (passwd);
 	# handy when a test hangs: ps (procps), ss (iproute2)
 	util-linux passwd procps iproute2
+	# api/openapi.yaml: the validator of recorded replies, npm for @redocly/cli (t_openapi_*.sh);
+	# packaging: man -l and systemd-analyze verify (t_install.sh)
+	python3-jsonschema python3-yaml nodejs man-db systemd
 )
 
 missing=()

@@ -1,3 +1,3 @@
 bin_PROGRAMS += wgctl
-wgctl_SOURCES = src/cli/wgctl.c
+wgctl_SOURCES = src/cli/wgctl.c src/cli/table.h src/cli/table.c
 wgctl_LDADD = $(SERVER_LIBS)

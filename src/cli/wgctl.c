@@ -10,32 +10,62 @@
 #include <openssl/rand.h>
 
 #include "auth/auth.h"
+#include "cli/table.h"
 #include "common/hex.h"
 #include "common/log.h"
 #include "config/settings.h"
 #include "db/db.h"
+#include "db/batch_locks.h"
 #include "db/batches.h"
 #include "db/repairs.h"
+#include "db/stats.h"
 #include "db/tokens.h"
 #include "input/generate.h"
+#include "store/store.h"
+
+/* --json, anywhere on the command line: every command then prints exactly one JSON document on
+ * stdout (and its errors still on stderr), for scripts; without it, tables for people. */
+static bool json_output;
 
 static void usage(FILE *f)
 {
-  fprintf(f, "usage: wgctl [--db CONNINFO] [--config FILE] COMMAND\n\n"
+  fprintf(f, "usage: wgctl [--db CONNINFO] [--store URL] [--config FILE] [--json] COMMAND\n\n"
              "commands:\n"
              "  migrate                               apply pending schema migrations\n"
              "  token add --role ROLE [--name NAME]   create a token (tree, prover, viewer, admin);\n"
              "                                        prints it once on stdout\n"
              "  token list                            list tokens (never their values)\n"
              "  token revoke NAME                     revoke a token\n"
-             "  status [BATCH]                        batches and their status, or one batch in detail\n"
-             "  requeue --batch N | --job ID | --witness-job ROUND/ID\n"
-             "                                        failed jobs of a batch, or one prover job, or one\n"
-             "                                        witness job of a round (0-3), back to queued\n"
+             "  status [BATCH]                        every batch with its progress, or one batch per round\n"
+             "  requeue JOB | --job ID | --witness-job ROUND/ID | --batch N | --failed\n"
+             "                                        failed jobs back to queued: one prover job, one\n"
+             "                                        witness job of a round (0-3), those of a batch, or\n"
+             "                                        those of every batch\n"
+             "  restart BATCH                         start a batch over from its stored input\n"
+             "                                        (needs the daemon's --store)\n"
+             "  delete BATCH                          remove a batch, its jobs, proofs and blobs\n"
+             "                                        (needs the daemon's --store)\n"
+             "  stats [--since DURATION]              batches proven, jobs per round, failures, mean and\n"
+             "                                        p95 times; DURATION like 90s, 15m, 2h, 7d\n"
              "  archive --older-than SECONDS          move prover jobs of long-proven batches to the archive\n"
              "  gen-input --batch N [--logs L] [--workload key=value,...] [--initial K] [--seed S]\n"
              "                                        print a valid synthetic witness input (JSON);\n"
-             "                                        wgctl gen-input --help explains the options\n");
+             "                                        wgctl gen-input --help explains the options\n\n"
+             "--json makes any command print one JSON document on stdout instead of a table.\n"
+             "Exit status: 0 success, 1 the operation failed, 2 bad usage.\n");
+}
+
+/* One JSON document on stdout. Reals keep 10 significant digits: enough for microsecond timings,
+ * and no binary noise such as 0.27435900000000002. */
+static int print_json(json_t *j)
+{
+  char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+  json_decref(j);
+  if (text == NULL)
+    return 1;
+  puts(text);
+  free(text);
+  return 0;
 }
 
 static struct wg_dbconn *connect_or_die(const struct wg_config *cfg)
@@ -63,6 +93,8 @@ static int cmd_migrate(const struct wg_config *cfg)
     fprintf(stderr, "wgctl: migrate: %s\n", err);
     return 1;
   }
+  if (json_output)
+    return print_json(json_pack("{s:i}", "schema_version", wg_db_schema_version()));
   fprintf(stderr, "schema is at version %d\n", wg_db_schema_version());
   return 0;
 }
@@ -117,6 +149,8 @@ static int cmd_token_add(const struct wg_config *cfg, int argc, char **argv)
     fprintf(stderr, "wgctl: token add failed (%s); has the schema been migrated?\n", wg_status_name(s));
     return 1;
   }
+  if (json_output)
+    return print_json(json_pack("{s:s,s:s,s:s}", "name", name, "role", role_name, "token", token));
   printf("%s\n", token);
   fprintf(stderr, "created %s token \"%s\"; it is shown only this once\n", role_name, name);
   return 0;
@@ -132,12 +166,22 @@ static int cmd_token_list(const struct wg_config *cfg)
     fprintf(stderr, "wgctl: token list failed (%s)\n", wg_status_name(s));
     return 1;
   }
-  printf("%-32s %-7s %-8s %s\n", "NAME", "ROLE", "STATE", "CREATED");
-  for (int i = 0; i < PQntuples(r); i++)
-    printf("%-32s %-7s %-8s %s\n", PQgetvalue(r, i, 0), PQgetvalue(r, i, 1),
-           wg_db_isnull(r, i, 3) ? "active" : "revoked", PQgetvalue(r, i, 2));
+  static const char *const headers[] = {"NAME", "ROLE", "STATE", "CREATED", NULL};
+  struct wg_table *t = json_output ? NULL : wg_table_new(headers, 0);
+  json_t *list = json_array();
+  for (int i = 0; i < PQntuples(r); i++) {
+    const char *state = wg_db_isnull(r, i, 3) ? "active" : "revoked";
+    if (t != NULL)
+      wg_table_row(t, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), state, PQgetvalue(r, i, 2));
+    json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s}", "name", PQgetvalue(r, i, 0), "role",
+                                          PQgetvalue(r, i, 1), "state", state, "created_at", PQgetvalue(r, i, 2)));
+  }
   PQclear(r);
   wg_db_disconnect(c);
+  if (json_output)
+    return print_json(list);
+  json_decref(list);
+  wg_table_print(t, stdout);
   return 0;
 }
 
@@ -154,6 +198,8 @@ static int cmd_token_revoke(const struct wg_config *cfg, const char *name)
     fprintf(stderr, "wgctl: token revoke failed (%s)\n", wg_status_name(s));
     return 1;
   }
+  if (json_output)
+    return print_json(json_pack("{s:s,s:b}", "name", name, "revoked", 1));
   fprintf(stderr, "revoked token \"%s\"\n", name);
   return 0;
 }
@@ -168,20 +214,103 @@ static bool parse_u64(const char *s, uint64_t *out)
   return *end == '\0' && v <= INT64_MAX;
 }
 
-static int print_json(json_t *j)
+/* A count cell: blank when zero, so that the columns that matter stand out. */
+static void count_cell(json_t *counts, const char *status, char *out, size_t n)
 {
-  char *text = json_dumps(j, JSON_INDENT(2));
-  json_decref(j);
-  if (text == NULL)
-    return 1;
-  puts(text);
-  free(text);
-  return 0;
+  json_int_t v = json_integer_value(json_object_get(counts, status));
+  snprintf(out, n, v == 0 ? "" : "%lld", (long long)v);
+}
+
+static json_int_t count_all(json_t *counts)
+{
+  json_int_t total = 0;
+  const char *k;
+  json_t *v;
+  json_object_foreach(counts, k, v)
+  total += json_integer_value(v);
+  return total;
+}
+
+static void progress_cell(json_int_t done, json_int_t total, char *out, size_t n)
+{
+  if (total == 0)
+    snprintf(out, n, "-");
+  else
+    snprintf(out, n, "%lld/%lld %3lld%%", (long long)done, (long long)total, (long long)(100 * done / total));
+}
+
+static double json_seconds(json_t *v) { return json_is_number(v) ? json_number_value(v) : -1; }
+
+static void print_batch_list(json_t *list)
+{
+  static const char *const headers[] = {"BATCH", "STATUS", "VERSION", "CREATED", "PROVER JOBS", "ELAPSED", NULL};
+  struct wg_table *t = wg_table_new(headers, 1u << 0 | 1u << 2 | 1u << 4 | 1u << 5);
+  size_t i;
+  json_t *b;
+  json_array_foreach(list, i, b)
+  {
+    char number[24], version[16], progress[48], elapsed[32];
+    json_t *jobs = json_object_get(b, "prover_jobs");
+    snprintf(number, sizeof number, "%lld", (long long)json_integer_value(json_object_get(b, "l1_batch_number")));
+    snprintf(version, sizeof version, "%lld", (long long)json_integer_value(json_object_get(b, "protocol_version")));
+    progress_cell(json_integer_value(json_object_get(jobs, "successful")),
+                  json_integer_value(json_object_get(jobs, "total")), progress, sizeof progress);
+    wg_format_duration(json_seconds(json_object_get(b, "elapsed_seconds")), elapsed, sizeof elapsed);
+    wg_table_row(t, number, json_string_value(json_object_get(b, "status")), version,
+                 json_string_value(json_object_get(b, "created_at")), progress, elapsed);
+  }
+  wg_table_print(t, stdout);
+}
+
+static void print_batch(json_t *b)
+{
+  static const char *const round_names[] = {"0 basic", "1 leaf", "2 node", "3 scheduler"};
+  static const char *const headers[] = {"ROUND",   "W.WAIT", "W.QUEUED", "W.RUNNING", "W.DONE", "W.FAILED",
+                                        "P.QUEUED", "P.RUNNING", "P.DONE",  "P.FAILED", "PROGRESS", "STARTED",
+                                        "ELAPSED", NULL};
+  printf("batch %lld: %s, protocol version %lld, created %s, input %lld bytes\n\n",
+         (long long)json_integer_value(json_object_get(b, "l1_batch_number")),
+         json_string_value(json_object_get(b, "status")),
+         (long long)json_integer_value(json_object_get(b, "protocol_version")),
+         json_string_value(json_object_get(b, "created_at")),
+         (long long)json_integer_value(json_object_get(b, "input_bytes")));
+  /* Counts and progress (columns 1 to 10) right-aligned, like numbers. */
+  struct wg_table *t = wg_table_new(headers, ((1u << 11) - 1) & ~1u);
+  size_t i;
+  json_t *r;
+  json_array_foreach(json_object_get(b, "rounds"), i, r)
+  {
+    json_t *w = json_object_get(r, "witness_jobs"), *p = json_object_get(r, "prover_jobs");
+    char cells[9][24], progress[48], elapsed[32];
+    count_cell(w, "waiting_for_proofs", cells[0], sizeof cells[0]);
+    count_cell(w, "queued", cells[1], sizeof cells[1]);
+    count_cell(w, "in_progress", cells[2], sizeof cells[2]);
+    count_cell(w, "successful", cells[3], sizeof cells[3]);
+    count_cell(w, "failed", cells[4], sizeof cells[4]);
+    count_cell(p, "queued", cells[5], sizeof cells[5]);
+    count_cell(p, "in_progress", cells[6], sizeof cells[6]);
+    count_cell(p, "successful", cells[7], sizeof cells[7]);
+    count_cell(p, "failed", cells[8], sizeof cells[8]);
+    progress_cell(json_integer_value(json_object_get(p, "successful")), count_all(p), progress, sizeof progress);
+    wg_format_duration(json_seconds(json_object_get(r, "elapsed_seconds")), elapsed, sizeof elapsed);
+    wg_table_row(t, i < 4 ? round_names[i] : "?", cells[0], cells[1], cells[2], cells[3], cells[4], cells[5],
+                 cells[6], cells[7], cells[8], progress, json_string_value(json_object_get(r, "started_at")),
+                 elapsed);
+  }
+  wg_table_print(t, stdout);
+  json_t *errors = json_object_get(b, "errors");
+  if (json_array_size(errors) > 0) {
+    printf("\nerrors:\n");
+    json_t *e;
+    json_array_foreach(errors, i, e)
+    printf("  %s  %s: %s\n", json_string_value(json_object_get(e, "href")),
+           json_string_value(json_object_get(e, "status")), json_string_value(json_object_get(e, "error")));
+  }
 }
 
 static int cmd_status(const struct wg_config *cfg, int argc, char **argv)
 {
-  uint64_t batch;
+  uint64_t batch = 0;
   if (argc > 1 || (argc == 1 && !parse_u64(argv[0], &batch))) {
     fprintf(stderr, "wgctl: status takes at most one batch number\n");
     return 2;
@@ -191,21 +320,10 @@ static int cmd_status(const struct wg_config *cfg, int argc, char **argv)
   enum wg_status s;
   if (argc == 0) {
     s = wg_batches_list(c, -1, 1000000, &j);
-    if (s == WG_OK) {
-      printf("%-12s %-12s %-8s %s\n", "BATCH", "STATUS", "VERSION", "CREATED");
-      size_t i;
-      json_t *b;
-      json_array_foreach(j, i, b)
-      printf("%-12lld %-12s %-8lld %s\n", (long long)json_integer_value(json_object_get(b, "l1_batch_number")),
-             json_string_value(json_object_get(b, "status")),
-             (long long)json_integer_value(json_object_get(b, "protocol_version")),
-             json_string_value(json_object_get(b, "created_at")));
-      json_decref(j);
-    }
+    if (s == WG_OK)
+      s = wg_stats_batch_progress(c, j);
   } else {
     s = wg_batch_get(c, (int64_t)batch, &j);
-    if (s == WG_OK)
-      print_json(j);
   }
   wg_db_disconnect(c);
   if (s == WG_E_NOT_FOUND) {
@@ -213,55 +331,118 @@ static int cmd_status(const struct wg_config *cfg, int argc, char **argv)
     return 1;
   }
   if (s != WG_OK) {
+    json_decref(j);
     fprintf(stderr, "wgctl: status failed (%s)\n", wg_status_name(s));
     return 1;
   }
+  if (json_output)
+    return print_json(j);
+  if (argc == 0)
+    print_batch_list(j);
+  else
+    print_batch(j);
+  json_decref(j);
   return 0;
 }
 
-/* Requeue names a job the way the HTTP API does: --job ID is a prover job, --witness-job ROUND/ID
- * a witness job (their ids are separate spaces, per round for witness jobs). */
+static int requeue_failed(struct wg_dbconn *c)
+{
+  int64_t *batches = NULL;
+  int n = 0, total = 0;
+  enum wg_status s = wg_repair_failed_batches(c, &batches, &n);
+  json_t *per_batch = json_array();
+  /* A transaction per batch, as POST /batches/{n}/requeue does: one batch deleted meanwhile
+   * (not found) does not stop the others. */
+  for (int i = 0; s == WG_OK && i < n; i++) {
+    int requeued = 0;
+    enum wg_status bs = wg_repair_requeue_batch(c, batches[i], &requeued);
+    if (bs == WG_E_NOT_FOUND)
+      continue;
+    s = bs;
+    total += requeued;
+    json_array_append_new(per_batch, json_pack("{s:I,s:i}", "l1_batch_number", (json_int_t)batches[i],
+                                               "requeued", requeued));
+    if (!json_output)
+      printf("requeued %d failed jobs of batch %lld\n", requeued, (long long)batches[i]);
+  }
+  free(batches);
+  if (s != WG_OK) {
+    json_decref(per_batch);
+    fprintf(stderr, "wgctl: requeue --failed failed (%s)\n", wg_status_name(s));
+    return 1;
+  }
+  if (json_output)
+    return print_json(json_pack("{s:i,s:o}", "requeued", total, "batches", per_batch));
+  json_decref(per_batch);
+  printf("requeued %d failed jobs in %d batches\n", total, n);
+  return 0;
+}
+
+/* Requeue names a job the way the HTTP API does: JOB or --job ID is a prover job, --witness-job
+ * ROUND/ID a witness job (their ids are separate spaces, per round for witness jobs). */
 static int cmd_requeue(const struct wg_config *cfg, int argc, char **argv)
 {
-  static const char usage_text[] = "wgctl: usage: requeue --batch N | --job ID | --witness-job ROUND/ID\n"
-                                   "  --job ID              a failed prover job (GET /jobs/ID)\n"
+  static const char usage_text[] = "wgctl: usage: requeue JOB | --job ID | --witness-job ROUND/ID | --batch N | --failed\n"
+                                   "  JOB, --job ID         a failed prover job (GET /jobs/ID)\n"
                                    "  --witness-job R/ID    a failed witness job of round R, 0 basic .. 3 scheduler\n"
-                                   "                        (GET /witness-jobs/R/ID)\n";
+                                   "                        (GET /witness-jobs/R/ID)\n"
+                                   "  --batch N             every failed job of batch N\n"
+                                   "  --failed              every failed job of every batch\n";
   uint64_t n = 0, round = 0;
-  bool ok = argc == 2;
-  if (ok && strcmp(argv[0], "--witness-job") == 0) {
+  const char *kind = argc >= 1 ? argv[0] : "";
+  const char *value = argc >= 2 ? argv[1] : NULL;
+  bool ok;
+  if (argc == 1 && strcmp(kind, "--failed") == 0) {
+    ok = true;
+  } else if (argc == 1 && parse_u64(kind, &n)) {
+    ok = true;
+    kind = "--job";
+  } else if (argc == 2 && strcmp(kind, "--witness-job") == 0) {
     char rbuf[24];
-    const char *slash = strchr(argv[1], '/');
-    ok = slash != NULL && slash > argv[1] && (size_t)(slash - argv[1]) < sizeof rbuf;
+    const char *slash = strchr(value, '/');
+    ok = slash != NULL && slash > value && (size_t)(slash - value) < sizeof rbuf;
     if (ok) {
-      snprintf(rbuf, sizeof rbuf, "%.*s", (int)(slash - argv[1]), argv[1]);
+      snprintf(rbuf, sizeof rbuf, "%.*s", (int)(slash - value), value);
       ok = parse_u64(rbuf, &round) && round <= 3 && parse_u64(slash + 1, &n);
     }
-  } else if (ok) {
-    ok = (strcmp(argv[0], "--batch") == 0 || strcmp(argv[0], "--job") == 0) && parse_u64(argv[1], &n);
+  } else {
+    ok = argc == 2 && (strcmp(kind, "--batch") == 0 || strcmp(kind, "--job") == 0) && parse_u64(value, &n);
   }
   if (!ok) {
     fputs(usage_text, stderr);
     return 2;
   }
   struct wg_dbconn *c = connect_or_die(cfg);
+  if (strcmp(kind, "--failed") == 0) {
+    int rc = requeue_failed(c);
+    wg_db_disconnect(c);
+    return rc;
+  }
   enum wg_status s;
   char what[64], status[24] = "";
-  if (strcmp(argv[0], "--batch") == 0) {
+  json_t *out = NULL;
+  if (strcmp(kind, "--batch") == 0) {
     snprintf(what, sizeof what, "batch %llu", (unsigned long long)n);
     int requeued = 0;
     s = wg_repair_requeue_batch(c, (int64_t)n, &requeued);
-    if (s == WG_OK)
+    if (s == WG_OK && json_output)
+      out = json_pack("{s:I,s:i}", "l1_batch_number", (json_int_t)n, "requeued", requeued);
+    else if (s == WG_OK)
       printf("requeued %d failed jobs of batch %llu\n", requeued, (unsigned long long)n);
   } else {
-    if (strcmp(argv[0], "--job") == 0) {
+    if (strcmp(kind, "--job") == 0) {
       snprintf(what, sizeof what, "job %llu", (unsigned long long)n);
       s = wg_repair_requeue_job(c, (int64_t)n, status);
     } else {
       snprintf(what, sizeof what, "witness job %llu of round %llu", (unsigned long long)n, (unsigned long long)round);
       s = wg_repair_requeue_witness_job(c, (int)round, (int64_t)n, status);
     }
-    if (s == WG_OK)
+    if (s == WG_OK && json_output)
+      out = strcmp(kind, "--job") == 0
+              ? json_pack("{s:s,s:I,s:s}", "kind", "prover", "id", (json_int_t)n, "status", status)
+              : json_pack("{s:s,s:I,s:I,s:s}", "kind", "witness", "aggregation_round", (json_int_t)round, "id",
+                          (json_int_t)n, "status", status);
+    else if (s == WG_OK)
       printf("requeued %s\n", what);
     else if (s == WG_E_CONFLICT)
       fprintf(stderr, "wgctl: %s is %s; only failed jobs can be requeued\n", what, status);
@@ -271,7 +452,146 @@ static int cmd_requeue(const struct wg_config *cfg, int argc, char **argv)
     fprintf(stderr, "wgctl: no such %s\n", what);
   else if (s != WG_OK && s != WG_E_CONFLICT)
     fprintf(stderr, "wgctl: requeue failed (%s)\n", wg_status_name(s));
+  if (out != NULL)
+    return print_json(out);
   return s == WG_OK ? 0 : 1;
+}
+
+/* restart and delete change blobs as well as rows, so they open the object store the daemon uses
+ * (--store, the same option as the daemon's) on a one-connection pool. */
+struct batch_change {
+  struct wg_store *store;
+  int64_t batch;
+  bool restart;
+};
+
+/* Like DELETE /batches/{n} (http/endpoints/batch_delete.c): rows and blobs under the exclusive
+ * batch lock, in one transaction, so that an upload or a round's commit cannot interleave. A
+ * restart keeps the input blob, which lies outside the rounds' prefixes. */
+static enum wg_status batch_change_tx(struct wg_dbconn *c, void *arg)
+{
+  struct batch_change *a = arg;
+  enum wg_status s = wg_batch_lock(c, a->batch, true);
+  if (s == WG_OK)
+    s = a->restart ? wg_repair_restart_batch(c, a->batch) : wg_repair_delete_batch(c, a->batch);
+  char prefix[64];
+  if (s == WG_OK && !a->restart) {
+    wg_key_batch_prefix(prefix, sizeof prefix, a->batch);
+    s = wg_store_delete_prefix(a->store, c, prefix);
+  }
+  for (int round = 0; s == WG_OK && a->restart && round < 4; round++) {
+    wg_key_round_prefix(prefix, sizeof prefix, a->batch, round);
+    s = wg_store_delete_prefix(a->store, c, prefix);
+  }
+  return s;
+}
+
+static int cmd_batch_change(const struct wg_config *cfg, bool restart, int argc, char **argv)
+{
+  const char *name = restart ? "restart" : "delete";
+  uint64_t batch;
+  if (argc != 1 || !parse_u64(argv[0], &batch)) {
+    fprintf(stderr, "wgctl: usage: %s BATCH\n", name);
+    return 2;
+  }
+  char err[512];
+  struct wg_db *db = wg_db_open(cfg->db, 1);
+  struct wg_dbconn *c = db ? wg_db_acquire(db, 5000) : NULL;
+  struct wg_store *store = c ? wg_store_open(cfg->store, db, err, sizeof err) : NULL;
+  enum wg_status s = WG_E_UNAVAILABLE;
+  if (c == NULL)
+    fprintf(stderr, "wgctl: cannot connect to the database\n");
+  else if (store == NULL)
+    fprintf(stderr, "wgctl: cannot open the store \"%s\": %s\n", cfg->store, err);
+  else {
+    struct batch_change a = {store, (int64_t)batch, restart};
+    s = wg_db_tx(c, batch_change_tx, &a);
+    if (s == WG_E_NOT_FOUND)
+      fprintf(stderr, "wgctl: no batch %llu\n", (unsigned long long)batch);
+    else if (s != WG_OK)
+      fprintf(stderr, "wgctl: %s of batch %llu failed (%s)\n", name, (unsigned long long)batch, wg_status_name(s));
+  }
+  if (store != NULL)
+    wg_store_close(store);
+  if (c != NULL)
+    wg_db_release(c);
+  if (db != NULL)
+    wg_db_close(db);
+  if (s != WG_OK)
+    return 1;
+  if (json_output)
+    return print_json(json_pack("{s:I,s:b}", "l1_batch_number", (json_int_t)batch, restart ? "restarted" : "deleted", 1));
+  printf(restart ? "restarted batch %llu from its input\n" : "deleted batch %llu\n", (unsigned long long)batch);
+  return 0;
+}
+
+/* "90", "90s", "15m", "2h", "7d", "1.5h": seconds. */
+static bool parse_duration(const char *s, double *out)
+{
+  char *end;
+  double v = strtod(s, &end);
+  if (end == s || !(v >= 0) || v > 1e10)
+    return false;
+  double unit = 1;
+  if (strcmp(end, "m") == 0 || strcmp(end, "min") == 0)
+    unit = 60;
+  else if (strcmp(end, "h") == 0)
+    unit = 3600;
+  else if (strcmp(end, "d") == 0)
+    unit = 86400;
+  else if (*end != '\0' && strcmp(end, "s") != 0)
+    return false;
+  *out = v * unit;
+  return true;
+}
+
+static void stats_row(struct wg_table *t, const char *round, const char *kind, json_t *f)
+{
+  char done[24], failed[24], mean[32], p95[32];
+  snprintf(done, sizeof done, "%lld", (long long)json_integer_value(json_object_get(f, "successful")));
+  snprintf(failed, sizeof failed, "%lld", (long long)json_integer_value(json_object_get(f, "failed")));
+  wg_format_duration(json_seconds(json_object_get(f, "mean_seconds")), mean, sizeof mean);
+  wg_format_duration(json_seconds(json_object_get(f, "p95_seconds")), p95, sizeof p95);
+  wg_table_row(t, round, kind, done, failed, mean, p95);
+}
+
+static int cmd_stats(const struct wg_config *cfg, int argc, char **argv)
+{
+  double since = -1;
+  if (!(argc == 0 || (argc == 2 && strcmp(argv[0], "--since") == 0 && parse_duration(argv[1], &since)))) {
+    fprintf(stderr, "wgctl: usage: stats [--since DURATION]   (DURATION like 90s, 15m, 2h, 7d)\n");
+    return 2;
+  }
+  struct wg_dbconn *c = connect_or_die(cfg);
+  json_t *st = NULL;
+  enum wg_status s = wg_stats(c, since, &st);
+  wg_db_disconnect(c);
+  if (s != WG_OK) {
+    fprintf(stderr, "wgctl: stats failed (%s)\n", wg_status_name(s));
+    return 1;
+  }
+  if (json_output)
+    return print_json(st);
+  char window[32], mean[32], p95[32];
+  json_t *b = json_object_get(st, "batches");
+  wg_format_duration(since, window, sizeof window);
+  wg_format_duration(json_seconds(json_object_get(b, "mean_seconds")), mean, sizeof mean);
+  wg_format_duration(json_seconds(json_object_get(b, "p95_seconds")), p95, sizeof p95);
+  printf("%s%s: %lld batches proven, upload to proof mean %s, p95 %s\n\n", since < 0 ? "all time" : "last ",
+         since < 0 ? "" : window, (long long)json_integer_value(json_object_get(b, "proven")), mean, p95);
+  static const char *const headers[] = {"ROUND", "JOBS", "DONE", "FAILED", "MEAN", "P95", NULL};
+  static const char *const round_names[] = {"0 basic", "1 leaf", "2 node", "3 scheduler"};
+  struct wg_table *t = wg_table_new(headers, 1u << 2 | 1u << 3 | 1u << 4 | 1u << 5);
+  size_t i;
+  json_t *r;
+  json_array_foreach(json_object_get(st, "rounds"), i, r)
+  {
+    stats_row(t, i < 4 ? round_names[i] : "?", "witness", json_object_get(r, "witness_jobs"));
+    stats_row(t, "", "prover", json_object_get(r, "prover_jobs"));
+  }
+  wg_table_print(t, stdout);
+  json_decref(st);
+  return 0;
 }
 
 static int cmd_archive(const struct wg_config *cfg, int argc, char **argv)
@@ -289,6 +609,8 @@ static int cmd_archive(const struct wg_config *cfg, int argc, char **argv)
     fprintf(stderr, "wgctl: archive failed (%s)\n", wg_status_name(s));
     return 1;
   }
+  if (json_output)
+    return print_json(json_pack("{s:i}", "archived", archived));
   printf("archived %d prover jobs\n", archived);
   return 0;
 }
@@ -366,6 +688,16 @@ static int cmd_gen_input(int argc, char **argv)
 
 int main(int argc, char **argv)
 {
+  /* --json is taken out before the options are parsed, so it may stand anywhere. */
+  int kept = 0;
+  for (int i = 0; i < argc; i++) {
+    if (i > 0 && strcmp(argv[i], "--json") == 0)
+      json_output = true;
+    else
+      argv[kept++] = argv[i];
+  }
+  argc = kept;
+  argv[argc] = NULL;
   struct wg_config cfg;
   char err[512];
   int rest = argc;
@@ -390,6 +722,12 @@ int main(int argc, char **argv)
     rc = cmd_status(&cfg, n - 1, args + 1);
   else if (n >= 1 && strcmp(args[0], "requeue") == 0)
     rc = cmd_requeue(&cfg, n - 1, args + 1);
+  else if (n >= 1 && strcmp(args[0], "restart") == 0)
+    rc = cmd_batch_change(&cfg, true, n - 1, args + 1);
+  else if (n >= 1 && strcmp(args[0], "delete") == 0)
+    rc = cmd_batch_change(&cfg, false, n - 1, args + 1);
+  else if (n >= 1 && strcmp(args[0], "stats") == 0)
+    rc = cmd_stats(&cfg, n - 1, args + 1);
   else if (n >= 1 && strcmp(args[0], "archive") == 0)
     rc = cmd_archive(&cfg, n - 1, args + 1);
   else if (n >= 1 && strcmp(args[0], "migrate") == 0 && n == 1)

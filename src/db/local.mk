@@ -24,5 +24,6 @@ libwgserver_a_SOURCES += \
 	src/db/batches.h src/db/batches.c \
 	src/db/housekeeping.h src/db/housekeeping.c \
 	src/db/repairs.h src/db/repairs.c \
+	src/db/stats.h src/db/stats.c \
 	src/db/job_views.h src/db/job_views.c \
 	src/auth/auth.h src/auth/token.c src/auth/cache.c

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "circuits/circuits.h"
 #include "db/job_views.h"
 #include "db/prover_jobs.h"
 #include "db/witness_jobs.h"
@@ -50,6 +51,20 @@ const struct wg_stmt wg_sql_repairs[] = {
   DELETE("node", "node_aggregation_jobs"),
   DELETE("sched", "scheduler_witness_jobs"),
   DELETE("basic", "basic_circuit_witness_jobs"),
+  /* A restart keeps the basic job's row (and so its input) and moves attempts_base up as a requeue
+   * does: attempts keeps growing, so the restarted round writes a pack named by a new attempt and
+   * a worker still running the old attempt, fenced off, removes only its own. */
+  {"restart_batch_basic",
+   "UPDATE basic_circuit_witness_jobs SET status = 'queued', attempts_base = attempts, error = NULL, picked_by = NULL,"
+   " lease_expires_at = NULL, processing_started_at = NULL, time_taken = NULL, updated_at = now()"
+   " WHERE l1_batch_number = $1"},
+  {"failed_batches",
+   "SELECT l1_batch_number FROM prover_jobs WHERE status = 'failed'"
+   " UNION SELECT l1_batch_number FROM basic_circuit_witness_jobs WHERE status = 'failed'"
+   " UNION SELECT l1_batch_number FROM leaf_aggregation_jobs WHERE status = 'failed'"
+   " UNION SELECT l1_batch_number FROM node_aggregation_jobs WHERE status = 'failed'"
+   " UNION SELECT l1_batch_number FROM scheduler_witness_jobs WHERE status = 'failed'"
+   " ORDER BY 1"},
   {"repair_batch_exists", "SELECT 1 FROM basic_circuit_witness_jobs WHERE l1_batch_number = $1 FOR UPDATE"},
   {"requeue_job",
    "UPDATE prover_jobs SET status = 'queued', lease_expires_at = NULL, updated_at = now(), attempts_base = attempts,"
@@ -188,6 +203,40 @@ enum wg_status wg_repair_delete_batch(struct wg_dbconn *c, int64_t batch)
     s = wg_db_exec(c, name, &p, false, NULL);
   }
   return s;
+}
+
+enum wg_status wg_repair_restart_batch(struct wg_dbconn *c, int64_t batch)
+{
+  static const char *const order[] = {"proofs", "prover", "archive", "leaf", "node", "sched"};
+  enum wg_status s = batch_exists(c, batch);
+  for (int t = 0; s == WG_OK && t < 6; t++) {
+    char name[48];
+    snprintf(name, sizeof name, "delete_batch_%s", order[t]);
+    struct wg_params p = {0};
+    wg_p_int(&p, batch);
+    s = wg_db_exec(c, name, &p, false, NULL);
+  }
+  if (s == WG_OK) {
+    struct wg_params p = {0};
+    wg_p_int(&p, batch);
+    s = wg_db_exec(c, "restart_batch_basic", &p, false, NULL);
+  }
+  return s == WG_OK ? wg_db_notify(c, WG_ROUND_BASIC) : s;
+}
+
+enum wg_status wg_repair_failed_batches(struct wg_dbconn *c, int64_t **batches, int *count)
+{
+  PGresult *r;
+  struct wg_params p = {0};
+  enum wg_status s = wg_db_exec(c, "failed_batches", &p, false, &r);
+  if (s != WG_OK)
+    return s;
+  *count = PQntuples(r);
+  *batches = calloc((size_t)*count + 1, sizeof **batches);
+  for (int i = 0; i < *count; i++)
+    (*batches)[i] = wg_db_int(r, i, 0);
+  PQclear(r);
+  return WG_OK;
 }
 
 enum wg_status wg_repair_archive(struct wg_dbconn *c, int64_t age_seconds, int *archived)

@@ -9,6 +9,7 @@
 #include "db/blobs.h"
 #include "db/housekeeping.h"
 #include "db/repairs.h"
+#include "db/stats.h"
 #include "db/job_views.h"
 #include "db/prover_jobs.h"
 #include "db/witness_jobs.h"
@@ -26,6 +27,7 @@ const struct wg_stmt *const wg_all_statements[] = {
   wg_sql_batches,
   wg_sql_housekeeping,
   wg_sql_repairs,
+  wg_sql_stats,
   wg_sql_job_views,
   wg_sql_metrics,
   NULL,

@@ -157,6 +157,11 @@ enum wg_status wg_store_delete_prefix(struct wg_store *s, struct wg_dbconn *c, c
 
 void wg_key_batch_prefix(char *out, size_t n, int64_t batch) { snprintf(out, n, "batches/%" PRId64 "/", batch); }
 
+void wg_key_round_prefix(char *out, size_t n, int64_t batch, int round)
+{
+  snprintf(out, n, "batches/%" PRId64 "/r%d/", batch, round);
+}
+
 void wg_key_input(char *out, size_t n, int64_t batch, const uint8_t sha256[32])
 {
   /* Named by content, so a racing upload of a different body cannot overwrite the stored one. */

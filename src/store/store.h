@@ -75,5 +75,7 @@ void wg_key_witness(char *out, size_t n, int64_t batch, int round, int circuit_i
 /* The pack of one layer: the basic round's single pack has circuit_id 0 (it holds every type). */
 void wg_key_pack(char *out, size_t n, int64_t batch, int round, int circuit_id, int depth, int attempt);
 void wg_key_batch_prefix(char *out, size_t n, int64_t batch);
+/* Every blob a round derived for a batch (its packs and witnesses); the input is outside it. */
+void wg_key_round_prefix(char *out, size_t n, int64_t batch, int round);
 
 #endif

@@ -94,3 +94,15 @@ EXTRA_DIST += tests/integration/failover_lib.sh
 # s3_lib.sh), and its signing inputs against a server that records requests.
 INTEGRATION_TESTS += tests/integration/t_s3.sh tests/integration/t_s3_sign.sh
 EXTRA_DIST += tests/integration/s3_lib.sh tests/tools/s3_recorder.py
+
+# The operator's console (issue 10): every wgctl command, for people and with --json.
+INTEGRATION_TESTS += tests/integration/t_wgctl.sh
+
+# api/openapi.yaml: @redocly/cli's lint finds nothing, and the daemon's real replies validate
+# against it (python3-jsonschema).
+INTEGRATION_TESTS += tests/integration/t_openapi_lint.sh tests/integration/t_openapi_responses.sh
+EXTRA_DIST += tests/tools/openapi_check.py
+
+# Packaging (issue 10 item 6): make install, the man pages, the systemd unit, the installed
+# programs run alone.
+INTEGRATION_TESTS += tests/integration/t_install.sh

@@ -183,7 +183,7 @@ assert_eq 0 "$WGCTL_RC" "wgctl status"
 assert_eq "BATCH STATUS VERSION CREATED" "$(head -n 1 <<<"$WGCTL_OUT" | awk '{ print $1, $2, $3, $4 }')" "status header"
 assert_eq "10 failed 24|11 proven 24|14 failed 24" \
 	"$(tail -n +2 <<<"$WGCTL_OUT" | awk '{ print $1, $2, $3 }' | paste -sd'|')" "wgctl status lines"
-wgctl_run status 11
+wgctl_run status 11 --json
 assert_eq 0 "$WGCTL_RC" "wgctl status 11"
 assert_eq "11 proven 4" "$(jq -r '"\(.l1_batch_number) \(.status) \(.rounds | length)"' <<<"$WGCTL_OUT")" \
 	"wgctl status 11 prints the batch as JSON"
