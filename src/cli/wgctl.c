@@ -497,7 +497,7 @@ static int cmd_batch_change(const struct wg_config *cfg, bool restart, int argc,
   char err[512];
   struct wg_db *db = wg_db_open(cfg->db, 1);
   struct wg_dbconn *c = db ? wg_db_acquire(db, 5000) : NULL;
-  struct wg_store *store = c ? wg_store_open(cfg->store, db, err, sizeof err) : NULL;
+  struct wg_store *store = c ? wg_store_open(cfg, db, err, sizeof err) : NULL;
   enum wg_status s = WG_E_UNAVAILABLE;
   if (c == NULL)
     fprintf(stderr, "wgctl: cannot connect to the database\n");
