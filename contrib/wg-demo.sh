@@ -77,7 +77,14 @@ curl -fsS -H "Authorization: Bearer $WG_TREE_TOKEN" -H 'Content-Type: applicatio
 echo
 
 say "proving with wg-prover"
-./wg-prover --url "$url" --token "$WG_PROVER_TOKEN" --concurrency 4 >"$state/prover.log" 2>&1 &
+# Each proof takes WG_DEMO_PROVE_MS (default 250 ms), so that the batch can be watched moving on
+# the dashboard; 0 proves as fast as the machine allows.
+cat <<WATCH
+Watch it on the dashboard: open $url/ui in a browser and paste the admin token
+(WG_ADMIN_TOKEN in $tokens).
+WATCH
+./wg-prover --url "$url" --token "$WG_PROVER_TOKEN" --concurrency 4 --prove-ms "${WG_DEMO_PROVE_MS:-250}" \
+	>"$state/prover.log" 2>&1 &
 prover=$!
 trap 'kill $prover 2>/dev/null || true' EXIT
 names=(basic leaf node scheduler)
@@ -107,7 +114,7 @@ say "batch $batch is proven; final proof sha256 $(sha256sum <"$state/proof-$batc
 cat <<INFO
 
 The daemon keeps running on $url (log: $state/daemon.log, pid file: $state/daemon.pid).
-Tokens are in $tokens. For example:
+Dashboard: $url/ui (paste WG_ADMIN_TOKEN). Tokens are in $tokens. For example:
   . $tokens && curl -H "Authorization: Bearer \$WG_ADMIN_TOKEN" $url/batches
   $src/wgctl --db '$db' token list
 Stop it with: kill \$(cat $state/daemon.pid)
