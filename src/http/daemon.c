@@ -14,6 +14,7 @@
 #include "config/settings.h"
 #include "db/claimer.h"
 #include "db/completer.h"
+#include "db/job_cache.h"
 #include "db/db.h"
 #include "db/housekeeping.h"
 #include "http/server.h"
@@ -123,10 +124,12 @@ int main(int argc, char **argv)
 
   app.completer = wg_completer_start(cfg.db);
   app.claimer = wg_claimer_start(cfg.db, (int)cfg.lease);
+  app.jobs = wg_job_cache_new(16384); /* NULL only costs the shortcut */
   struct wg_server *srv = app.completer && app.claimer ? wg_server_start(&app) : NULL;
   if (srv == NULL) {
     wg_completer_stop(app.completer);
     wg_claimer_stop(app.claimer);
+    wg_job_cache_free(app.jobs);
     wg_store_close(app.store);
     wg_auth_free(app.auth);
     wg_db_close(app.db);
@@ -153,6 +156,7 @@ int main(int argc, char **argv)
   wg_server_stop(srv);
   wg_completer_stop(app.completer);
   wg_claimer_stop(app.claimer);
+  wg_job_cache_free(app.jobs);
   wg_store_close(app.store);
   wg_auth_free(app.auth);
   wg_db_close(app.db);

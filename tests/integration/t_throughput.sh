@@ -199,3 +199,25 @@ assert_eq "4|1" "$(wg_psql "SELECT count(*), max(attempts) FROM prover_jobs WHER
 	AND aggregation_round = 0 AND status = 'successful'")" "each job claimed once and proved"
 assert_eq 1 "$(wg_psql "SELECT count(DISTINCT processing_started_at) FROM prover_jobs WHERE l1_batch_number = 3
 	AND aggregation_round = 0")" "the four were claimed by one statement"
+
+# ---------------------------------------------------------------- a claimed job deleted under its prover
+# The daemon keeps where a claimed job's witness lies; after its batch is deleted, the download and
+# the completion still answer 404 (the row is gone), not a stale witness or a 500.
+pl_gen_input 5 --logs 0 --workload "main_vm=$((5390 * 2))" >"$WG_TMP/in5.json"
+pl_upload 5 "$WG_TMP/in5.json"
+assert_status 201
+basic5_done() { [[ $(wg_psql "SELECT status FROM basic_circuit_witness_jobs WHERE l1_batch_number = 5") == successful ]]; }
+wg_wait_until 30 basic5_done
+claim_many '{"prover_id":"t","protocol_version":24,"limit":2,"rounds":[0]}'
+assert_status 200
+assert_json_eq '[.jobs[].l1_batch_number] | unique | join(",")' 5
+read -r id5 lease5 < <(jq -r '.jobs[0] | "\(.id) \(.lease)"' "$HTTP_BODY_FILE")
+pl_witness "$id5" "$WG_TMP/w5"
+pl_ref_prove "$WG_TMP/w5" "$WG_TMP/p5"
+wg_http DELETE "$PL_URL/batches/5" -H "Authorization: Bearer $PL_ADMIN"
+assert_status 200
+wg_http GET "$PL_URL/jobs/$id5/witness" -H "Authorization: Bearer $PL_PROVER"
+assert_status 404
+pl_complete "$id5" "$lease5" "$WG_TMP/p5"
+assert_status 404
+assert_error_code not_found

@@ -10,6 +10,7 @@
 #include "circuits/circuits.h"
 #include "config/settings.h"
 #include "db/claimer.h"
+#include "db/job_cache.h"
 #include "db/prover_jobs.h"
 #include "http/endpoints.h"
 
@@ -89,6 +90,8 @@ int wg_h_jobs_claim_post(struct wg_request *rq)
     enum wg_status s = x.status;
     struct wg_prover_job *jobs = x.jobs;
     size_t n = x.n;
+    for (size_t i = 0; i < n; i++)
+      wg_job_cache_put(rq->app->jobs, &jobs[i]); /* where the prover will ask for its witness */
     if (s != WG_OK)
       r = wg_reply_status(rq, s, "could not claim a job");
     else if (n == 0)
