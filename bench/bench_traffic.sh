@@ -22,7 +22,8 @@ PGBENCH=${PG_BINDIR:-$(pg_config --bindir)}/pgbench
 LEVELS=${WG_BENCH_LEVELS:-1 8 32 128}
 SECONDS_PER_LEVEL=${WG_BENCH_SECONDS:-4}
 
-wg_start_daemon bench
+# shellcheck disable=SC2086 # WG_BENCH_DAEMON_ARGS is a list of options
+wg_start_daemon bench ${WG_BENCH_DAEMON_ARGS:-}
 url=$(wg_url bench)
 tree=$(wg_token tree)
 prover=$(wg_token prover)

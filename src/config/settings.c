@@ -39,8 +39,8 @@ static const struct option_def options[] = {
   {"log-level", S(log_level), "info", 0, 0, "debug, info, warn or error"},
   {"log-format", S(log_format), "text", 0, 0, "text, or json: one JSON object a line"},
   {"workers", L(workers), "1", 1, 64, "worker threads per round"},
-  {"http-threads", L(http_threads), "16", 1, 1024, "HTTP threads"},
-  {"db-pool", L(db_pool), "0", 0, 1024, "database connections for HTTP (0: http-threads + 2)"},
+  {"http-threads", L(http_threads), "64", 1, 1024, "HTTP threads (a claim or completion waits for its group on one)"},
+  {"db-pool", L(db_pool), "0", 0, 1024, "database connections for HTTP handlers (0: http-threads + 2, at most 16)"},
   {"lease", L(lease), "600", 1, 86400 * 7, "prover job lease, seconds"},
   {"witness-lease", L(witness_lease), "60", 1, 86400, "witness job lease, seconds"},
   {"max-attempts", L(max_attempts), "10", 1, 1000000, "claims before a job fails for good"},
@@ -316,8 +316,10 @@ enum wg_config_result wg_config_load(struct wg_config *c, int argc, char **argv,
     free(c->instance_id);
     c->instance_id = strdup(id);
   }
+  /* Handlers hold a connection only for their own statements (claims and completions go through
+   * the combiners' connections), so the pool need not grow with the threads. */
   if (c->db_pool == 0)
-    c->db_pool = c->http_threads + 2;
+    c->db_pool = c->http_threads + 2 < 16 ? c->http_threads + 2 : 16;
   return WG_CONFIG_OK;
 }
 

@@ -19,7 +19,7 @@ struct wg_config {
   char *log_format;  /* "text" or "json" */
   long workers;      /* worker threads per round */
   long http_threads;
-  long db_pool;      /* database connections for HTTP handlers; 0 = http_threads + 2 */
+  long db_pool;      /* database connections for HTTP handlers; 0 = http_threads + 2, at most 16 */
   long lease;        /* prover job lease, seconds */
   long witness_lease;
   long max_attempts;

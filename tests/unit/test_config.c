@@ -122,8 +122,8 @@ START_TEST(defaults)
   ck_assert_str_eq(cfg.store, "file:./var/store");
   ck_assert_str_eq(cfg.log_level, "info");
   ck_assert_int_eq(cfg.workers, 1);
-  ck_assert_int_eq(cfg.http_threads, 16);
-  ck_assert_int_eq(cfg.db_pool, 16 + 2); /* 0 means http-threads + 2 */
+  ck_assert_int_eq(cfg.http_threads, 64);
+  ck_assert_int_eq(cfg.db_pool, 16); /* 0 means http-threads + 2, at most 16 */
   ck_assert_int_eq(cfg.lease, 600);
   ck_assert_int_eq(cfg.witness_lease, 60);
   ck_assert_int_eq(cfg.max_attempts, 10);
