@@ -133,7 +133,7 @@ int main(int argc, char **argv)
     pthread_join(workers[i].thread, NULL);
   if (keeper_started) {
     atomic_store(&st.keeper_stop, true);
-    wgp_request_stop(&st, WGP_STOP_AFTER_JOB); /* wakes its sleep */
+    wgp_request_stop(&st, WGP_STOP_AFTER_JOB); /* broadcasts the wake-up that ends its sleep */
     pthread_join(keeper, NULL);
   }
   print_summary(&st);

@@ -94,7 +94,8 @@ bool wgp_sleep_ms(struct wgp_state *st, long long ms, enum wgp_stop wake_level)
     until.tv_nsec -= 1000000000L;
   }
   pthread_mutex_lock(&st->lock);
-  while (atomic_load(&st->stop) < (int)wake_level)
+  /* keeper_stop is set once every worker has ended: only the heartbeat thread still sleeps. */
+  while (atomic_load(&st->stop) < (int)wake_level && !atomic_load(&st->keeper_stop))
     if (pthread_cond_timedwait(&st->wake, &st->lock, &until) == ETIMEDOUT)
       break;
   bool stopped = atomic_load(&st->stop) >= (int)wake_level;
