@@ -910,7 +910,7 @@ hwm=$(vm_hwm_kb)
 # AddressSanitizer's shadow memory and quarantine multiply the footprint; the bound is for the
 # daemon as shipped.
 hwm_limit_mb=200
-if ldd "$WG_BUILDDIR/witness-generator" | grep -q libasan; then
+if grep -qa __asan_init "$WG_BUILDDIR/witness-generator"; then
 	hwm_limit_mb=1024
 fi
 echo "# t_hostile: daemon VmHWM $((hwm / 1024)) MB (limit $hwm_limit_mb MB)"
