@@ -117,6 +117,17 @@ static int cmd_token_add(const struct wg_config *cfg, int argc, char **argv)
     fprintf(stderr, "wgctl: token add: --role must be tree, prover, viewer or admin\n");
     return 2;
   }
+  /* Jobs are bound to the name of the token that claimed them: names are whole, short and
+   * printable, so that the daemon never confuses two of them nor prints a control byte. */
+  if (name != NULL) {
+    bool printable = true;
+    for (const char *p = name; *p; p++)
+      printable = printable && (unsigned char)*p >= 0x20 && (unsigned char)*p != 0x7f;
+    if (*name == '\0' || strlen(name) > WG_TOKEN_NAME_MAX || !printable) {
+      fprintf(stderr, "wgctl: token add: --name must be 1 to %d printable characters\n", WG_TOKEN_NAME_MAX);
+      return 2;
+    }
+  }
   char token[WG_TOKEN_LEN + 1], generated_name[64];
   if (!wg_token_generate(token)) {
     fprintf(stderr, "wgctl: no random source\n");

@@ -17,6 +17,7 @@ struct fault_entry {
   char name[64];
   long nth;      /* 0: every time (sleep) or the first time (exit) */
   long sleep_ms; /* -1: exit */
+  long fails;    /* > 0: a failing point (NAME!N), failing this many times */
   atomic_long hits;
 };
 
@@ -30,12 +31,16 @@ static void parse_spec(void)
   const char *spec = getenv("WG_FAULT");
   for (const char *p = spec; p != NULL && *p != '\0' && n_entries < MAX_ENTRIES;) {
     size_t len = strcspn(p, ",");
-    size_t name_len = strcspn(p, ":@,");
+    size_t name_len = strcspn(p, ":@!,");
     if (name_len > 0 && name_len < sizeof entries[0].name) {
       struct fault_entry *e = &entries[n_entries++];
       memcpy(e->name, p, name_len);
       e->sleep_ms = -1;
       const char *q = p + name_len;
+      if (*q == '!') {
+        e->fails = atol(q + 1);
+        q += 1 + strcspn(q + 1, ":,");
+      }
       if (*q == '@') {
         e->sleep_ms = atol(q + 1);
         q += 1 + strcspn(q + 1, ":,");
@@ -57,6 +62,8 @@ void wg_fault_point(const char *name)
     struct fault_entry *e = &entries[i];
     if (strcmp(e->name, name) != 0)
       continue;
+    if (e->fails > 0)
+      continue; /* asked by wg_fault_point_fails only */
     long hit = atomic_fetch_add(&e->hits, 1) + 1;
     if (e->sleep_ms >= 0) {
       if (e->nth != 0 && hit != e->nth)
@@ -71,4 +78,20 @@ void wg_fault_point(const char *name)
       _exit(WG_FAULT_EXIT_CODE);
     }
   }
+}
+
+bool wg_fault_point_fails(const char *name)
+{
+  pthread_once(&parse_once, parse_spec);
+  for (int i = 0; i < n_entries; i++) {
+    struct fault_entry *e = &entries[i];
+    if (e->fails <= 0 || strcmp(e->name, name) != 0)
+      continue;
+    long hit = atomic_fetch_add(&e->hits, 1) + 1;
+    if (hit <= e->fails) {
+      fprintf(stderr, "fault point %s reached: failing (%ld of %ld)\n", name, hit, e->fails);
+      return true;
+    }
+  }
+  return false;
 }

@@ -42,6 +42,7 @@ static const struct option_def options[] = {
   {"http-threads", L(http_threads), "64", 1, 1024, "HTTP threads (a claim or completion waits for its group on one)"},
   {"db-pool", L(db_pool), "0", 0, 1024, "database connections for HTTP handlers (0: http-threads + 2, at most 16)"},
   {"lease", L(lease), "600", 1, 86400 * 7, "prover job lease, seconds"},
+  {"claim-grace", L(claim_grace), "30", 1, 86400, "seconds a claimed prover job waits for its witness download or a heartbeat"},
   {"witness-lease", L(witness_lease), "60", 1, 86400, "witness job lease, seconds"},
   {"max-attempts", L(max_attempts), "10", 1, 1000000, "claims before a job fails for good"},
   {"retry-base", MS(retry_base_ms), "1", 0, 86400000, "backoff of a failed prover job's first retry, seconds (or Nms)"},

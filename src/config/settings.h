@@ -21,6 +21,7 @@ struct wg_config {
   long http_threads;
   long db_pool;      /* database connections for HTTP handlers; 0 = http_threads + 2, at most 16 */
   long lease;        /* prover job lease, seconds */
+  long claim_grace;  /* a claimed prover job not yet downloaded nor heartbeaten is held this long */
   long witness_lease;
   long max_attempts;
   long retry_base_ms; /* backoff before a failed prover job's first retry, doubled per attempt */

@@ -14,7 +14,7 @@
 
 struct wg_claimer {
   struct wg_combiner *combiner;
-  int lease_seconds;
+  int grace_seconds;
 };
 
 static bool same_text(const char *a, const char *b) { return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0); }
@@ -37,28 +37,35 @@ static bool fits(void *const *group, size_t n, const void *item, void *arg)
 }
 
 /* Claims are not run again after a broken connection: a claim whose outcome is unknown may have
- * claimed jobs, which then come back when their leases expire; the provers are told 503. */
+ * claimed jobs, which then come back when their claim grace runs out; the provers are told 503.
+ * Every slot gets a fresh random lease; a job takes the lease of the slot that claimed it. */
 static bool run(struct wg_dbconn *c, void **group, size_t n, void *arg)
 {
   struct wg_claimer *k = arg;
   size_t slots = 0;
   for (size_t i = 0; i < n; i++)
     slots += (size_t)((struct wg_claim *)group[i])->limit;
-  const char **ids = calloc(slots, sizeof *ids);
+  struct wg_claim_slot *ids = calloc(slots, sizeof *ids);
   struct wg_prover_job *jobs = NULL;
   size_t got = 0;
   enum wg_status s = WG_E_INTERNAL;
   WG_FAULT("claim_group"); /* tests stall a group here so that the next one gathers claims */
   if (ids != NULL) {
     size_t slot = 0;
+    s = WG_OK;
     for (size_t i = 0; i < n; i++) {
       struct wg_claim *x = group[i];
-      for (int j = 0; j < x->limit; j++)
-        ids[slot++] = x->prover_id;
+      for (int j = 0; j < x->limit; j++, slot++) {
+        ids[slot].prover_id = x->prover_id;
+        ids[slot].token = x->token != NULL ? x->token : "";
+        if (!wg_lease_new(ids[slot].lease, ids[slot].lease_hash))
+          s = WG_E_INTERNAL;
+      }
     }
-    s = c == NULL ? WG_E_UNAVAILABLE
-                  : wg_prover_jobs_claim(c, ids, slots, k->lease_seconds, ((struct wg_claim *)group[0])->filter, &jobs,
-                                         &got);
+    if (s == WG_OK)
+      s = c == NULL ? WG_E_UNAVAILABLE
+                    : wg_prover_jobs_claim(c, ids, slots, k->grace_seconds, ((struct wg_claim *)group[0])->filter,
+                                           &jobs, &got);
   }
   /* The jobs come back in claim order, slot k claimed for ids[k]: each claim takes its share in
    * turn, and the ones after the last job get none. */
@@ -75,7 +82,7 @@ static bool run(struct wg_dbconn *c, void **group, size_t n, void *arg)
       continue;
     x->jobs = malloc(take * sizeof *x->jobs);
     if (x->jobs == NULL) {
-      x->status = WG_E_INTERNAL; /* its jobs come back when their leases expire */
+      x->status = WG_E_INTERNAL; /* its jobs come back when their claim grace runs out */
       next += take;
       continue;
     }
@@ -99,12 +106,12 @@ static void refuse(void *item, void *arg)
 
 static const struct wg_combiner_ops ops = {fits, run, refuse};
 
-struct wg_claimer *wg_claimer_start(const char *conninfo, int lease_seconds)
+struct wg_claimer *wg_claimer_start(const char *conninfo, int grace_seconds)
 {
   struct wg_claimer *k = calloc(1, sizeof *k);
   if (k == NULL)
     return NULL;
-  k->lease_seconds = lease_seconds;
+  k->grace_seconds = grace_seconds;
   k->combiner = wg_combiner_start(conninfo, &ops, k, GROUP_MAX);
   if (k->combiner == NULL) {
     free(k);

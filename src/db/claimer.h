@@ -12,6 +12,7 @@ struct wg_claimer;
 /* One claim. */
 struct wg_claim {
   const char *prover_id;
+  const char *token; /* the name of the claiming token: its jobs are bound to it */
   const struct wg_claim_filter *filter;
   int limit; /* jobs wanted, at least 1 */
   /* out */
@@ -20,8 +21,9 @@ struct wg_claim {
   size_t n;
 };
 
-/* Starts the claiming thread with its own connection to conninfo; leases of lease_seconds. */
-struct wg_claimer *wg_claimer_start(const char *conninfo, int lease_seconds);
+/* Starts the claiming thread with its own connection to conninfo. A job claimed is held for
+ * grace_seconds until its prover downloads its witness or heartbeats it. */
+struct wg_claimer *wg_claimer_start(const char *conninfo, int grace_seconds);
 void wg_claimer_stop(struct wg_claimer *k);
 /* Claims in the next group and waits for it. */
 void wg_claimer_submit(struct wg_claimer *k, struct wg_claim *x);

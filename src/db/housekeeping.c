@@ -8,15 +8,17 @@
 
 #include "db/witness_jobs.h"
 
-/* EXTRA sets more columns; it may use $2 and $3 (the prover jobs' retry backoff). */
-#define EXPIRE(NAME, TABLE, EXTRA)                                                                             \
+/* EXTRA sets more columns; it may use $2 and $3 (the prover jobs' retry backoff). WHY says why
+ * the job was taken back. */
+#define EXPIRE(NAME, TABLE, WHY, EXTRA)                                                                        \
   {"expire_" NAME,                                                                                            \
    "UPDATE " TABLE " SET status = CASE WHEN attempts - attempts_base >= $1 THEN 'failed' ELSE 'queued' END,"   \
-   " error = 'lease expired while held by ' || coalesce(picked_by, 'unknown')"                                \
+   " error = " WHY " || coalesce(picked_by, 'unknown')"                                                       \
    " || CASE WHEN attempts - attempts_base >= $1 THEN '; no attempts left' ELSE '' END,"                      \
    " lease_expires_at = NULL, updated_at = now()" EXTRA                                                       \
    " WHERE id IN (SELECT id FROM " TABLE " WHERE status = 'in_progress' AND lease_expires_at < now()"         \
    " ORDER BY lease_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED) RETURNING status"}
+#define LEASE_EXPIRED "'lease expired while held by '"
 #define RECOVER(NAME, TABLE)                                                                                   \
   {"recover_" NAME,                                                                                           \
    "UPDATE " TABLE " SET status = CASE WHEN attempts - attempts_base >= $2 THEN 'failed' ELSE 'queued' END,"   \
@@ -30,11 +32,17 @@ static const char *const expire_names[] = {"expire_prover", "expire_basic", "exp
 static const char *const recover_names[] = {"recover_basic", "recover_leaf", "recover_node", "recover_sched"};
 
 const struct wg_stmt wg_sql_housekeeping[] = {
-  EXPIRE("prover", "prover_jobs", ", retry_at = now() + " WG_SQL_BACKOFF("$2", "$3")),
-  EXPIRE("basic", "basic_circuit_witness_jobs", ""),
-  EXPIRE("leaf", "leaf_aggregation_jobs", ""),
-  EXPIRE("node", "node_aggregation_jobs", ""),
-  EXPIRE("sched", "scheduler_witness_jobs", ""),
+  /* A prover job whose witness was never downloaded nor heartbeaten was held only for the claim
+   * grace: its claim reply most likely never reached the prover, so it is claimable at once. */
+  EXPIRE("prover", "prover_jobs",
+         "CASE WHEN lease_touched THEN 'lease expired while held by ' ELSE 'claim not taken up within the claim"
+         " grace by ' END",
+         ", lease_hash = NULL, retry_at = CASE WHEN lease_touched THEN now() + " WG_SQL_BACKOFF("$2", "$3")
+         " END"),
+  EXPIRE("basic", "basic_circuit_witness_jobs", LEASE_EXPIRED, ""),
+  EXPIRE("leaf", "leaf_aggregation_jobs", LEASE_EXPIRED, ""),
+  EXPIRE("node", "node_aggregation_jobs", LEASE_EXPIRED, ""),
+  EXPIRE("sched", "scheduler_witness_jobs", LEASE_EXPIRED, ""),
   RECOVER("basic", "basic_circuit_witness_jobs"),
   RECOVER("leaf", "leaf_aggregation_jobs"),
   RECOVER("node", "node_aggregation_jobs"),

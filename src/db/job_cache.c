@@ -9,8 +9,9 @@
 
 struct entry {
   int64_t id; /* 0: empty (job ids start at 1) */
-  int64_t l1_batch_number, sequence_number, witness_offset, witness_length;
+  int64_t l1_batch_number, sequence_number, witness_offset, witness_length, witness_pack_id;
   int protocol_version, aggregation_round, circuit_id, depth, witness_pack;
+  uint8_t lease_hash[32];
 };
 
 struct wg_job_cache {
@@ -46,21 +47,23 @@ void wg_job_cache_put(struct wg_job_cache *c, const struct wg_prover_job *j)
 {
   if (c == NULL || j->id <= 0)
     return;
-  struct entry e = {j->id,         j->l1_batch_number,   j->sequence_number, j->witness_offset, j->witness_length,
-                    j->protocol_version, j->aggregation_round, j->circuit_id,  j->depth,          j->witness_pack};
+  struct entry e = {j->id,           j->l1_batch_number,   j->sequence_number, j->witness_offset,
+                    j->witness_length, j->witness_pack_id,   j->protocol_version, j->aggregation_round,
+                    j->circuit_id,   j->depth,             j->witness_pack,    {0}};
+  memcpy(e.lease_hash, j->lease_hash, 32);
   pthread_mutex_lock(&c->lock);
   *slot_of(c, j->id) = e;
   pthread_mutex_unlock(&c->lock);
 }
 
-bool wg_job_cache_get(struct wg_job_cache *c, int64_t id, struct wg_prover_job *j)
+bool wg_job_cache_get(struct wg_job_cache *c, int64_t id, const uint8_t lease_hash[32], struct wg_prover_job *j)
 {
   if (c == NULL || id <= 0)
     return false;
   pthread_mutex_lock(&c->lock);
   struct entry e = *slot_of(c, id);
   pthread_mutex_unlock(&c->lock);
-  if (e.id != id)
+  if (e.id != id || memcmp(e.lease_hash, lease_hash, 32) != 0)
     return false;
   memset(j, 0, sizeof *j);
   j->id = e.id;
@@ -73,6 +76,7 @@ bool wg_job_cache_get(struct wg_job_cache *c, int64_t id, struct wg_prover_job *
   j->circuit_id = e.circuit_id;
   j->depth = e.depth;
   j->witness_pack = e.witness_pack;
+  j->witness_pack_id = e.witness_pack_id;
   return true;
 }
 
@@ -84,5 +88,14 @@ void wg_job_cache_forget(struct wg_job_cache *c, int64_t id)
   struct entry *e = slot_of(c, id);
   if (e->id == id)
     e->id = 0;
+  pthread_mutex_unlock(&c->lock);
+}
+
+void wg_job_cache_clear(struct wg_job_cache *c)
+{
+  if (c == NULL)
+    return;
+  pthread_mutex_lock(&c->lock);
+  memset(c->entries, 0, c->slots * sizeof *c->entries);
   pthread_mutex_unlock(&c->lock);
 }

@@ -1,4 +1,4 @@
-MIGRATIONS = sql/0001_init.sql sql/0002_archive.sql sql/0003_throughput.sql
+MIGRATIONS = sql/0001_init.sql sql/0002_archive.sql sql/0003_throughput.sql sql/0004_leases.sql
 EXTRA_DIST += $(MIGRATIONS)
 dist_pkgdata_DATA = $(MIGRATIONS)
 
@@ -27,4 +27,4 @@ libwgserver_a_SOURCES += \
 	src/db/repairs.h src/db/repairs.c \
 	src/db/stats.h src/db/stats.c \
 	src/db/job_views.h src/db/job_views.c \
-	src/auth/auth.h src/auth/token.c src/auth/cache.c
+	src/auth/auth.h src/auth/token.c src/auth/cache.c src/auth/lease.h src/auth/lease.c

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/fault.h"
 #include "common/hex.h"
 #include "common/strbuf.h"
 #include "db/witness_jobs.h"
@@ -15,7 +16,13 @@
   "id, l1_batch_number, protocol_version, aggregation_round, circuit_id, depth, sequence_number, status, "     \
   "attempts, encode(proof_hash, 'hex'), " UTC("lease_expires_at") ", "                                          \
   "CASE WHEN retry_at > now() AND status = 'queued' THEN " UTC("retry_at") " ELSE '' END, "                   \
-  "coalesce(witness_pack, -1), coalesce(witness_offset, -1), coalesce(witness_length, -1)"
+  "coalesce(witness_pack, -1), coalesce(witness_offset, -1), coalesce(witness_length, -1), "                 \
+  "coalesce(witness_pack_id, 0)"
+#define N_COLUMNS 16
+
+/* A held job, fenced on its holder: the lease's hash (hex, $LEASE) and the token's name ($TOKEN). */
+#define HELD(LEASE, TOKEN)                                                                                     \
+  "status = 'in_progress' AND lease_hash = decode(" LEASE ", 'hex') AND lease_token = " TOKEN
 
 /* Whether a queued job may be claimed now (docs/state-machine.md, retries). */
 #define CLAIMABLE "status = 'queued' AND (retry_at IS NULL OR retry_at <= now())"
@@ -23,7 +30,9 @@
 const struct wg_stmt wg_sql_prover_jobs[] = {
   /* Up to $6 jobs in claim order, each locked by this statement alone (SKIP LOCKED), through the
    * partial index prover_jobs_queued. The k-th job claimed (slot k) is recorded as picked by
-   * $1[k], so that claims of several provers can be served by one statement. */
+   * $1[k] with token $8[k] and lease hash $7[k], so that claims of several provers can be served
+   * by one statement; the slot comes back last so that each job gets its slot's lease. The job
+   * is held for the claim grace ($2) until its witness is downloaded or it is heartbeaten. */
   {"prover_claim",
    "WITH picked AS (SELECT id, row_number() OVER (ORDER BY l1_batch_number, aggregation_round, id) AS slot"
    "   FROM (SELECT id, l1_batch_number, aggregation_round FROM prover_jobs WHERE " CLAIMABLE
@@ -32,15 +41,30 @@ const struct wg_stmt wg_sql_prover_jobs[] = {
    "   AND ($5::smallint[] IS NULL OR circuit_id = ANY($5::smallint[]))"
    "   ORDER BY l1_batch_number, aggregation_round, id LIMIT $6 FOR UPDATE SKIP LOCKED) AS queued),"
    " claimed AS (UPDATE prover_jobs p SET status = 'in_progress', attempts = p.attempts + 1,"
-   "   picked_by = ($1::text[])[picked.slot],"
+   "   picked_by = ($1::text[])[picked.slot], lease_token = ($8::text[])[picked.slot],"
+   "   lease_hash = decode(($7::text[])[picked.slot], 'hex'), lease_touched = false,"
    "   lease_expires_at = now() + make_interval(secs => $2::integer), processing_started_at = now(),"
-   "   retry_at = NULL, updated_at = now() FROM picked WHERE p.id = picked.id RETURNING p.*)"
-   " SELECT " COLUMNS " FROM claimed ORDER BY l1_batch_number, aggregation_round, id"},
+   "   retry_at = NULL, updated_at = now() FROM picked WHERE p.id = picked.id RETURNING p.*, picked.slot)"
+   " SELECT " COLUMNS ", slot FROM claimed ORDER BY slot"},
+  {"prover_give_back",
+   "UPDATE prover_jobs p SET status = 'queued', attempts = p.attempts - 1, lease_hash = NULL, lease_token = NULL,"
+   " lease_expires_at = NULL, picked_by = NULL, updated_at = now()"
+   " FROM unnest($1::bigint[], $2::text[]) AS g(id, lease) WHERE p.id = g.id AND p.status = 'in_progress'"
+   " AND p.lease_hash = decode(g.lease, 'hex')"},
+  /* The first download of a claimed job's witness turns its claim grace into the full lease; a
+   * later one only reads the row. */
+  {"prover_touch",
+   "WITH held AS (SELECT id, lease_touched FROM prover_jobs WHERE id = $1 AND " HELD("$2", "$3") "),"
+   " touched AS (UPDATE prover_jobs p SET lease_touched = true, updated_at = now(),"
+   "   lease_expires_at = greatest(p.lease_expires_at, now() + make_interval(secs => $4::integer))"
+   "   FROM held WHERE p.id = held.id AND NOT held.lease_touched RETURNING p.id)"
+   " SELECT " COLUMNS " FROM prover_jobs WHERE id = (SELECT id FROM held)"},
   {"prover_get", "SELECT " COLUMNS " FROM prover_jobs WHERE id = $1"},
+  {"prover_get_held", "SELECT " COLUMNS ", coalesce(" HELD("$2", "$3") ", false) FROM prover_jobs WHERE id = $1"},
   {"prover_heartbeat",
-   "UPDATE prover_jobs SET lease_expires_at = now() + make_interval(secs => $3::integer), updated_at = now()"
-   " WHERE id = $1 AND status = 'in_progress' AND attempts = $2 RETURNING " COLUMNS},
-  /* A group of completions in one statement. Each job is fenced on its lease; the witness job
+   "UPDATE prover_jobs SET lease_expires_at = now() + make_interval(secs => $4::integer), lease_touched = true,"
+   " updated_at = now() WHERE id = $1 AND " HELD("$2", "$3") " RETURNING " COLUMNS},
+  /* A group of completions in one statement. Each job is fenced on its holder; the witness job
    * that awaits a layer counts all of the group's proofs of that layer with one update of its
    * row, and turns queued when they were its last (the CASE sees the count this update makes, and
    * a concurrent group's update of the same row is waited for and then built upon, so exactly
@@ -48,12 +72,13 @@ const struct wg_stmt wg_sql_prover_jobs[] = {
    * round created one, else it is its type's final proof and feeds the scheduler. Round workers
    * are woken for every witness job queued. */
   {"prover_complete_group",
-   "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::integer[], $3::text[], $4::text[])"
-   "   AS t(id, lease, hash, proof)),"
+   "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[])"
+   "   AS t(id, lease, token, hash, proof)),"
    " done AS (UPDATE prover_jobs p SET status = 'successful', proof_hash = decode(i.hash, 'hex'),"
-   "   lease_expires_at = NULL, retry_at = NULL, time_taken = now() - p.processing_started_at,"
+   "   lease_expires_at = NULL, lease_hash = NULL, retry_at = NULL, time_taken = now() - p.processing_started_at,"
    "   updated_at = now(), error = NULL"
-   "   FROM input i WHERE p.id = i.id AND p.status = 'in_progress' AND p.attempts = i.lease"
+   "   FROM input i WHERE p.id = i.id AND p.status = 'in_progress' AND p.lease_hash = decode(i.lease, 'hex')"
+   "   AND p.lease_token = i.token"
    "   RETURNING p.id, p.l1_batch_number, p.aggregation_round, p.circuit_id, p.depth),"
    " stored AS (INSERT INTO proofs (prover_job_id, l1_batch_number, proof)"
    "   SELECT d.id, d.l1_batch_number, decode(i.proof, 'hex') FROM done d JOIN input i ON i.id = d.id"
@@ -84,12 +109,12 @@ const struct wg_stmt wg_sql_prover_jobs[] = {
    " SELECT d.id, (SELECT count(*) FROM woken) FROM done d"},
   {"prover_load_proof", "SELECT proof FROM proofs WHERE prover_job_id = $1"},
   {"prover_fail",
-   "UPDATE prover_jobs SET status = CASE WHEN attempts - attempts_base >= $4 THEN 'failed' ELSE 'queued' END,"
-   " error = $3, lease_expires_at = NULL, updated_at = now(), retry_at = now() + " WG_SQL_BACKOFF("$5", "$6")
-   " WHERE id = $1 AND status = 'in_progress' AND attempts = $2 RETURNING status"},
+   "UPDATE prover_jobs SET status = CASE WHEN attempts - attempts_base >= $5 THEN 'failed' ELSE 'queued' END,"
+   " error = $4, lease_expires_at = NULL, lease_hash = NULL, updated_at = now(),"
+   " retry_at = now() + " WG_SQL_BACKOFF("$6", "$7") " WHERE id = $1 AND " HELD("$2", "$3") " RETURNING status"},
   {"prover_insert_layer",
    "INSERT INTO prover_jobs (l1_batch_number, protocol_version, aggregation_round, depth, circuit_id, sequence_number,"
-   " witness_pack, witness_offset, witness_length)"
+   " witness_pack_id, witness_offset, witness_length)"
    " SELECT $1, $2, $3, $4, c, s, $7, o, l FROM unnest($5::smallint[], $6::integer[], $8::bigint[], $9::integer[])"
    " AS t(c, s, o, l)"},
   {"prover_layer",
@@ -130,6 +155,7 @@ void wg_prover_job_from_row(const PGresult *r, int row, struct wg_prover_job *j)
   j->witness_pack = (int)wg_db_int(r, row, 12);
   j->witness_offset = wg_db_int(r, row, 13);
   j->witness_length = wg_db_int(r, row, 14);
+  j->witness_pack_id = wg_db_int(r, row, 15);
 }
 
 static enum wg_status one_job(struct wg_dbconn *c, const char *stmt, const struct wg_params *p,
@@ -148,26 +174,94 @@ static enum wg_status one_job(struct wg_dbconn *c, const char *stmt, const struc
 static enum wg_status many_jobs(struct wg_dbconn *c, const char *stmt, const struct wg_params *p,
                                 struct wg_prover_job **jobs, size_t *n);
 
-enum wg_status wg_prover_jobs_claim(struct wg_dbconn *c, const char *const *prover_ids, size_t slots,
-                                    int lease_seconds, const struct wg_claim_filter *f, struct wg_prover_job **jobs,
+/* Appends one element to a PostgreSQL array literal being built. */
+static void array_add_text(struct wg_strbuf *b, size_t i, const char *text)
+{
+  wg_strbuf_printf(b, "%s", i ? "," : "{");
+  wg_strbuf_array_text(b, text);
+}
+
+static void array_add_hash(struct wg_strbuf *b, size_t i, const uint8_t hash[32])
+{
+  char hex[65];
+  wg_hex_encode(hash, 32, hex);
+  wg_strbuf_printf(b, "%s\"%s\"", i ? "," : "{", hex);
+}
+
+static void array_end(struct wg_strbuf *b, size_t n) { wg_strbuf_printf(b, "%s}", n ? "" : "{"); }
+
+enum wg_status wg_prover_jobs_claim(struct wg_dbconn *c, const struct wg_claim_slot *slots, size_t n_slots,
+                                    int grace_seconds, const struct wg_claim_filter *f, struct wg_prover_job **jobs,
                                     size_t *n)
 {
-  struct wg_strbuf ids = {0};
-  for (size_t i = 0; i < slots; i++) {
-    wg_strbuf_printf(&ids, "%s", i ? "," : "{");
-    wg_strbuf_array_text(&ids, prover_ids[i]);
+  struct wg_strbuf ids = {0}, leases = {0}, tokens = {0};
+  for (size_t i = 0; i < n_slots; i++) {
+    array_add_text(&ids, i, slots[i].prover_id);
+    array_add_hash(&leases, i, slots[i].lease_hash);
+    array_add_text(&tokens, i, slots[i].token);
   }
-  wg_strbuf_printf(&ids, "}");
+  array_end(&ids, n_slots);
+  array_end(&leases, n_slots);
+  array_end(&tokens, n_slots);
   struct wg_params p = {0};
   wg_p_text(&p, ids.s);
-  wg_p_int(&p, lease_seconds);
+  wg_p_int(&p, grace_seconds);
   wg_p_int(&p, f->protocol_version);
   wg_p_text(&p, f->rounds);
   wg_p_text(&p, f->circuit_ids);
-  wg_p_int(&p, (int64_t)slots);
-  enum wg_status s = many_jobs(c, "prover_claim", &p, jobs, n);
+  wg_p_int(&p, (int64_t)n_slots);
+  wg_p_text(&p, leases.s);
+  wg_p_text(&p, tokens.s);
+  PGresult *r;
+  enum wg_status s = wg_db_exec(c, "prover_claim", &p, false, &r);
   wg_strbuf_free(&ids);
+  wg_strbuf_free(&leases);
+  wg_strbuf_free(&tokens);
+  if (s != WG_OK)
+    return s;
+  *n = (size_t)PQntuples(r);
+  *jobs = calloc(*n + 1, sizeof **jobs);
+  if (*jobs == NULL) {
+    PQclear(r);
+    return WG_E_INTERNAL; /* the claims come back when their grace runs out */
+  }
+  for (size_t i = 0; i < *n; i++) {
+    struct wg_prover_job *j = &(*jobs)[i];
+    wg_prover_job_from_row(r, (int)i, j);
+    int64_t slot = wg_db_int(r, (int)i, N_COLUMNS) - 1;
+    if (slot >= 0 && (size_t)slot < n_slots) {
+      memcpy(j->lease, slots[slot].lease, sizeof j->lease);
+      memcpy(j->lease_hash, slots[slot].lease_hash, 32);
+    }
+  }
+  PQclear(r);
+  return WG_OK;
+}
+
+enum wg_status wg_prover_jobs_give_back(struct wg_dbconn *c, const struct wg_prover_job *jobs, size_t n)
+{
+  struct wg_strbuf ids = {0}, leases = {0};
+  for (size_t i = 0; i < n; i++) {
+    wg_strbuf_printf(&ids, "%s%lld", i ? "," : "{", (long long)jobs[i].id);
+    array_add_hash(&leases, i, jobs[i].lease_hash);
+  }
+  array_end(&ids, n);
+  array_end(&leases, n);
+  struct wg_params p = {0};
+  wg_p_text(&p, ids.s);
+  wg_p_text(&p, leases.s);
+  enum wg_status s = wg_db_exec(c, "prover_give_back", &p, false, NULL);
+  wg_strbuf_free(&ids);
+  wg_strbuf_free(&leases);
   return s;
+}
+
+/* The holder's parameters of a fenced statement: the lease's hash in hex and the token's name. */
+static void p_holder(struct wg_params *p, const struct wg_holder *h, char hex[65])
+{
+  wg_hex_encode(h->lease_hash, 32, hex);
+  wg_p_text(p, hex);
+  wg_p_text(p, h->token != NULL ? h->token : "");
 }
 
 enum wg_status wg_prover_job_get(struct wg_dbconn *c, int64_t id, struct wg_prover_job *job)
@@ -177,6 +271,23 @@ enum wg_status wg_prover_job_get(struct wg_dbconn *c, int64_t id, struct wg_prov
   return one_job(c, "prover_get", &p, job);
 }
 
+enum wg_status wg_prover_job_get_held(struct wg_dbconn *c, int64_t id, const struct wg_holder *h,
+                                      struct wg_prover_job *job, bool *held)
+{
+  struct wg_params p = {0};
+  char hex[65];
+  wg_p_int(&p, id);
+  p_holder(&p, h, hex);
+  PGresult *r;
+  enum wg_status s = wg_db_exec_row(c, "prover_get_held", &p, false, &r);
+  if (s != WG_OK)
+    return s;
+  wg_prover_job_from_row(r, 0, job);
+  *held = strcmp(PQgetvalue(r, 0, N_COLUMNS), "t") == 0;
+  PQclear(r);
+  return WG_OK;
+}
+
 /* Why a fenced update matched nothing: the job is unknown, or not held under this lease. */
 static enum wg_status explain_miss(struct wg_dbconn *c, int64_t id)
 {
@@ -184,14 +295,27 @@ static enum wg_status explain_miss(struct wg_dbconn *c, int64_t id)
   return s == WG_OK ? WG_E_LEASE_LOST : s;
 }
 
-enum wg_status wg_prover_job_heartbeat(struct wg_dbconn *c, int64_t id, int lease, int lease_seconds,
-                                       struct wg_prover_job *job)
+enum wg_status wg_prover_job_heartbeat(struct wg_dbconn *c, int64_t id, const struct wg_holder *h,
+                                       int lease_seconds, struct wg_prover_job *job)
 {
   struct wg_params p = {0};
+  char hex[65];
   wg_p_int(&p, id);
-  wg_p_int(&p, lease);
+  p_holder(&p, h, hex);
   wg_p_int(&p, lease_seconds);
   enum wg_status s = one_job(c, "prover_heartbeat", &p, job);
+  return s == WG_E_NOT_FOUND ? explain_miss(c, id) : s;
+}
+
+enum wg_status wg_prover_job_touch(struct wg_dbconn *c, int64_t id, const struct wg_holder *h, int lease_seconds,
+                                   struct wg_prover_job *job)
+{
+  struct wg_params p = {0};
+  char hex[65];
+  wg_p_int(&p, id);
+  p_holder(&p, h, hex);
+  wg_p_int(&p, lease_seconds);
+  enum wg_status s = one_job(c, "prover_touch", &p, job);
   return s == WG_E_NOT_FOUND ? explain_miss(c, id) : s;
 }
 
@@ -212,49 +336,46 @@ static enum wg_status explain_completion(struct wg_dbconn *c, struct wg_completi
   return WG_E_CONFLICT;
 }
 
-enum wg_status wg_prover_jobs_complete(struct wg_dbconn *c, struct wg_completion *group, size_t n)
+/* Runs one group statement, retrying deadlocks (groups of two daemons can lock the same witness
+ * rows in different orders; the loser is rolled back whole and simply runs again), and marks the
+ * members it committed. */
+static enum wg_status complete_once(struct wg_dbconn *c, struct wg_completion *group, size_t n)
 {
-  struct wg_strbuf ids = {0}, leases = {0}, hashes = {0}, proofs = {0};
-  char hex[65];
+  struct wg_strbuf ids = {0}, leases = {0}, tokens = {0}, hashes = {0}, proofs = {0};
   for (size_t i = 0; i < n; i++) {
-    const char *sep = i ? "," : "{";
-    wg_strbuf_printf(&ids, "%s%lld", sep, (long long)group[i].id);
-    wg_strbuf_printf(&leases, "%s%d", sep, group[i].lease);
-    wg_hex_encode(group[i].proof_hash, 32, hex);
-    wg_strbuf_printf(&hashes, "%s\"%s\"", sep, hex);
-    wg_strbuf_printf(&proofs, "%s\"", sep);
+    wg_strbuf_printf(&ids, "%s%lld", i ? "," : "{", (long long)group[i].id);
+    array_add_hash(&leases, i, group[i].holder.lease_hash);
+    array_add_text(&tokens, i, group[i].holder.token != NULL ? group[i].holder.token : "");
+    array_add_hash(&hashes, i, group[i].proof_hash);
+    wg_strbuf_printf(&proofs, "%s\"", i ? "," : "{");
     wg_strbuf_hex(&proofs, group[i].proof, group[i].proof_len);
     wg_strbuf_printf(&proofs, "\"");
-    group[i].status = WG_E_LEASE_LOST;
-    group[i].repeat = false;
   }
-  wg_strbuf_printf(&ids, "}");
-  wg_strbuf_printf(&leases, "}");
-  wg_strbuf_printf(&hashes, "}");
-  wg_strbuf_printf(&proofs, "}");
+  array_end(&ids, n);
+  array_end(&leases, n);
+  array_end(&tokens, n);
+  array_end(&hashes, n);
+  array_end(&proofs, n);
   struct wg_params p = {0};
   wg_p_text(&p, ids.s);
   wg_p_text(&p, leases.s);
+  wg_p_text(&p, tokens.s);
   wg_p_text(&p, hashes.s);
   wg_p_text(&p, proofs.s);
   PGresult *r = NULL;
   enum wg_status s;
-  /* Groups of two daemons can lock the same witness rows in different orders; the loser of a
-   * deadlock is rolled back whole and simply runs again. */
   for (int attempt = 0;; attempt++) {
-    s = wg_db_exec(c, "prover_complete_group", &p, false, &r);
+    s = wg_fault_fails("complete_group") ? WG_E_CONFLICT : wg_db_exec(c, "prover_complete_group", &p, false, &r);
     if (s != WG_E_CONFLICT || attempt >= 5)
       break;
   }
   wg_strbuf_free(&ids);
   wg_strbuf_free(&leases);
+  wg_strbuf_free(&tokens);
   wg_strbuf_free(&hashes);
   wg_strbuf_free(&proofs);
-  if (s != WG_OK) {
-    for (size_t i = 0; i < n; i++)
-      group[i].status = s;
+  if (s != WG_OK)
     return s;
-  }
   for (int row = 0; row < PQntuples(r); row++) {
     int64_t id = wg_db_int(r, row, 0);
     for (size_t i = 0; i < n; i++)
@@ -262,21 +383,45 @@ enum wg_status wg_prover_jobs_complete(struct wg_dbconn *c, struct wg_completion
         group[i].status = WG_OK;
   }
   PQclear(r);
+  return WG_OK;
+}
+
+enum wg_status wg_prover_jobs_complete(struct wg_dbconn *c, struct wg_completion *group, size_t n)
+{
+  for (size_t i = 0; i < n; i++) {
+    group[i].status = WG_E_LEASE_LOST;
+    group[i].repeat = false;
+  }
+  enum wg_status s = complete_once(c, group, n);
+  if (s == WG_E_UNAVAILABLE) {
+    for (size_t i = 0; i < n; i++)
+      group[i].status = WG_E_UNAVAILABLE;
+    return s; /* the connection is gone: the combiner runs the group again on a fresh one */
+  }
+  if (s != WG_OK) {
+    /* One member can fail a whole group (a unique violation, deadlocks past the retries): run
+     * them singly, so that the others commit; one that still cannot is told to retry. */
+    for (size_t i = 0; i < n; i++) {
+      enum wg_status one = n > 1 ? complete_once(c, &group[i], 1) : s;
+      if (one != WG_OK)
+        group[i].status = WG_E_UNAVAILABLE;
+    }
+  }
   for (size_t i = 0; i < n; i++)
-    if (group[i].status != WG_OK)
+    if (group[i].status == WG_E_LEASE_LOST)
       group[i].status = explain_completion(c, &group[i]);
   return WG_OK;
 }
 
-enum wg_status wg_prover_job_fail(struct wg_dbconn *c, int64_t id, int lease, const char *error, int max_attempts,
-                                  double retry_base, double retry_max, bool *failed)
+enum wg_status wg_prover_job_fail(struct wg_dbconn *c, int64_t id, const struct wg_holder *h, const char *error,
+                                  int max_attempts, double retry_base, double retry_max, bool *failed)
 {
   struct wg_params p = {0};
-  char base[32], max[32];
+  char base[32], max[32], hex[65];
   snprintf(base, sizeof base, "%.3f", retry_base);
   snprintf(max, sizeof max, "%.3f", retry_max);
   wg_p_int(&p, id);
-  wg_p_int(&p, lease);
+  p_holder(&p, h, hex);
   wg_p_text(&p, error);
   wg_p_int(&p, max_attempts);
   wg_p_text(&p, base);
@@ -304,7 +449,7 @@ enum wg_status wg_prover_jobs_insert(struct wg_dbconn *c, int64_t batch, int pro
   wg_p_int(&p, depth);
   wg_p_text(&p, rows->circuit_ids);
   wg_p_text(&p, rows->sequences);
-  wg_p_int(&p, rows->pack);
+  wg_p_int(&p, rows->pack_id);
   wg_p_text(&p, rows->offsets);
   wg_p_text(&p, rows->lengths);
   return wg_db_exec(c, "prover_insert_layer", &p, false, NULL);

@@ -123,7 +123,7 @@ int main(int argc, char **argv)
   }
 
   app.completer = wg_completer_start(cfg.db);
-  app.claimer = wg_claimer_start(cfg.db, (int)cfg.lease);
+  app.claimer = wg_claimer_start(cfg.db, (int)(cfg.claim_grace < cfg.lease ? cfg.claim_grace : cfg.lease));
   app.jobs = wg_job_cache_new(16384); /* NULL only costs the shortcut */
   struct wg_server *srv = app.completer && app.claimer ? wg_server_start(&app) : NULL;
   if (srv == NULL) {

@@ -6,11 +6,13 @@
 
 json_t *wg_prover_job_json(const struct wg_prover_job *j)
 {
-  json_t *o = json_pack("{s:I,s:I,s:i,s:i,s:i,s:i,s:I,s:s,s:i,s:i}", "id", (json_int_t)j->id, "l1_batch_number",
+  json_t *o = json_pack("{s:I,s:I,s:i,s:i,s:i,s:i,s:I,s:s,s:i}", "id", (json_int_t)j->id, "l1_batch_number",
                         (json_int_t)j->l1_batch_number, "protocol_version", j->protocol_version, "aggregation_round",
                         j->aggregation_round, "circuit_id", j->circuit_id, "depth", j->depth, "sequence_number",
-                        (json_int_t)j->sequence_number, "status", j->status, "attempts", j->attempts, "lease",
-                        j->attempts);
+                        (json_int_t)j->sequence_number, "status", j->status, "attempts", j->attempts);
+  /* The lease is shown to its claimant, once: a claim is the only reply that carries it. */
+  if (j->lease[0] != '\0')
+    json_object_set_new(o, "lease", json_string(j->lease));
   /* Prover and witness job ids are separate spaces; the kind says which one this id is in. */
   json_object_set_new(o, "kind", json_string("prover"));
   json_object_set_new(o, "lease_expires_at", j->lease_expires_at[0] ? json_string(j->lease_expires_at) : json_null());

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/lease.h"
+#include "db/prover_jobs.h"
 #include "http/server.h"
 
 bool wg_request_json(struct wg_request *rq, json_t **out)
@@ -41,23 +43,17 @@ static bool parse_nonneg(const char *s, int64_t max, int64_t *out)
   return true;
 }
 
-bool wg_request_lease(struct wg_request *rq, int *lease)
+bool wg_request_holder(struct wg_request *rq, struct wg_holder *h)
 {
-  const char *h = wg_request_header(rq, "X-WG-Lease");
-  int64_t v;
-  if (h == NULL) {
+  const char *lease = wg_request_header(rq, "X-WG-Lease");
+  if (lease == NULL) {
     /* A request that never held a lease is malformed; lease_lost would send its client
      * looking for a lease it never had. */
-    wg_reply_error(rq, 400, "bad_request", "the X-WG-Lease header is missing; send the lease number the claim "
-                   "returned");
+    wg_reply_error(rq, 400, "bad_request", "the X-WG-Lease header is missing; send the lease the claim returned");
     return false;
   }
-  if (!parse_nonneg(h, INT_MAX, &v)) {
-    wg_reply_error(rq, 400, "bad_request", "X-WG-Lease must be the decimal lease number the claim returned, got \"%.40s\"",
-                   h);
-    return false;
-  }
-  *lease = (int)v;
+  wg_lease_hash(lease, strlen(lease), h->lease_hash);
+  h->token = rq->token_name;
   return true;
 }
 

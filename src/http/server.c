@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <fcntl.h>
@@ -431,14 +432,24 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
   return (enum MHD_Result)r;
 }
 
+bool wg_request_client_gone(struct wg_request *rq)
+{
+  const union MHD_ConnectionInfo *info = MHD_get_connection_info(rq->conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+  if (info == NULL)
+    return false;
+  struct pollfd p = {info->connect_fd, POLLRDHUP, 0};
+  return poll(&p, 1, 0) == 1 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-  (void)toe;
   struct wg_server *srv = cls;
   struct wg_request *rq = *con_cls;
   if (rq == NULL)
     return;
   atomic_fetch_sub(&srv->in_flight, 1);
+  if (rq->on_end != NULL)
+    rq->on_end(rq, toe == MHD_REQUEST_TERMINATED_COMPLETED_OK);
   /* A kept-alive connection has the whole --request-timeout for its next request. */
   struct conn_track *track = track_of(conn);
   if (track != NULL)

@@ -69,6 +69,10 @@ struct wg_request {
   struct MHD_Response *held;   /* the refusal waiting for the end of the body */
   size_t body_seen;            /* body bytes received, kept or discarded */
   int64_t linger_until_ms;     /* a held refusal stops waiting for the body at this time */
+  /* Set by a handler whose reply hands something over (a claim): called once when the request
+   * ends, with delivered false when the reply did not reach the client whole. */
+  void (*on_end)(struct wg_request *rq, bool delivered);
+  void *on_end_arg;
 };
 
 /* Starts serving; NULL on failure (the reason is logged). */
@@ -87,6 +91,9 @@ struct wg_dbconn *wg_request_db(struct wg_request *rq);
 /* Gives the request's connection back to the pool early (it is given back anyway when the
  * request completes). */
 void wg_request_db_release(struct wg_request *rq);
+/* Whether the client has closed its side of the connection (it gave up waiting): a reply would
+ * reach no one. */
+bool wg_request_client_gone(struct wg_request *rq);
 /* A query-string argument, or NULL. */
 const char *wg_request_arg(struct wg_request *rq, const char *name);
 /* A request header, or NULL. */
@@ -120,7 +127,10 @@ enum wg_status wg_gunzip(const uint8_t *in, size_t in_len, size_t limit, uint8_t
 /* Request helpers shared by handlers. Each returns false after replying with a 400. */
 /* Parses the body as a JSON object into *out (the caller decrefs). */
 bool wg_request_json(struct wg_request *rq, json_t **out);
-/* Reads the X-WG-Lease header into *lease; a missing or malformed one is a 400. */
-bool wg_request_lease(struct wg_request *rq, int *lease);
+/* The caller as the holder of a job: the hash of its X-WG-Lease header and its token's name. A
+ * missing header is a 400 (a request that never held a lease); any value present is taken as it
+ * is, so that a wrong lease and another token's job get the same answer (409 lease_lost). */
+struct wg_holder;
+bool wg_request_holder(struct wg_request *rq, struct wg_holder *h);
 /* Reads an optional non-negative integer query argument, *out = def when absent. */
 bool wg_request_int_arg(struct wg_request *rq, const char *name, int64_t def, int64_t max, int64_t *out);

@@ -117,13 +117,13 @@ static enum wg_status layer_tx(struct wg_dbconn *c, void *arg)
   return s;
 }
 
-/* Writes blobs[0..n) as the pack of this job's attempt, durable at once, and records where each
+/* Writes blobs[0..n) as the pack of this run (ctx->pack_id), durable at once, and records where each
  * blob lies in it. */
 static enum wg_status write_pack(struct wg_round_ctx *ctx, int round, int circuit_id, int depth,
                                  const struct wg_blob *blobs, size_t n, int64_t *offsets, int64_t *lengths)
 {
   char key[160];
-  wg_key_pack(key, sizeof key, ctx->job.l1_batch_number, round, circuit_id, depth, ctx->job.attempts);
+  wg_key_pack(key, sizeof key, ctx->job.l1_batch_number, round, circuit_id, depth, ctx->pack_id);
   struct wg_pack *pack = wg_pack_begin(ctx->app->store, key);
   if (pack == NULL)
     return WG_E_UNAVAILABLE;
@@ -165,7 +165,7 @@ enum wg_status wg_round_commit_layer(struct wg_round_ctx *ctx, struct wg_blob *b
   wg_strbuf_int_array(&seqs, sequences, n);
   wg_strbuf_int_array(&offs, offsets, n);
   wg_strbuf_int_array(&lens, lengths, n);
-  struct wg_layer_rows rows = {ids.s, seqs.s, offs.s, lens.s, ctx->job.attempts};
+  struct wg_layer_rows rows = {ids.s, seqs.s, offs.s, lens.s, ctx->pack_id};
   struct layer_args a = {ctx, round, depth, &rows, extra, arg};
   WG_FAULT("aggregate_after_blobs");
   s = wg_db_tx(ctx->db, layer_tx, &a);

@@ -115,7 +115,7 @@ static enum wg_status commit_tx(struct wg_dbconn *c, void *arg)
   wg_strbuf_int_array(&lens, a->plan->lengths, a->plan->n);
   wg_strbuf_int_array(&types, a->plan->type_ids, (size_t)a->plan->n_types);
   wg_strbuf_int_array(&counts, a->plan->type_counts, (size_t)a->plan->n_types);
-  struct wg_layer_rows rows = {ids.s, seqs.s, offs.s, lens.s, job->attempts};
+  struct wg_layer_rows rows = {ids.s, seqs.s, offs.s, lens.s, a->ctx->pack_id};
   s = wg_prover_jobs_insert(c, job->l1_batch_number, job->protocol_version, WG_ROUND_BASIC, 0, &rows);
   if (s == WG_OK)
     s = wg_witness_insert_basic_outputs(c, job->l1_batch_number, job->protocol_version, types.s, counts.s,
@@ -179,7 +179,7 @@ enum wg_status wg_round_basic(struct wg_round_ctx *ctx)
   s = wg_round_checkpoint(ctx);
   if (s == WG_OK) {
     char key[160];
-    wg_key_pack(key, sizeof key, job->l1_batch_number, WG_ROUND_BASIC, 0, 0, job->attempts);
+    wg_key_pack(key, sizeof key, job->l1_batch_number, WG_ROUND_BASIC, 0, 0, ctx->pack_id);
     struct wg_pack *pack = wg_pack_begin(app->store, key);
     s = pack != NULL ? write_circuits(&in, roots_after, pack, &plan) : WG_E_UNAVAILABLE;
     t_plan = wg_monotonic_us();

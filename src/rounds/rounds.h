@@ -28,6 +28,7 @@ struct wg_round_ctx {
   struct wg_workers *workers;
   struct wg_renewer *renewer; /* renews the lease while a step runs; NULL outside the workers */
   bool failed; /* the run failed its job for good (counted apart from committed runs) */
+  int64_t pack_id; /* names the packs this run writes (wg_pack_id_new): new at every run */
 };
 
 /* Extends the witness lease; WG_E_LEASE_LOST when the job was taken over (the round must stop

@@ -298,6 +298,8 @@ static void *worker_main(void *p)
       }
     }
     enum wg_status s = wg_witness_claim(ctx.db, round, cfg->instance_id, (int)cfg->witness_lease, &ctx.job);
+    if (s == WG_OK && !wg_pack_id_new(&ctx.pack_id))
+      s = WG_E_INTERNAL; /* no random source: the lease expires and another run tries */
     if (s == WG_OK) {
       ctx.renewed_ms = wg_monotonic_ms();
       log_job(round, &ctx.job, NULL, 0);

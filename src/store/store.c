@@ -3,6 +3,7 @@
 #include "store/store_backend.h"
 
 #include <inttypes.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,15 +63,19 @@ enum wg_status wg_store_get_witness(struct wg_store *s, struct wg_dbconn *c, con
                                     uint8_t **data, size_t *len)
 {
   char key[160];
-  if (j->witness_pack < 0) {
+  if (j->witness_pack_id == 0 && j->witness_pack < 0) {
     wg_key_witness(key, sizeof key, j->l1_batch_number, j->aggregation_round, j->circuit_id, j->depth,
                    j->sequence_number);
     return wg_store_get(s, c, key, data, len);
   }
   if (j->witness_offset < 0 || j->witness_length < 0)
     return WG_E_NOT_FOUND;
-  wg_key_pack(key, sizeof key, j->l1_batch_number, j->aggregation_round,
-              j->aggregation_round == 0 ? 0 : j->circuit_id, j->depth, j->witness_pack);
+  int circuit = j->aggregation_round == 0 ? 0 : j->circuit_id;
+  if (j->witness_pack_id != 0)
+    wg_key_pack(key, sizeof key, j->l1_batch_number, j->aggregation_round, circuit, j->depth, j->witness_pack_id);
+  else
+    wg_key_pack_attempt(key, sizeof key, j->l1_batch_number, j->aggregation_round, circuit, j->depth,
+                        j->witness_pack);
   *len = (size_t)j->witness_length;
   return wg_store_get_range(s, c, key, (uint64_t)j->witness_offset, *len, data);
 }
@@ -175,7 +180,22 @@ void wg_key_witness(char *out, size_t n, int64_t batch, int round, int circuit_i
   snprintf(out, n, "batches/%" PRId64 "/r%d/c%d/d%d/s%" PRId64 ".wit", batch, round, circuit_id, depth, sequence);
 }
 
-void wg_key_pack(char *out, size_t n, int64_t batch, int round, int circuit_id, int depth, int attempt)
+void wg_key_pack(char *out, size_t n, int64_t batch, int round, int circuit_id, int depth, int64_t pack_id)
+{
+  snprintf(out, n, "batches/%" PRId64 "/r%d/c%d/d%d/p%016" PRIx64 ".pack", batch, round, circuit_id, depth,
+           (uint64_t)pack_id);
+}
+
+void wg_key_pack_attempt(char *out, size_t n, int64_t batch, int round, int circuit_id, int depth, int attempt)
 {
   snprintf(out, n, "batches/%" PRId64 "/r%d/c%d/d%d/a%d.pack", batch, round, circuit_id, depth, attempt);
+}
+
+bool wg_pack_id_new(int64_t *pack_id)
+{
+  uint64_t v;
+  if (RAND_bytes((unsigned char *)&v, sizeof v) != 1)
+    return false;
+  *pack_id = (int64_t)((v & INT64_MAX) | 1); /* positive and never 0, which means "no pack id" */
+  return true;
 }

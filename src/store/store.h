@@ -7,11 +7,14 @@
  * A round writes the witnesses of a layer as one pack: a single blob, made durable with a single
  * flush however many circuits it holds; each prover job records the offset and length of its
  * witness in the pack (db/prover_jobs.c), and a witness download reads just that slice. Keys are
- * deterministic paths such as "batches/42/r0/c0/d0/a1.pack", named by the attempt of the witness
- * job that wrote them, so a retried round writes its own pack and never another attempt's. */
+ * paths such as "batches/42/r0/c0/d0/p1f2e3d4c5b6a7980.pack", named by a random id that the run of
+ * the round draws (wg_pack_id_new): a retried round, a batch uploaded again after a delete, a
+ * restarted one and a round run again after a failover that lost commits each write packs of
+ * their own, never a key written before. */
 #ifndef WG_STORE_H
 #define WG_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -73,7 +76,11 @@ void wg_key_input(char *out, size_t n, int64_t batch, const uint8_t sha256[32]);
 /* The blob of one circuit's witness, for rows written before packs (witness_pack NULL). */
 void wg_key_witness(char *out, size_t n, int64_t batch, int round, int circuit_id, int depth, int64_t sequence);
 /* The pack of one layer: the basic round's single pack has circuit_id 0 (it holds every type). */
-void wg_key_pack(char *out, size_t n, int64_t batch, int round, int circuit_id, int depth, int attempt);
+void wg_key_pack(char *out, size_t n, int64_t batch, int round, int circuit_id, int depth, int64_t pack_id);
+/* The key of a pack written before pack ids, named by the attempt of the witness job. */
+void wg_key_pack_attempt(char *out, size_t n, int64_t batch, int round, int circuit_id, int depth, int attempt);
+/* A new random pack id (never 0). False if the random source fails. */
+bool wg_pack_id_new(int64_t *pack_id);
 void wg_key_batch_prefix(char *out, size_t n, int64_t batch);
 /* Every blob a round derived for a batch (its packs and witnesses); the input is outside it. */
 void wg_key_round_prefix(char *out, size_t n, int64_t batch, int round);

@@ -140,8 +140,8 @@ static enum outcome attempt(struct wgp_client *c, const char *method, const char
   return ANSWER;
 }
 
-long wgp_call(struct wgp_client *c, const char *method, const char *path, const char *content_type, long lease,
-              const void *body, size_t len, enum wgp_stop give_up)
+long wgp_call(struct wgp_client *c, const char *method, const char *path, const char *content_type,
+              const char *lease, const void *body, size_t len, enum wgp_stop give_up)
 {
   const char *base = c->st->opt->url;
   size_t url_n = strlen(base) + strlen(path) + 1;
@@ -152,12 +152,12 @@ long wgp_call(struct wgp_client *c, const char *method, const char *path, const 
 
   /* "Expect:" stops libcurl from waiting for 100-continue before large bodies; an empty
    * "Content-Type:" stops it from sending a form type with bodiless POSTs. */
-  char lease_header[48], type_header[96];
+  char lease_header[96], type_header[96];
   snprintf(type_header, sizeof type_header, "Content-Type:%s%s", content_type ? " " : "", content_type ? content_type : "");
-  snprintf(lease_header, sizeof lease_header, "X-WG-Lease: %ld", lease);
+  snprintf(lease_header, sizeof lease_header, "X-WG-Lease: %s", lease ? lease : "");
   struct curl_slist *headers = NULL, *tail;
   const char *lines[] = {c->auth_header, "Expect:", strcmp(method, "POST") == 0 ? type_header : NULL,
-                         lease >= 0 ? lease_header : NULL};
+                         lease != NULL ? lease_header : NULL};
   for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
     if (lines[i] == NULL)
       continue;

@@ -27,12 +27,12 @@ void wgp_client_free(struct wgp_client *c);
 #define WGP_LOCAL_ERROR -1L /* the request cannot be sent (bad URL, response too large, …) */
 
 /* Sends method path (relative to --url) with body (may be NULL) of content_type (NULL: none) and,
- * when lease >= 0, the X-WG-Lease header. Transient failures (no connection, timeouts, 408, 429,
+ * when lease is not NULL, the X-WG-Lease header. Transient failures (no connection, timeouts, 408, 429,
  * 5xx) are retried with backoff from 100 ms doubling to 5 s for as long as the stop level stays
  * below give_up. Returns the final HTTP status, whose body is in c->body until the next call, or
  * WGP_GAVE_UP or WGP_LOCAL_ERROR. */
-long wgp_call(struct wgp_client *c, const char *method, const char *path, const char *content_type, long lease,
-              const void *body, size_t len, enum wgp_stop give_up);
+long wgp_call(struct wgp_client *c, const char *method, const char *path, const char *content_type,
+              const char *lease, const void *body, size_t len, enum wgp_stop give_up);
 
 /* The last response body as text for a log line: at most 300 characters, control characters
  * replaced. */

@@ -21,12 +21,14 @@
 #define NO_JOB_FIRST_WAIT_MS 50
 #define NO_JOB_MAX_WAIT_MS 1000
 #define DEFAULT_HEARTBEAT_MS 60000
+/* A lease is an opaque string of at most this many characters (docs/api.md). */
+#define WGP_LEASE_MAX 64
 
 /* A claimed prover job, as far as the prover needs it. */
 struct job {
   long long id, batch, sequence_number;
   int round, circuit_id, depth;
-  long lease;                /* sent back in X-WG-Lease */
+  char lease[WGP_LEASE_MAX + 1]; /* sent back in X-WG-Lease */
   long long heartbeat_ms;    /* interval between heartbeats for this job */
   long long claimed_at;      /* wgp_now_ms() right after the claim */
   long long last_contact;    /* the claim or the last heartbeat that extended the lease */
@@ -115,17 +117,18 @@ static bool json_int_field(json_t *o, const char *key, long long *out)
 static bool parse_job(struct wgp_worker *w, json_t *doc, struct job *j)
 {
   const struct wgp_options *o = w->st->opt;
-  long long round = 0, circuit = 0, depth = 0, lease = 0;
+  long long round = 0, circuit = 0, depth = 0;
+  const char *lease = json_string_value(json_object_get(doc, "lease"));
   bool ok = json_is_object(doc) && json_int_field(doc, "id", &j->id) &&
             json_int_field(doc, "l1_batch_number", &j->batch) && json_int_field(doc, "aggregation_round", &round) &&
             json_int_field(doc, "circuit_id", &circuit) && json_int_field(doc, "depth", &depth) &&
-            json_int_field(doc, "sequence_number", &j->sequence_number) && json_int_field(doc, "lease", &lease) &&
-            round >= 0 && round <= 3 && lease >= 0 && lease <= 0x7fffffff;
+            json_int_field(doc, "sequence_number", &j->sequence_number) && lease != NULL &&
+            strlen(lease) <= WGP_LEASE_MAX && round >= 0 && round <= 3;
   if (ok) {
     j->round = (int)round;
     j->circuit_id = (int)circuit;
     j->depth = (int)depth;
-    j->lease = (long)lease;
+    snprintf(j->lease, sizeof j->lease, "%s", lease);
     j->claimed_at = j->last_contact = wgp_now_ms();
     snprintf(j->what, sizeof j->what, "job %lld (batch %lld round %d circuit %d depth %d #%lld)", j->id, j->batch,
              j->round, j->circuit_id, j->depth, j->sequence_number);
@@ -159,7 +162,7 @@ static enum take claim_for(struct wgp_worker *w, struct wgp_client *c, json_t *c
   char *body = json_dumps(claim, JSON_COMPACT);
   if (body == NULL)
     return TAKE_STOP;
-  long status = wgp_call(c, "POST", "/jobs/claim", "application/json", -1, body, strlen(body), WGP_STOP_AFTER_JOB);
+  long status = wgp_call(c, "POST", "/jobs/claim", "application/json", NULL, body, strlen(body), WGP_STOP_AFTER_JOB);
   free(body);
   if (status == 204)
     return TAKE_NONE;
@@ -287,7 +290,7 @@ void *wgp_keeper_run(void *arg)
     wgp_sleep_ms(st, 250, WGP_STOP_NOW);
     /* The jobs claimed and waiting for a thread whose lease needs extending. */
     long long ids[64];
-    long leases[64];
+    char leases[64][WGP_LEASE_MAX + 1];
     int due = 0;
     long long now = wgp_now_ms();
     pthread_mutex_lock(&st->claim_lock);
@@ -295,7 +298,7 @@ void *wgp_keeper_run(void *arg)
       struct job *j = st->jobs[i];
       if (now - j->last_contact >= j->heartbeat_ms) {
         ids[due] = j->id;
-        leases[due++] = j->lease;
+        memcpy(leases[due++], j->lease, sizeof j->lease);
       }
     }
     pthread_mutex_unlock(&st->claim_lock);
@@ -458,7 +461,7 @@ static bool work_on(struct wgp_worker *w, struct wgp_client *c, const struct job
   const struct wgp_options *o = w->st->opt;
   char path[64], text[320], reason[400];
   snprintf(path, sizeof path, "/jobs/%lld/witness", j->id);
-  long status = wgp_call(c, "GET", path, NULL, -1, NULL, 0, WGP_STOP_NOW);
+  long status = wgp_call(c, "GET", path, NULL, j->lease, NULL, 0, WGP_STOP_NOW);
   if (status != 200)
     return drop(w, c, j, "download its witness", status);
 

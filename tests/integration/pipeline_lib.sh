@@ -78,13 +78,24 @@ pl_get() {
 	wg_http GET "$PL_URL$path" -H "Authorization: Bearer $PL_VIEWER" "$@"
 }
 
+# pl_witness_admin ID OUT_FILE: download the witness blob of job ID as an admin, who needs no
+# lease (asserts 200).
+pl_witness_admin() {
+	wg_http GET "$PL_URL/jobs/$1/witness" -H "Authorization: Bearer $PL_ADMIN"
+	assert_status 200
+	cp "$HTTP_BODY_FILE" "$2"
+}
+
 # pl_ref_prove WITNESS_FILE PROOF_FILE: write the reference proof of a witness blob.
 pl_ref_prove() {
 	"$PL_REF_PROVE" "$1" >"$2" || fail "ref_prove $1 failed"
 }
 
+# The lease of each job claimed by pl_claim, by job id (pl_witness sends it).
+declare -gA PL_LEASE_OF=()
+
 # pl_claim [BODY_JSON]: POST /jobs/claim as a prover (default: any job of protocol 24); sets
-# HTTP_* and, on 200, PL_JOB_ID and PL_JOB_LEASE.
+# HTTP_* and, on 200, PL_JOB_ID and PL_JOB_LEASE (an opaque string: sent back as it is).
 pl_claim() {
 	local body=${1:-"{\"prover_id\":\"t\",\"protocol_version\":$PL_PROTOCOL_VERSION}"}
 	PL_JOB_ID=
@@ -93,14 +104,17 @@ pl_claim() {
 		-H 'Content-Type: application/json' --data-binary "$body"
 	if [[ $HTTP_STATUS == 200 ]]; then
 		read -r PL_JOB_ID PL_JOB_LEASE < <(jq -r '"\(.id) \(.lease)"' "$HTTP_BODY_FILE")
-		[[ $PL_JOB_ID =~ ^[0-9]+$ && $PL_JOB_LEASE =~ ^[0-9]+$ ]] ||
-			fail "POST /jobs/claim: no integer id and lease in $HTTP_BODY"
+		[[ $PL_JOB_ID =~ ^[0-9]+$ && $PL_JOB_LEASE =~ ^[0-9a-f]{32}$ ]] ||
+			fail "POST /jobs/claim: no integer id and 32-hex-digit lease in $HTTP_BODY"
+		PL_LEASE_OF[$PL_JOB_ID]=$PL_JOB_LEASE
 	fi
 }
 
-# pl_witness ID OUT_FILE: download the witness blob of job ID into OUT_FILE (asserts 200).
+# pl_witness ID OUT_FILE [LEASE]: download the witness blob of job ID into OUT_FILE as its holder
+# (LEASE, default: the lease pl_claim got for ID) (asserts 200).
 pl_witness() {
-	wg_http GET "$PL_URL/jobs/$1/witness" -H "Authorization: Bearer $PL_PROVER"
+	wg_http GET "$PL_URL/jobs/$1/witness" -H "Authorization: Bearer $PL_PROVER" \
+		-H "X-WG-Lease: ${3:-${PL_LEASE_OF[$1]:-}}"
 	assert_status 200
 	cp "$HTTP_BODY_FILE" "$2"
 }

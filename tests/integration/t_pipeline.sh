@@ -88,7 +88,7 @@ check_layers() {
 check_final_proof() {
 	local batch=$1 sched_id w
 	sched_id=$(wg_psql "SELECT id FROM prover_jobs WHERE l1_batch_number = $batch AND aggregation_round = 3")
-	pl_witness "$sched_id" "$WG_TMP/sched$batch.wit"
+	pl_witness_admin "$sched_id" "$WG_TMP/sched$batch.wit"
 	pl_ref_prove "$WG_TMP/sched$batch.wit" "$WG_TMP/sched$batch.expected"
 	pl_get "/batches/$batch/proof"
 	assert_status 200
@@ -245,11 +245,17 @@ check_final_proof 3
 packs1=$(expected_packs 2 2 1=9 5=4 10=2)
 assert_eq $((1 + packs1)) "$(find "$WG_TMP/store-file/batches/1" -type f ! -name '*.tmp-*' | wc -l)" \
 	"file store: blobs of batch 1"
-assert_eq "$packs1" "$(find "$WG_TMP/store-file/batches/1" -type f -name 'a1.pack' | wc -l)" \
-	"file store: witness packs of batch 1"
+assert_eq "$packs1" "$(find "$WG_TMP/store-file/batches/1" -type f -regextype posix-extended -regex '.*/p[0-9a-f]{16}\.pack' | wc -l)" \
+	"file store: witness packs of batch 1, each named by its random pack id"
 assert_eq "$packs1" "$(wg_psql "SELECT count(DISTINCT (aggregation_round, CASE WHEN aggregation_round = 0 THEN 0
-	ELSE circuit_id END, depth, witness_pack)) FROM prover_jobs WHERE l1_batch_number = 1")" \
+	ELSE circuit_id END, depth, witness_pack_id)) FROM prover_jobs WHERE l1_batch_number = 1")" \
 	"file store: packs the jobs of batch 1 point at"
+# Every pack the jobs point at is on disk under its id.
+for key in $(wg_psql "SELECT DISTINCT 'r' || aggregation_round || '/c' || CASE WHEN aggregation_round = 0 THEN 0
+	ELSE circuit_id END || '/d' || depth || '/p' || lpad(to_hex(witness_pack_id), 16, '0') || '.pack'
+	FROM prover_jobs WHERE l1_batch_number = 1"); do
+	[[ -f $WG_TMP/store-file/batches/1/$key ]] || fail "pack $key of batch 1 is not in the file store"
+done
 assert_eq 0 "$(wg_psql "SELECT count(*) FROM blobs")" "file store: nothing in the blobs table"
 
 # GET /batches: every batch, in order, with its status.

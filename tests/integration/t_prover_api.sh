@@ -56,8 +56,12 @@ pl_claim "$(claim_body)"
 assert_status 200
 assert_json_eq .id 4
 assert_json_eq .attempts 2
-assert_json_eq .lease 2
-pl_fail 4 2 "giving it back again"
+# A lease is new at every claim: the first one no longer holds the job.
+[[ $PL_JOB_LEASE != "$first_lease" ]] || fail "the second claim of job 4 got the first claim's lease"
+pl_heartbeat 4 "$first_lease"
+assert_status 409
+assert_error_code lease_lost
+pl_fail 4 "$PL_JOB_LEASE" "giving it back again"
 assert_status 200
 
 for filter in '"rounds":[1,2,3]' '"rounds":[3]' '"circuit_ids":[9]' '"circuit_ids":[2,3,4]' \
@@ -96,13 +100,13 @@ assert_error_code unauthorized
 pl_claim "$(claim_body '"circuit_ids":[5]')"
 assert_status 200
 assert_json_eq '[.id, .l1_batch_number, .protocol_version, .aggregation_round, .circuit_id, .depth,
-	.sequence_number, .attempts, .lease] | map(tostring) | join(",")' "6,4,24,0,5,0,0,1,1"
+	.sequence_number, .attempts, (.lease | length)] | map(tostring) | join(",")' "6,4,24,0,5,0,0,1,32"
 assert_json_eq '["id", "l1_batch_number", "protocol_version", "aggregation_round", "circuit_id", "depth",
 	"sequence_number", "attempts", "lease", "lease_expires_at"] - keys | join(",")' ""
 assert_contains "$(wg_json .lease_expires_at)" "T" "lease_expires_at is a timestamp"
 pl_witness 6 "$WG_TMP/w6"
 pl_ref_prove "$WG_TMP/w6" "$WG_TMP/p6"
-pl_complete 6 1 "$WG_TMP/p6"
+pl_complete 6 "$PL_JOB_LEASE" "$WG_TMP/p6"
 assert_status 200
 # Its type had one circuit: the leaf round runs and creates batch 4's round 1 circuit (id 7).
 leaf_created() {
@@ -123,10 +127,12 @@ while :; do
 	assert_status 200
 	order+=("$(wg_json '"\(.l1_batch_number)/\(.aggregation_round)/\(.id)"')")
 	LEASE[$PL_JOB_ID]=$PL_JOB_LEASE
-	assert_eq "$(wg_json .attempts)" "$PL_JOB_LEASE" "lease = attempts"
 done
 assert_eq "4/0/4 4/0/5 4/1/7 7/0/1 7/0/2 7/0/3" "${order[*]}" "claim order"
-assert_eq "3 1 1 1 1 1" "${LEASE[4]} ${LEASE[5]} ${LEASE[7]} ${LEASE[1]} ${LEASE[2]} ${LEASE[3]}" "leases"
+assert_eq 6 "$(printf '%s\n' "${LEASE[@]}" | sort -u | wc -l)" "every claim got a lease of its own"
+# The lease is shown only to its claimant: GET /jobs/{id} does not carry it.
+pl_get /jobs/4
+assert_json_eq 'has("lease")' false
 
 # ---------------------------------------------------------------- witness download
 pl_witness 4 "$WG_TMP/w4"
@@ -154,7 +160,7 @@ for bad in garbage empty short p5; do
 	assert_error_code invalid_input
 	assert_eq "$before" "$(job_row 4)" "job 4 unchanged after the $bad proof"
 done
-assert_eq "in_progress|3" "$(job_row 4 | cut -d'|' -f1,2)" "job 4 still held under lease 3"
+assert_eq "in_progress|3" "$(job_row 4 | cut -d'|' -f1,2)" "job 4 still held (attempt 3)"
 pl_get /jobs/4
 assert_json_eq '"\(.status) \(.attempts)"' "in_progress 3"
 # ...and the correct proof under the same lease is accepted.
@@ -172,7 +178,8 @@ leaf_row() {
 assert_eq "1|waiting_for_proofs" "$(leaf_row)" "one main_vm proof of batch 4 counted"
 # The same bytes again: 200 and nothing changes, whatever lease the header names. (Without the
 # header the request is malformed: 400, below.)
-for lease in "${LEASE[4]}" 99; do
+WRONG_LEASE=$(printf '%032x' 99)
+for lease in "${LEASE[4]}" "$WRONG_LEASE"; do
 	wg_http POST "$PL_URL/proofs/4/complete" -H "Authorization: Bearer $PL_PROVER" \
 		-H 'Content-Type: application/octet-stream' -H "X-WG-Lease: $lease" --data-binary "@$WG_TMP/p4"
 	assert_status 200
@@ -192,7 +199,7 @@ assert_eq "$proof_hash" "$(wg_psql "SELECT encode(proof_hash, 'hex') FROM prover
 
 # ---------------------------------------------------------------- complete: lease
 before=$(job_row 5)
-pl_complete 5 $((LEASE[5] + 1)) "$WG_TMP/p5"
+pl_complete 5 "$WRONG_LEASE" "$WG_TMP/p5"
 assert_status 409
 assert_error_code lease_lost
 # A missing X-WG-Lease is a client error naming the header, for a held job and a finished one.
@@ -203,11 +210,12 @@ for id in 5 4; do
 	assert_error_code bad_request
 	assert_contains "$HTTP_BODY" 'X-WG-Lease'
 done
+# Any lease that is not the job's is lease_lost, however it looks.
 pl_complete 5 "one" "$WG_TMP/p5"
-assert_status 400
-assert_error_code bad_request
+assert_status 409
+assert_error_code lease_lost
 # The lease is checked before the proof: a garbage proof under a wrong lease is lease_lost.
-pl_complete 5 $((LEASE[5] + 1)) "$WG_TMP/garbage"
+pl_complete 5 "$WRONG_LEASE" "$WG_TMP/garbage"
 assert_status 409
 assert_error_code lease_lost
 assert_eq "$before" "$(job_row 5)" "job 5 unchanged by refused completions"
@@ -218,12 +226,12 @@ before=$(job_row 5 | cut -d'|' -f3)
 sleep 1.2
 pl_heartbeat 5 "${LEASE[5]}"
 assert_status 200
-assert_json_eq '"\(.id) \(.status) \(.lease)"' "5 in_progress 1"
+assert_json_eq '"\(.id) \(.status) \(has("lease"))"' "5 in_progress false"
 after=$(job_row 5 | cut -d'|' -f3)
 assert_eq 1 "$((after - before >= 1000))" "heartbeat moved lease_expires_at ($before -> $after)"
 assert_eq 1 "$((after - $(wg_psql "SELECT (extract(epoch FROM now()) * 1000)::bigint") > 590000))" \
 	"heartbeat extended the lease by --lease (600 s)"
-pl_heartbeat 5 $((LEASE[5] + 1))
+pl_heartbeat 5 "$WRONG_LEASE"
 assert_status 409
 assert_error_code lease_lost
 wg_http POST "$PL_URL/jobs/5/heartbeat" -H "Authorization: Bearer $PL_PROVER"
@@ -263,8 +271,9 @@ assert_error_code invalid_input
 for attempt in 2 3; do
 	pl_claim "$(claim_body '"rounds":[0]')"
 	assert_status 200
-	assert_json_eq '"\(.id) \(.attempts) \(.lease)"' "1 $attempt $attempt"
-	pl_fail 1 "$attempt" "gpu on fire, attempt $attempt"
+	assert_json_eq '"\(.id) \(.attempts)"' "1 $attempt"
+	last_lease=$PL_JOB_LEASE
+	pl_fail 1 "$last_lease" "gpu on fire, attempt $attempt"
 	assert_status 200
 	if ((attempt < MAX_ATTEMPTS)); then
 		assert_json_eq .status queued
@@ -277,9 +286,12 @@ assert_eq "failed|3||gpu on fire, attempt 3" "$(job_row 1)" "failed for good at 
 pl_claim "$(claim_body '"rounds":[0]')"
 assert_status 204
 assert_eq failed "$(batch_status 7)" "a failed prover job fails its batch"
-pl_witness 1 "$WG_TMP/w1"
+wg_http GET "$PL_URL/jobs/1/witness" -H "Authorization: Bearer $PL_PROVER" -H "X-WG-Lease: $last_lease"
+assert_status 409
+assert_error_code lease_lost
+pl_witness_admin 1 "$WG_TMP/w1"
 pl_ref_prove "$WG_TMP/w1" "$WG_TMP/p1"
-pl_complete 1 3 "$WG_TMP/p1"
+pl_complete 1 "$last_lease" "$WG_TMP/p1"
 assert_status 409
 assert_error_code lease_lost
 
@@ -289,7 +301,7 @@ for path in /batches/999 /batches/999/jobs /batches/999/proof /jobs/999999; do
 	assert_status 404
 	assert_error_code not_found
 done
-wg_http GET "$PL_URL/jobs/999999/witness" -H "Authorization: Bearer $PL_PROVER"
+wg_http GET "$PL_URL/jobs/999999/witness" -H "Authorization: Bearer $PL_PROVER" -H "X-WG-Lease: $WRONG_LEASE"
 assert_status 404
 assert_error_code not_found
 pl_heartbeat 999999 1

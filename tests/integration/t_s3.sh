@@ -75,8 +75,8 @@ for b in 1 2 3; do
 	assert_eq 1 "$(grep -c '/input-' <<<"$keys")" "batch $b: one input object"
 	# Every pack a prover job or a round refers to is in the bucket.
 	assert_eq "" "$(comm -23 <(wg_psql "select distinct 'deploy/batches/$b/r' || aggregation_round || '/c'
-		|| case when aggregation_round = 0 then 0 else circuit_id end || '/d' || depth || '/a' || witness_pack
-		|| '.pack' from prover_jobs where l1_batch_number = $b" | sort) <(echo "$keys"))" \
+		|| case when aggregation_round = 0 then 0 else circuit_id end || '/d' || depth || '/p'
+		|| lpad(to_hex(witness_pack_id), 16, '0') || '.pack' from prover_jobs where l1_batch_number = $b" | sort) <(echo "$keys"))" \
 		"batch $b: witness packs missing from the bucket"
 done
 assert_eq "" "$(find "$WG_TMP/store-a" -type f 2>/dev/null)" "blobs on the local disk"

@@ -57,7 +57,9 @@ assert_eq "$input_sha" "$(jq -r 'select(.method == "PUT" and (.path | contains("
 	"the input's body as received"
 pack_put=$(jq -r 'select(.method == "PUT" and (.path | endswith(".pack"))) | "\(.path) \(.headers["x-amz-content-sha256"]) \(.body_sha256)"' "$REQS")
 read -r pack_path pack_claimed pack_real <<<"$pack_put"
-assert_eq "$ENC_PREFIX/batches/1/r0/c0/d0/a1.pack" "$pack_path" "the basic round's pack key"
+basic_pack=$(wg_psql "SELECT DISTINCT lpad(to_hex(witness_pack_id), 16, '0') FROM prover_jobs
+	WHERE l1_batch_number = 1 AND aggregation_round = 0")
+assert_eq "$ENC_PREFIX/batches/1/r0/c0/d0/p$basic_pack.pack" "$pack_path" "the basic round's pack key"
 assert_eq "$pack_real" "$pack_claimed" "x-amz-content-sha256 of the pack's PUT is the SHA-256 of its body"
 assert_eq "bytes=$off-$((off + len - 1))" \
 	"$(jq -r 'select(.method == "GET" and (.path | endswith(".pack"))) | .headers.range' "$REQS" | tail -n 1)" \
@@ -89,7 +91,7 @@ assert_eq 0 "$(grep -c -F "$SECRET" "$WG_TMP/a.log" || true)" "the secret in the
 wg_http DELETE "$PL_URL/batches/1" -H "Authorization: Bearer $PL_ADMIN"
 assert_status 200
 assert_eq 1 "$(grep -c 'continuation-token=' "$REQS")" "a second listing page asked with the continuation token"
-assert_eq "$ENC_PREFIX/batches/1/input-${input_sha:0:16}.json $ENC_PREFIX/batches/1/r0/c0/d0/a1.pack" \
+assert_eq "$ENC_PREFIX/batches/1/input-${input_sha:0:16}.json $ENC_PREFIX/batches/1/r0/c0/d0/p$basic_pack.pack" \
 	"$(jq -r 'select(.method == "DELETE") | .path' "$REQS" | sort | tr '\n' ' ' | sed 's/ $//')" \
 	"one DELETE per key of the batch"
 assert_eq "" "$(jq -r 'select(.signature_ok | not) | "\(.method) \(.path)"' "$REQS")" \

@@ -17,7 +17,7 @@
 /* Every variable wg_config_load reads; each test starts with none of them set. */
 static const char *const wg_vars[] = {
   "WG_CONFIG", "WG_DB", "WG_LISTEN", "WG_STORE", "WG_INSTANCE_ID", "WG_LOG_LEVEL", "WG_WORKERS",
-  "WG_HTTP_THREADS", "WG_DB_POOL", "WG_LEASE", "WG_WITNESS_LEASE", "WG_MAX_ATTEMPTS", "WG_LEAF_ARITY",
+  "WG_HTTP_THREADS", "WG_DB_POOL", "WG_LEASE", "WG_CLAIM_GRACE", "WG_WITNESS_LEASE", "WG_MAX_ATTEMPTS", "WG_LEAF_ARITY",
   "WG_NODE_ARITY", "WG_MAX_BODY", "WG_POLL_MS", "WG_HOUSEKEEPING_MS", "WG_CONNECTION_TIMEOUT", "WG_TLS_CERT",
   "WG_TLS_KEY", "WG_S3_ENDPOINT", "WG_S3_REGION",
 };
@@ -125,6 +125,7 @@ START_TEST(defaults)
   ck_assert_int_eq(cfg.http_threads, 64);
   ck_assert_int_eq(cfg.db_pool, 16); /* 0 means http-threads + 2, at most 16 */
   ck_assert_int_eq(cfg.lease, 600);
+  ck_assert_int_eq(cfg.claim_grace, 30);
   ck_assert_int_eq(cfg.witness_lease, 60);
   ck_assert_int_eq(cfg.max_attempts, 10);
   ck_assert_int_eq(cfg.leaf_arity, 32);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "circuits/circuits.h"
+#include "common/log.h"
 #include "config/settings.h"
 #include "db/claimer.h"
 #include "db/job_cache.h"
@@ -60,6 +61,35 @@ static bool protocol_served(struct wg_request *rq, uint32_t version)
   return false;
 }
 
+/* What a claim handed over, for the end of the request. */
+struct handed {
+  struct wg_prover_job *jobs;
+  size_t n;
+};
+
+static void give_back(struct wg_request *rq, struct wg_prover_job *jobs, size_t n)
+{
+  struct wg_dbconn *c = wg_request_db(rq);
+  enum wg_status s = c ? wg_prover_jobs_give_back(c, jobs, n) : WG_E_UNAVAILABLE;
+  if (s == WG_OK)
+    wg_info("a claim of %zu job(s) (first %lld) never reached its prover; given back", n, (long long)jobs[0].id);
+  else
+    wg_warn("a claim of %zu job(s) (first %lld) never reached its prover and could not be given back (%s); they"
+            " come back when their claim grace runs out",
+            n, (long long)jobs[0].id, wg_status_name(s));
+}
+
+/* A claim reply that did not reach its prover whole gives its jobs back at once. */
+static void claim_ended(struct wg_request *rq, bool delivered)
+{
+  struct handed *h = rq->on_end_arg;
+  if (!delivered)
+    give_back(rq, h->jobs, h->n);
+  free(h->jobs);
+  free(h);
+  rq->on_end_arg = NULL;
+}
+
 int wg_h_jobs_claim_post(struct wg_request *rq)
 {
   json_t *body;
@@ -85,25 +115,41 @@ int wg_h_jobs_claim_post(struct wg_request *rq)
   else {
     struct wg_claim_filter f = {(int)json_integer_value(pv), rounds[0] ? rounds : NULL, circuits[0] ? circuits : NULL};
     /* Claims arriving together share one statement (db/claimer.h). */
-    struct wg_claim x = {json_string_value(prover), &f, limit ? (int)json_integer_value(limit) : 1, WG_OK, NULL, 0};
+    struct wg_claim x = {json_string_value(prover), rq->token_name, &f, limit ? (int)json_integer_value(limit) : 1,
+                         WG_OK, NULL, 0};
     wg_claimer_submit(rq->app->claimer, &x);
     enum wg_status s = x.status;
     struct wg_prover_job *jobs = x.jobs;
     size_t n = x.n;
-    for (size_t i = 0; i < n; i++)
-      wg_job_cache_put(rq->app->jobs, &jobs[i]); /* where the prover will ask for its witness */
+    struct handed *h = n > 0 ? malloc(sizeof *h) : NULL;
     if (s != WG_OK)
       r = wg_reply_status(rq, s, "could not claim a job");
     else if (n == 0)
       r = wg_reply_empty(rq, 204);
-    else if (limit == NULL)
-      r = wg_reply_json(rq, 200, wg_prover_job_json(&jobs[0]));
-    else {
-      json_t *list = json_array();
+    else if (h == NULL || wg_request_client_gone(rq)) {
+      /* The prover stopped waiting while the claim ran (or there is no memory to hand it over):
+       * nobody will ever learn these leases. */
+      give_back(rq, jobs, n);
+      r = wg_reply_status(rq, WG_E_UNAVAILABLE, "the claim could not be handed over");
+    } else {
       for (size_t i = 0; i < n; i++)
-        json_array_append_new(list, wg_prover_job_json(&jobs[i]));
-      r = wg_reply_json(rq, 200, json_pack("{s:o}", "jobs", list));
+        wg_job_cache_put(rq->app->jobs, &jobs[i]); /* where the prover's proof will be checked */
+      if (limit == NULL)
+        r = wg_reply_json(rq, 200, wg_prover_job_json(&jobs[0]));
+      else {
+        json_t *list = json_array();
+        for (size_t i = 0; i < n; i++)
+          json_array_append_new(list, wg_prover_job_json(&jobs[i]));
+        r = wg_reply_json(rq, 200, json_pack("{s:o}", "jobs", list));
+      }
+      h->jobs = jobs;
+      h->n = n;
+      jobs = NULL;
+      rq->on_end = claim_ended;
+      rq->on_end_arg = h;
+      h = NULL;
     }
+    free(h);
     free(jobs);
   }
   json_decref(body);

@@ -1,9 +1,9 @@
-/* GET /jobs/{id}/witness: the circuit's witness blob, the bytes a proof is made of. The witness's
- * location comes from the claim when this daemon made it (db/job_cache.h), else from the job's
- * row. */
+/* GET /jobs/{id}/witness: the circuit's witness blob, the bytes a proof is made of. Only the job's
+ * holder may read it (its lease in X-WG-Lease and the token that claimed it), and an admin; the
+ * holder's first download turns the claim's grace into the full lease (docs/state-machine.md). */
 #include "config.h"
 
-#include "db/job_cache.h"
+#include "config/settings.h"
 #include "db/prover_jobs.h"
 #include "http/endpoints.h"
 #include "store/store.h"
@@ -11,27 +11,30 @@
 int wg_h_jobs_witness_get(struct wg_request *rq)
 {
   int64_t id = rq->params[0];
+  bool admin = rq->role == WG_ROLE_ADMIN;
+  if (!admin && rq->role != WG_ROLE_PROVER)
+    return wg_reply_error(rq, 403, "forbidden", "only the prover holding job %lld, or an admin, may read its witness",
+                          (long long)id);
+  struct wg_holder holder;
+  if (!admin && !wg_request_holder(rq, &holder))
+    return 1;
   struct wg_prover_job job;
-  uint8_t *data;
-  size_t len;
-  enum wg_status s;
-  if (wg_job_cache_get(rq->app->jobs, id, &job)) {
-    s = wg_store_get_witness(rq->app->store, NULL, &job, &data, &len);
-    if (s == WG_OK)
-      return wg_reply_bytes(rq, 200, "application/octet-stream", data, len);
-    wg_job_cache_forget(rq->app->jobs, id); /* deleted since, perhaps: ask the database */
-  }
   struct wg_dbconn *c = wg_request_db(rq);
-  s = c ? wg_prover_job_get(c, id, &job) : WG_E_UNAVAILABLE;
+  enum wg_status s = c == NULL ? WG_E_UNAVAILABLE
+                     : admin   ? wg_prover_job_get(c, id, &job)
+                               : wg_prover_job_touch(c, id, &holder, (int)rq->app->cfg->lease, &job);
   if (s == WG_E_NOT_FOUND)
     return wg_reply_error(rq, 404, "not_found", "no job %lld", (long long)id);
+  if (s == WG_E_LEASE_LOST)
+    return wg_reply_error(rq, 409, "lease_lost", "job %lld is not held under this lease by this token", (long long)id);
   if (s != WG_OK)
     return wg_reply_status(rq, s, "could not read job %lld", (long long)id);
+  uint8_t *data;
+  size_t len;
   s = wg_store_get_witness(rq->app->store, c, &job, &data, &len);
   if (s == WG_E_NOT_FOUND)
     return wg_reply_error(rq, 500, "internal", "the witness of job %lld is missing from the store", (long long)job.id);
   if (s != WG_OK)
     return wg_reply_status(rq, s, "could not read the witness of job %lld", (long long)job.id);
-  wg_job_cache_put(rq->app->jobs, &job);
   return wg_reply_bytes(rq, 200, "application/octet-stream", data, len);
 }

@@ -3,11 +3,13 @@
  * the next group commit (db/completer.h), which stores the proof, completes the job and queues
  * the dependent witness job if this was its last proof. The reply waits for that commit.
  *
- * When this daemon knows where the job's witness lies (db/job_cache.h) and the proof verifies
- * against it, the job's row is not read first: the group commit is fenced on the lease and tells
- * an unknown job, a repeat, a conflict and a lost lease apart itself, so the answer is the same
- * as in the order above. Only a proof that does not verify needs that order spelt out (a lost
- * lease is answered before a bad proof): it takes the path that reads the row. */
+ * When this daemon made the claim (db/job_cache.h knows the job under this lease) and the proof
+ * verifies against its witness, the job's row is not read first: the group commit is fenced on
+ * the holder and tells an unknown job, a repeat, a conflict and a lost lease apart itself, so the
+ * answer is the same as in the order above. Only a proof that does not verify needs that order
+ * spelt out (a lost lease is answered before a bad proof): it takes the path that reads the row.
+ * A completion the group could not commit is answered 503: the prover retries it under the same
+ * lease. */
 #include "config.h"
 
 #include <string.h>
@@ -45,23 +47,28 @@ static bool proof_verifies(struct wg_request *rq, const struct wg_prover_job *jo
 
 /* The checks in the order of docs/api.md, reading the job's row. Returns the reply when one is
  * due, or -1 when the proof is for a job held under lease and verifies. */
-static int checked_in_order(struct wg_request *rq, int64_t id, int lease, const uint8_t hash[32])
+static int lease_lost(struct wg_request *rq, int64_t id)
+{
+  return wg_reply_error(rq, 409, "lease_lost", "job %lld is not held under this lease by this token", (long long)id);
+}
+
+static int checked_in_order(struct wg_request *rq, int64_t id, const struct wg_holder *holder, const uint8_t hash[32])
 {
   struct wg_dbconn *c = wg_request_db(rq);
   struct wg_prover_job job;
-  enum wg_status s = c ? wg_prover_job_get(c, id, &job) : WG_E_UNAVAILABLE;
+  bool held = false;
+  enum wg_status s = c ? wg_prover_job_get_held(c, id, holder, &job, &held) : WG_E_UNAVAILABLE;
   if (s == WG_E_NOT_FOUND)
     return wg_reply_error(rq, 404, "not_found", "no job %lld", (long long)id);
   if (s != WG_OK)
     return wg_reply_status(rq, s, "could not read job %lld", (long long)id);
-  wg_job_cache_put(rq->app->jobs, &job);
   if (strcmp(job.status, "successful") == 0) {
     if (job.has_proof && memcmp(job.proof_hash, hash, 32) == 0)
       return reply_done(rq, id, true);
     return wg_reply_error(rq, 409, "conflict", "job %lld is already proven with a different proof", (long long)id);
   }
-  if (strcmp(job.status, "in_progress") != 0 || job.attempts != lease)
-    return wg_reply_error(rq, 409, "lease_lost", "job %lld is not held under lease %d", (long long)id, lease);
+  if (!held)
+    return lease_lost(rq, id);
   if (proof_verifies(rq, &job, &s))
     return -1;
   if (s != WG_OK)
@@ -78,15 +85,15 @@ static int checked_in_order(struct wg_request *rq, int64_t id, int lease, const 
 int wg_h_proofs_complete_post(struct wg_request *rq)
 {
   int64_t id = rq->params[0];
-  int lease;
-  if (!wg_request_lease(rq, &lease))
+  struct wg_holder holder;
+  if (!wg_request_holder(rq, &holder))
     return 1;
   uint8_t hash[32];
   wg_proof_hash(rq->body, rq->body_len, hash);
 
   struct wg_prover_job job;
-  if (!(wg_job_cache_get(rq->app->jobs, id, &job) && proof_verifies(rq, &job, NULL))) {
-    int r = checked_in_order(rq, id, lease, hash);
+  if (!(wg_job_cache_get(rq->app->jobs, id, holder.lease_hash, &job) && proof_verifies(rq, &job, NULL))) {
+    int r = checked_in_order(rq, id, &holder, hash);
     if (r >= 0)
       return r;
   }
@@ -94,7 +101,7 @@ int wg_h_proofs_complete_post(struct wg_request *rq)
   WG_FAULT("complete_after_verify");
   /* The pooled connection is not needed while the group commits: another request can use it. */
   wg_request_db_release(rq);
-  struct wg_completion x = {.id = id, .lease = lease, .proof = rq->body, .proof_len = rq->body_len};
+  struct wg_completion x = {.id = id, .holder = holder, .proof = rq->body, .proof_len = rq->body_len};
   memcpy(x.proof_hash, hash, 32);
   wg_completer_submit(rq->app->completer, &x);
   enum wg_status s = x.status;
@@ -105,8 +112,9 @@ int wg_h_proofs_complete_post(struct wg_request *rq)
   if (s == WG_E_CONFLICT)
     return wg_reply_error(rq, 409, "conflict", "job %lld is already proven with a different proof", (long long)id);
   if (s == WG_E_LEASE_LOST)
-    return wg_reply_error(rq, 409, "lease_lost", "job %lld is not held under lease %d", (long long)id, lease);
+    return lease_lost(rq, id);
   if (s != WG_OK)
-    return wg_reply_status(rq, s, "could not complete job %lld", (long long)id);
+    return wg_reply_status(rq, WG_E_UNAVAILABLE, "could not complete job %lld (%s); send the completion again under"
+                           " the same lease", (long long)id, wg_status_name(s));
   return reply_done(rq, id, repeat);
 }

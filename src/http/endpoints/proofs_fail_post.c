@@ -9,9 +9,9 @@
 int wg_h_proofs_fail_post(struct wg_request *rq)
 {
   int64_t id = rq->params[0];
-  int lease;
+  struct wg_holder holder;
   json_t *body;
-  if (!wg_request_lease(rq, &lease) || !wg_request_json(rq, &body))
+  if (!wg_request_holder(rq, &holder) || !wg_request_json(rq, &body))
     return 1;
   json_t *error = json_object_get(body, "error");
   int r;
@@ -20,14 +20,14 @@ int wg_h_proofs_fail_post(struct wg_request *rq)
   } else {
     struct wg_dbconn *c = wg_request_db(rq);
     bool failed = false;
-    enum wg_status s = c ? wg_prover_job_fail(c, id, lease, json_string_value(error), (int)rq->app->cfg->max_attempts,
+    enum wg_status s = c ? wg_prover_job_fail(c, id, &holder, json_string_value(error), (int)rq->app->cfg->max_attempts,
                                               rq->app->cfg->retry_base_ms / 1000.0, rq->app->cfg->retry_max_ms / 1000.0,
                                               &failed)
                          : WG_E_UNAVAILABLE;
     if (s == WG_E_NOT_FOUND)
       r = wg_reply_error(rq, 404, "not_found", "no job %lld", (long long)id);
     else if (s == WG_E_LEASE_LOST)
-      r = wg_reply_error(rq, 409, "lease_lost", "job %lld is not held under lease %d", (long long)id, lease);
+      r = wg_reply_error(rq, 409, "lease_lost", "job %lld is not held under this lease by this token", (long long)id);
     else if (s != WG_OK)
       r = wg_reply_status(rq, s, "could not record the failure of job %lld", (long long)id);
     else
