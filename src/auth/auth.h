@@ -9,13 +9,25 @@
 
 #include "common/status.h"
 
-enum wg_role { WG_ROLE_NONE = 0, WG_ROLE_TREE, WG_ROLE_PROVER, WG_ROLE_VIEWER, WG_ROLE_ADMIN, WG_ROLE_ANYONE };
+/* WG_ROLE_ANYONE and WG_ROLE_HOLDER are what routes need, not roles a token has: HOLDER is a
+ * route only the prover holding a job (its handler checks the lease) or an admin may call, a GET
+ * that viewers may not (a witness is all a proof of the reference scheme needs). */
+enum wg_role {
+  WG_ROLE_NONE = 0,
+  WG_ROLE_TREE,
+  WG_ROLE_PROVER,
+  WG_ROLE_VIEWER,
+  WG_ROLE_ADMIN,
+  WG_ROLE_ANYONE,
+  WG_ROLE_HOLDER
+};
 
 const char *wg_role_name(enum wg_role role);
 /* "tree", "prover", "viewer" or "admin"; WG_ROLE_NONE for anything else. */
 enum wg_role wg_role_parse(const char *name);
 /* Whether a caller with role `have` may call a route that requires `need`: admin may call
- * everything, viewer every GET, the others only their own routes. */
+ * everything, viewer every GET but a holder's, the others only their own routes (a prover the
+ * holder's). */
 bool wg_role_allows(enum wg_role have, enum wg_role need, bool is_get);
 
 #define WG_TOKEN_PREFIX "wgt_"

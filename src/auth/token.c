@@ -9,11 +9,11 @@
 
 #include "common/hex.h"
 
-static const char *const role_names[] = {"none", "tree", "prover", "viewer", "admin", "anyone"};
+static const char *const role_names[] = {"none", "tree", "prover", "viewer", "admin", "anyone", "holder"};
 
 const char *wg_role_name(enum wg_role role)
 {
-  return role >= WG_ROLE_NONE && role <= WG_ROLE_ANYONE ? role_names[role] : "unknown";
+  return role >= WG_ROLE_NONE && role <= WG_ROLE_HOLDER ? role_names[role] : "unknown";
 }
 
 enum wg_role wg_role_parse(const char *name)
@@ -30,6 +30,8 @@ bool wg_role_allows(enum wg_role have, enum wg_role need, bool is_get)
     return true;
   if (have == WG_ROLE_NONE)
     return false;
+  if (need == WG_ROLE_HOLDER)
+    return have == WG_ROLE_PROVER || have == WG_ROLE_ADMIN;
   if (have == WG_ROLE_ADMIN || have == need)
     return true;
   return have == WG_ROLE_VIEWER && is_get;

@@ -11,7 +11,7 @@ const struct wg_route wg_routes[] = {
   {"GET", "/metrics", wg_h_metrics_get, WG_ROLE_ANYONE, WG_BODY_NONE},
   {"POST", "/batches/{n}/witness-inputs", wg_h_witness_inputs_post, WG_ROLE_TREE, WG_BODY_INPUT},
   {"POST", "/jobs/claim", wg_h_jobs_claim_post, WG_ROLE_PROVER, WG_BODY_JSON},
-  {"GET", "/jobs/{id}/witness", wg_h_jobs_witness_get, WG_ROLE_PROVER, WG_BODY_NONE},
+  {"GET", "/jobs/{id}/witness", wg_h_jobs_witness_get, WG_ROLE_HOLDER, WG_BODY_NONE},
   {"POST", "/jobs/{id}/heartbeat", wg_h_jobs_heartbeat_post, WG_ROLE_PROVER, WG_BODY_NONE},
   {"POST", "/proofs/{id}/complete", wg_h_proofs_complete_post, WG_ROLE_PROVER, WG_BODY_OCTET},
   {"POST", "/proofs/{id}/fail", wg_h_proofs_fail_post, WG_ROLE_PROVER, WG_BODY_JSON},

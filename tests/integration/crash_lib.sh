@@ -244,7 +244,7 @@ check_invariants() {
 		assert_json_eq '[.rounds[].aggregation_round] | join(",")' "0,1,2,3"
 		# The final proof is the reference proof of the scheduler witness.
 		sched_id=$(wg_psql "SELECT id FROM prover_jobs WHERE l1_batch_number = $b AND aggregation_round = 3")
-		wg_http GET "$PL_URL/jobs/$sched_id/witness" -H "Authorization: Bearer $PL_PROVER"
+		wg_http GET "$PL_URL/jobs/$sched_id/witness" -H "Authorization: Bearer $PL_ADMIN"
 		assert_status 200
 		cp "$HTTP_BODY_FILE" "$WG_TMP/cl-sched-witness"
 		pl_ref_prove "$WG_TMP/cl-sched-witness" "$WG_TMP/cl-sched-proof"

@@ -49,6 +49,8 @@ INTEGRATION_TESTS += tests/integration/t_crash_points.sh
 # Leases and fencing, graceful shutdown, repairs and retention, HTTPS (issue 4 points 1, 5, 9, 10).
 INTEGRATION_TESTS += \
 	tests/integration/t_leases.sh \
+	tests/integration/t_lease_boundary.sh \
+	tests/integration/t_claim_grace.sh \
 	tests/integration/t_shutdown.sh \
 	tests/integration/t_repairs.sh \
 	tests/integration/t_tls.sh \

@@ -23,7 +23,7 @@ GET /metrics anyone
 GET /ui anyone
 POST /batches/{n}/witness-inputs tree
 POST /jobs/claim prover
-GET /jobs/{id}/witness prover
+GET /jobs/{id}/witness holder
 POST /jobs/{id}/heartbeat prover
 POST /proofs/{id}/complete prover
 POST /proofs/{id}/fail prover
@@ -57,8 +57,9 @@ allowed() {
 	local who=$1 role=$2 method=$3
 	case $role in
 	admin) return 0 ;;
-	viewer) [[ $method == GET ]] ;;
-	tree | prover) [[ $who == "$role" ]] ;;
+	viewer) [[ $method == GET && $who != holder ]] ;;
+	prover) [[ $who == prover || $who == holder ]] ;;
+	tree) [[ $who == "$role" ]] ;;
 	*) return 1 ;;
 	esac
 }

@@ -69,7 +69,7 @@ assert_json_eq '[.rounds[].witness_jobs.successful] | map(tostring) | join(",")'
 
 # The final proof is the reference proof of the scheduler witness.
 sched=$(wg_psql "SELECT id FROM prover_jobs WHERE l1_batch_number = $batch AND aggregation_round = 3")
-pl_witness "$sched" "$WG_TMP/sched.wit"
+pl_witness_admin "$sched" "$WG_TMP/sched.wit"
 pl_ref_prove "$WG_TMP/sched.wit" "$WG_TMP/sched.expected"
 pl_get /batches/$batch/proof
 assert_status 200

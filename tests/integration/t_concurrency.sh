@@ -65,7 +65,7 @@ while :; do
 	for id in "${ids[@]}"; do
 		(
 			curl -sS --fail --max-time 60 -o "$WG_TMP/w$id" -H "Authorization: Bearer $PL_PROVER" \
-				"$PL_URL/jobs/$id/witness" && "$PL_REF_PROVE" "$WG_TMP/w$id" >"$WG_TMP/p$id"
+				-H "X-WG-Lease: ${lease[$id]}" "$PL_URL/jobs/$id/witness" && "$PL_REF_PROVE" "$WG_TMP/w$id" >"$WG_TMP/p$id"
 		) &
 		pids+=("$!")
 	done

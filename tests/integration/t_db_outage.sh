@@ -87,7 +87,7 @@ prove_by_hand() {
 	esac
 	id=$(wg_json .id)
 	lease=$(wg_json .lease)
-	req witness GET "$PL_URL/jobs/$id/witness" -H "Authorization: Bearer $PL_PROVER"
+	req witness GET "$PL_URL/jobs/$id/witness" -H "Authorization: Bearer $PL_PROVER" -H "X-WG-Lease: $lease"
 	case $HTTP_STATUS in
 	200) ;;
 	503) return 0 ;;

@@ -7,7 +7,8 @@
 # completions of jobs claimed before it, and one upload, are acknowledged, and the daemons' rounds
 # and the wg-provers carry on. After the promotion all of that is gone, and the test asserts how
 # it comes back: each lost completion's job is still held under its old lease, which expires,
-# and it is claimed and proved again (attempts above the lease of the lost completion); the lost
+# and it is claimed and proved again (attempts above those of the lost completion's claim), and
+# the old lease is refused (409) on the new primary; the lost
 # upload is unknown (404) until the tree service sends it again (201). Nothing else is asserted
 # to survive. The system converges: every batch is proven with the exactly-once invariants of
 # crash_lib.sh, the daemons stayed up, /readyz went 200 → 503 → 200, wgctl works, and the old
@@ -60,13 +61,14 @@ held=()
 replayed() { [[ $(fo_psql_standby "SELECT pg_last_wal_replay_lsn() >= '$LSN'") == t ]]; }
 receiver_gone() { [[ $(fo_psql_primary "SELECT count(*) FROM pg_stat_replication") == 0 ]]; }
 lag_window() {
-	local k id lease
+	local k id lease attempts
 	for ((k = 0; k < 3; k++)); do
 		pl_claim "{\"prover_id\":\"held\",\"protocol_version\":24,\"rounds\":[0],\"circuit_ids\":[$FO_HAND_CIRCUIT]}"
 		assert_status 200
+		attempts=$(wg_json .attempts)
 		pl_witness "$PL_JOB_ID" "$WG_TMP/held-witness"
 		pl_ref_prove "$WG_TMP/held-witness" "$WG_TMP/held-proof-$PL_JOB_ID"
-		held+=("$PL_JOB_ID:$PL_JOB_LEASE")
+		held+=("$PL_JOB_ID:$PL_JOB_LEASE:$attempts")
 	done
 	LSN=$(fo_psql_primary "SELECT pg_current_wal_lsn()")
 	wg_wait_until 10 replayed
@@ -74,8 +76,7 @@ lag_window() {
 	wg_wait_until 10 receiver_gone
 	wg__pass
 	for entry in "${held[@]}"; do
-		id=${entry%%:*}
-		lease=${entry#*:}
+		IFS=: read -r id lease attempts <<<"$entry"
 		pl_complete "$id" "$lease" "$WG_TMP/held-proof-$id"
 		assert_status 200
 	done
@@ -121,19 +122,23 @@ cl_stop_prover pb
 cl_start_prover all "$(wg_url b)" --concurrency 4
 mapfile -t all_batches < <(printf '%s\n' 1 2 3 "$LAG_BATCH" "${FO_ACKED_UPLOADS[@]}" "${FO_REFUSED_UPLOADS[@]}" | sort -n -u)
 cl_wait_proven 60 "${all_batches[@]}"
-# Each completion lost in the window was proved again on the new primary: the job is successful
-# there with a stored proof of its own witness. Usually after a new claim once its lease expired
-# (attempts above the lost lease); a completion under the replicated lease that reached the new
-# primary is accepted as well, being a valid proof of that very job.
-reclaimed=0
+# Each completion lost in the window was proved again on the new primary, after a new claim once
+# its replicated claim expired: the job is successful there with a stored proof of its own
+# witness and more attempts than the lost claim had. Its old lease is refused: nobody but the new
+# claimant could act on the job.
 for entry in "${held[@]}"; do
-	id=${entry%%:*}
+	IFS=: read -r id lease attempts <<<"$entry"
 	row=$(wg_psql "SELECT status || ' ' || attempts FROM prover_jobs WHERE id = $id")
 	assert_eq successful "${row% *}" "job $id, whose acknowledged completion was lost"
 	assert_eq 1 "$(wg_psql "SELECT count(*) FROM proofs WHERE prover_job_id = $id")" "the proof of job $id"
-	((${row#* } > ${entry#*:})) && reclaimed=$((reclaimed + 1))
+	((${row#* } > attempts)) || fail "job $id was not proved again under a new claim (attempts ${row#* }, lost claim $attempts)"
+	pl_heartbeat "$id" "$lease"
+	assert_status 409
+	assert_error_code lease_lost
+	pl_fail "$id" "$lease" "stale holder"
+	assert_status 409
+	assert_error_code lease_lost
 done
-echo "# $reclaimed of ${#held[@]} lost completions proved again after a new claim"
 # Every other acknowledged completion ended successful too (kept, or proved again).
 for entry in "${FO_ACKED_COMPLETIONS[@]}"; do
 	assert_eq successful "$(wg_psql "SELECT status FROM prover_jobs WHERE id = ${entry%%:*}")" \

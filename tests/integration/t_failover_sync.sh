@@ -77,9 +77,9 @@ missing=$(comm -23 <(printf '%s\n' "${FO_ACKED_UPLOADS[@]}" | sort) <(sort <<<"$
 assert_eq "" "$missing" "acknowledged uploads missing after the failover"
 unknown=$(comm -23 <(sort <<<"$stored") <(printf '%s\n' "${FO_ACKED_UPLOADS[@]}" "${FO_REFUSED_UPLOADS[@]}" | sort))
 assert_eq "" "$unknown" "batches stored that nobody uploaded"
-# Every acknowledged completion is successful with its proof, under the lease it was made with.
+# Every acknowledged completion is successful with its proof, under the claim it was made with.
 for entry in "${FO_ACKED_COMPLETIONS[@]}"; do
-	assert_eq "successful|${entry#*:}|true" "$(wg_psql "SELECT status || '|' || attempts || '|'
+	assert_eq "successful|${entry##*:}|true" "$(wg_psql "SELECT status || '|' || attempts || '|'
 		|| EXISTS (SELECT 1 FROM proofs WHERE prover_job_id = id) FROM prover_jobs WHERE id = ${entry%%:*}")" \
 		"acknowledged completion of job ${entry%%:*}"
 done

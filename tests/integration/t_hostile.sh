@@ -168,6 +168,7 @@ CLAIM=/jobs/claim
 FAIL=/proofs/$JOB/fail
 DONE=/proofs/$JOB/complete
 BEAT=/jobs/$JOB/heartbeat
+WITNESS=/jobs/$JOB/witness
 L0='storage_logs[0]'
 H64=$(g_repeat 0 64)
 
@@ -428,10 +429,15 @@ for lease in abc -1 1099511627776 2147483648 99999999999999999999 '1 2' 0x1 +1 1
 		gen=(none)
 		[[ $route == "$DONE" ]] && hdr=prover,octet,lease=$lease gen=(g_raw proof)
 		[[ $route == "$FAIL" ]] && hdr=prover,json,lease=$lease gen=(g_fail x)
-		tcase "X-WG-Lease '${lease:0:24}' on $route" POST "$route" "$hdr" 400 bad_request 'X-WG-Lease' "${gen[@]}"
+		# A lease is opaque: whatever is sent is compared (by its hash) with the job's, and
+		# anything but the lease is the same 409 lease_lost, saying nothing about the job.
+		tcase "X-WG-Lease '${lease:0:24}' on $route" POST "$route" "$hdr" 409 lease_lost '' "${gen[@]}"
 	done
+	tcase "X-WG-Lease '${lease:0:24}' on $WITNESS" GET "$WITNESS" "prover,lease=$lease" 409 lease_lost '' none
 done
-tcase 'X-WG-Lease empty' POST "$BEAT" prover,lease-empty 400 bad_request 'X-WG-Lease' none
+tcase 'X-WG-Lease empty' POST "$BEAT" prover,lease-empty 409 lease_lost '' none
+tcase 'witness without X-WG-Lease' GET "$WITNESS" prover 400 bad_request 'X-WG-Lease' none
+tcase 'witness as a viewer' GET "$WITNESS" viewer 403 forbidden '' none
 
 # -- bodies over --max-body, wrong media types and encodings, broken gzip and gzip bombs
 tcase 'over the limit by Content-Length' POST "$UP" tree,json 413 payload_too_large '' g_file "$WG_TMP/over-limit"
@@ -520,7 +526,7 @@ tcase 'POST /proofs/-1/fail' POST /proofs/-1/fail prover,json,lease=1 400 bad_re
 tcase 'POST /jobs/x/requeue' POST /jobs/x/requeue admin 400 bad_request '' none
 tcase 'DELETE /batches/-5' DELETE /batches/-5 admin 400 bad_request '' none
 tcase 'GET /jobs/2^63-1' GET /jobs/9223372036854775807 viewer 404 not_found '' none
-tcase 'GET /jobs/2^63-1/witness' GET /jobs/9223372036854775807/witness prover 404 not_found '' none
+tcase 'GET /jobs/2^63-1/witness' GET /jobs/9223372036854775807/witness prover,lease=1 404 not_found '' none
 tcase 'GET /batches/2^63-1' GET /batches/9223372036854775807 viewer 404 not_found '' none
 tcase 'GET /batches/0/jobs' GET /batches/0/jobs viewer 404 not_found '' none
 tcase 'GET /batches/9/proof' GET /batches/9/proof viewer 404 not_found '' none

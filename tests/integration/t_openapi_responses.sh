@@ -93,19 +93,22 @@ call 403 POST /jobs/claim /jobs/claim -H "$(as "$PL_VIEWER")" -H "$JSON" --data-
 wg_wait_until 30 claim_ok '{"prover_id":"t","protocol_version":24,"rounds":[0]}'
 rec POST /jobs/claim
 id=$PL_JOB_ID lease=$PL_JOB_LEASE
-call 200 GET /jobs/{id}/witness "/jobs/$id/witness" -H "$(as "$PL_PROVER")"
+call 200 GET /jobs/{id}/witness "/jobs/$id/witness" -H "$(as "$PL_PROVER")" -H "X-WG-Lease: $lease"
 cp "$HTTP_BODY_FILE" "$WG_TMP/witness"
 pl_ref_prove "$WG_TMP/witness" "$WG_TMP/proof"
-call 404 GET /jobs/{id}/witness /jobs/987654/witness -H "$(as "$PL_PROVER")"
+call 404 GET /jobs/{id}/witness /jobs/987654/witness -H "$(as "$PL_PROVER")" -H "X-WG-Lease: $lease"
 call 400 GET /jobs/{id}/witness /jobs/abc/witness -H "$(as "$PL_PROVER")"
+call 400 GET /jobs/{id}/witness "/jobs/$id/witness" -H "$(as "$PL_PROVER")"
+call 409 GET /jobs/{id}/witness "/jobs/$id/witness" -H "$(as "$PL_PROVER")" -H "X-WG-Lease: $(printf '%032x' 7)"
+call 403 GET /jobs/{id}/witness "/jobs/$id/witness" -H "$(as "$PL_VIEWER")"
 hb=/jobs/{id}/heartbeat
 call 200 POST $hb "/jobs/$id/heartbeat" -H "$(as "$PL_PROVER")" -H "X-WG-Lease: $lease"
-call 409 POST $hb "/jobs/$id/heartbeat" -H "$(as "$PL_PROVER")" -H "X-WG-Lease: $((lease + 7))"
+call 409 POST $hb "/jobs/$id/heartbeat" -H "$(as "$PL_PROVER")" -H "X-WG-Lease: $(printf "%032x" 7)"
 call 400 POST $hb "/jobs/$id/heartbeat" -H "$(as "$PL_PROVER")"
 call 404 POST $hb /jobs/987654/heartbeat -H "$(as "$PL_PROVER")" -H 'X-WG-Lease: 1'
 done_=/proofs/{id}/complete
 call 400 POST $done_ "/proofs/$id/complete" -H "$(as "$PL_PROVER")" -H "X-WG-Lease: $lease" -H "$OCTET" --data-binary 'WGREF1-not-a-proof'
-call 409 POST $done_ "/proofs/$id/complete" -H "$(as "$PL_PROVER")" -H "X-WG-Lease: $((lease + 7))" -H "$OCTET" --data-binary "@$WG_TMP/proof"
+call 409 POST $done_ "/proofs/$id/complete" -H "$(as "$PL_PROVER")" -H "X-WG-Lease: $(printf "%032x" 7)" -H "$OCTET" --data-binary "@$WG_TMP/proof"
 call 415 POST $done_ "/proofs/$id/complete" -H "$(as "$PL_PROVER")" -H "X-WG-Lease: $lease" -H "$JSON" --data-binary '{}'
 call 413 POST $done_ "/proofs/$id/complete" -H "$(as "$PL_PROVER")" -H "X-WG-Lease: $lease" -H "$OCTET" --data-binary "@$WG_TMP/big"
 call 200 POST $done_ "/proofs/$id/complete" -H "$(as "$PL_PROVER")" -H "X-WG-Lease: $lease" -H "$OCTET" --data-binary "@$WG_TMP/proof"
@@ -183,15 +186,15 @@ cat "$WG_TMP/check.out"
 assert_contains "$(cat "$WG_TMP/check.out")" "checked $N responses"
 assert_eq 0 "$(grep -c '^FAIL' "$WG_TMP/check.out" || true)" "no reply fails validation"
 
-# The checker is not a rubber stamp: a claimed job without its lease, and a status the
+# The checker is not a rubber stamp: a job without its lease_expires_at, and a status the
 # operation does not document, must both fail.
 jq -c 'select(.path == "/jobs/{id}/heartbeat" and .status == 200)' "$RECORDS" | head -n 1 >"$WG_TMP/bad.jsonl"
 f=$(jq -r .body_file "$WG_TMP/bad.jsonl")
-jq -c 'del(.lease)' "$f" >"$WG_TMP/nolease.json"
+jq -c 'del(.lease_expires_at)' "$f" >"$WG_TMP/nolease.json"
 jq -c --arg f "$WG_TMP/nolease.json" '.body_file = $f' "$WG_TMP/bad.jsonl" >"$WG_TMP/bad2.jsonl"
 jq -c '.status = 418' "$WG_TMP/bad.jsonl" >>"$WG_TMP/bad2.jsonl"
 rc=0
 "$PY" "$CHECK" "$SPEC" "$WG_TMP/bad2.jsonl" >"$WG_TMP/bad.out" 2>&1 || rc=$?
 assert_eq 1 "$rc" "the checker rejects bad replies"
-assert_contains "$(cat "$WG_TMP/bad.out")" "'lease' is a required property"
+assert_contains "$(cat "$WG_TMP/bad.out")" "'lease_expires_at' is a required property"
 assert_contains "$(cat "$WG_TMP/bad.out")" "status 418 is not documented"

@@ -119,12 +119,12 @@ assert_json_eq .requeued 1
 assert_contains "$(wg_psql "SELECT status || ' ' || attempts || ' ' || error FROM prover_jobs WHERE id = $first")" \
 	"queued $MAX requeued by an operator after: prover crashed ($MAX)" "requeued prover job"
 assert_eq in_progress "$(batch_status $batch)" "requeued batch"
-# The requeue grants MAX more claims: attempts keeps growing (leases are fenced on it), and the job
+# The requeue grants MAX more claims: attempts keeps growing (it counts claims), and the job
 # fails for good only after MAX more failures.
 for ((i = 1; i < MAX; i++)); do
 	pl_claim
 	assert_eq "$first" "$PL_JOB_ID" "claim after the requeue"
-	assert_json_eq .lease $((MAX + i))
+	assert_json_eq .attempts $((MAX + i))
 	pl_fail "$PL_JOB_ID" "$PL_JOB_LEASE" "after the requeue ($i)"
 	assert_status 200
 	assert_json_eq .status queued

@@ -48,14 +48,15 @@ assert_json_eq '.jobs | length' 5
 assert_eq "$(wg_psql "SELECT string_agg(id::text, ',' ORDER BY id) FROM (SELECT id FROM prover_jobs
 	WHERE l1_batch_number = 1 ORDER BY aggregation_round, id LIMIT 5) q")" \
 	"$(jq -r '[.jobs[].id] | join(",")' "$HTTP_BODY_FILE")" "the first five jobs, in claim order"
-assert_json_eq '[.jobs[] | "\(.status):\(.lease):\(.attempts):\(.lease_expires_at != null)"] | unique | join(" ")' \
-	"in_progress:1:1:true"
+assert_json_eq '[.jobs[] | "\(.status):\(.lease | test("^[0-9a-f]{32}$")):\(.attempts):\(.lease_expires_at != null)"]
+	| unique | join(" ")' "in_progress:true:1:true"
+assert_json_eq '[.jobs[].lease] | unique | length' 5
 assert_eq 5 "$(in_progress)" "five jobs claimed by one request"
 cp "$HTTP_BODY_FILE" "$WG_TMP/five.json"
 
 # Each job of the batch is completed under its own lease, with the proof of its own witness slice.
 while read -r id lease; do
-	pl_witness "$id" "$WG_TMP/w$id"
+	pl_witness "$id" "$WG_TMP/w$id" "$lease"
 	pl_ref_prove "$WG_TMP/w$id" "$WG_TMP/p$id"
 	pl_complete "$id" "$lease" "$WG_TMP/p$id"
 	assert_status 200
@@ -111,7 +112,7 @@ assert_eq 1 "$((cgroups >= 1 && cgroups < claims))" "$claims claims in $cgroups 
 groups0=$(metric wg_completion_groups_total)
 done0=$(metric wg_completions_total)
 while read -r id lease; do
-	pl_witness "$id" "$WG_TMP/w$id"
+	pl_witness "$id" "$WG_TMP/w$id" "$lease"
 	pl_ref_prove "$WG_TMP/w$id" "$WG_TMP/p$id"
 done < <(jq -r '.jobs[] | "\(.id) \(.lease)"' "$WG_TMP/rest.json")
 pids=()
@@ -212,11 +213,11 @@ claim_many '{"prover_id":"t","protocol_version":24,"limit":2,"rounds":[0]}'
 assert_status 200
 assert_json_eq '[.jobs[].l1_batch_number] | unique | join(",")' 5
 read -r id5 lease5 < <(jq -r '.jobs[0] | "\(.id) \(.lease)"' "$HTTP_BODY_FILE")
-pl_witness "$id5" "$WG_TMP/w5"
+pl_witness "$id5" "$WG_TMP/w5" "$lease5"
 pl_ref_prove "$WG_TMP/w5" "$WG_TMP/p5"
 wg_http DELETE "$PL_URL/batches/5" -H "Authorization: Bearer $PL_ADMIN"
 assert_status 200
-wg_http GET "$PL_URL/jobs/$id5/witness" -H "Authorization: Bearer $PL_PROVER"
+wg_http GET "$PL_URL/jobs/$id5/witness" -H "Authorization: Bearer $PL_PROVER" -H "X-WG-Lease: $lease5"
 assert_status 404
 pl_complete "$id5" "$lease5" "$WG_TMP/p5"
 assert_status 404

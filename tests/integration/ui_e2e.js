@@ -34,7 +34,7 @@ async function claim() {
 
 async function proveOne() {
   const job = await claim();
-  const w = await prover('GET', '/jobs/' + job.id + '/witness');
+  const w = await prover('GET', '/jobs/' + job.id + '/witness', undefined, {'X-WG-Lease': job.lease});
   check(w.status === 200, 'downloaded the witness of job ' + job.id);
   const proof = execFileSync(process.env.REF_PROVE, ['-'], {input: w.bytes});
   const c = await prover('POST', '/proofs/' + job.id + '/complete', proof,

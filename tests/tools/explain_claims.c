@@ -11,8 +11,8 @@
 
 /* EXPLAIN EXECUTE takes the statement's arguments as literals: these are fixed, not input. */
 static const char *const claims[] = {
-  "EXPLAIN EXECUTE prover_claim('{explain}', 600, 24, NULL, NULL, 8)",
-  "EXPLAIN EXECUTE prover_claim('{explain}', 600, 24, '{0}', NULL, 1)",
+  "EXPLAIN EXECUTE prover_claim('{explain}', 600, 24, NULL, NULL, 8, '{}', '{}')",
+  "EXPLAIN EXECUTE prover_claim('{explain}', 600, 24, '{0}', NULL, 1, '{}', '{}')",
   "EXPLAIN EXECUTE witness_claim_basic('explain', 60)",
   "EXPLAIN EXECUTE witness_claim_leaf('explain', 60)",
   "EXPLAIN EXECUTE witness_claim_node('explain', 60)",

@@ -111,25 +111,27 @@ START_TEST(role_names)
 END_TEST
 
 /* The full matrix: for each caller role, which route roles it may call, for GET and for other
- * methods. admin: everything; viewer: every GET (and nothing else); tree, prover: their own
- * routes; ANYONE routes: everybody; a caller without a role: only ANYONE routes. */
+ * methods. admin: everything; viewer: every GET (and nothing else) but a HOLDER's (a witness
+ * download); tree, prover: their own routes, and the prover HOLDER routes; ANYONE routes:
+ * everybody; a caller without a role: only ANYONE routes. */
 START_TEST(role_matrix)
 {
   enum { T = 1, F = 0 };
-  static const enum wg_role needs[] = {WG_ROLE_TREE, WG_ROLE_PROVER, WG_ROLE_VIEWER, WG_ROLE_ADMIN, WG_ROLE_ANYONE};
+  static const enum wg_role needs[] = {WG_ROLE_TREE,  WG_ROLE_PROVER, WG_ROLE_VIEWER,
+                                       WG_ROLE_ADMIN, WG_ROLE_ANYONE, WG_ROLE_HOLDER};
   static const struct {
     enum wg_role have;
-    int get[5], other[5]; /* in the order of needs[] */
+    int get[6], other[6]; /* in the order of needs[] */
   } rows[] = {
-    /*                         tree prover viewer admin anyone */
-    {WG_ROLE_NONE, /* GET */ {F, F, F, F, T}, /* other */ {F, F, F, F, T}},
-    {WG_ROLE_TREE, {T, F, F, F, T}, {T, F, F, F, T}},
-    {WG_ROLE_PROVER, {F, T, F, F, T}, {F, T, F, F, T}},
-    {WG_ROLE_VIEWER, {T, T, T, T, T}, {F, F, T, F, T}},
-    {WG_ROLE_ADMIN, {T, T, T, T, T}, {T, T, T, T, T}},
+    /*                         tree prover viewer admin anyone holder */
+    {WG_ROLE_NONE, /* GET */ {F, F, F, F, T, F}, /* other */ {F, F, F, F, T, F}},
+    {WG_ROLE_TREE, {T, F, F, F, T, F}, {T, F, F, F, T, F}},
+    {WG_ROLE_PROVER, {F, T, F, F, T, T}, {F, T, F, F, T, T}},
+    {WG_ROLE_VIEWER, {T, T, T, T, T, F}, {F, F, T, F, T, F}},
+    {WG_ROLE_ADMIN, {T, T, T, T, T, T}, {T, T, T, T, T, T}},
   };
   for (size_t r = 0; r < sizeof rows / sizeof rows[0]; r++)
-    for (size_t n = 0; n < 5; n++) {
+    for (size_t n = 0; n < 6; n++) {
       bool get = wg_role_allows(rows[r].have, needs[n], true);
       bool other = wg_role_allows(rows[r].have, needs[n], false);
       ck_assert_msg(get == rows[r].get[n], "role %s, route role %s, GET: %s", wg_role_name(rows[r].have),

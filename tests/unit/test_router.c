@@ -242,7 +242,7 @@ START_TEST(real_table_roles)
     {"GET", "/readyz", WG_ROLE_ANYONE, WG_BODY_NONE},
     {"POST", "/batches/{n}/witness-inputs", WG_ROLE_TREE, WG_BODY_INPUT},
     {"POST", "/jobs/claim", WG_ROLE_PROVER, WG_BODY_JSON},
-    {"GET", "/jobs/{id}/witness", WG_ROLE_PROVER, WG_BODY_NONE},
+    {"GET", "/jobs/{id}/witness", WG_ROLE_HOLDER, WG_BODY_NONE},
     {"POST", "/jobs/{id}/heartbeat", WG_ROLE_PROVER, WG_BODY_NONE},
     {"POST", "/proofs/{id}/complete", WG_ROLE_PROVER, WG_BODY_OCTET},
     {"POST", "/proofs/{id}/fail", WG_ROLE_PROVER, WG_BODY_JSON},
