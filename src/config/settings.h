@@ -22,6 +22,7 @@ struct wg_config {
   long db_pool;      /* database connections for HTTP handlers; 0 = http_threads + 2, at most 16 */
   long lease;        /* prover job lease, seconds */
   long witness_lease;
+  long witness_job_timeout; /* seconds one run of a witness job may take; its lease is renewed no longer */
   long max_attempts;
   long retry_base_ms; /* backoff before a failed prover job's first retry, doubled per attempt */
   long retry_max_ms;  /* longest backoff */
