@@ -42,9 +42,9 @@ struct wg_renewer {
   pthread_mutex_t lock; /* held while renewing, so that a stopped job is never renewed after */
   pthread_cond_t cond;
   struct wg_witness_job job;
-  int64_t started_ms;         /* when the job's run started */
-  atomic_llong progress_ms;   /* the worker's last checkpoint; written by the worker */
-  bool stall_reported;        /* the current stall was logged; the renewer's own */
+  int64_t started_ms; /* when the job's run started */
+  atomic_llong progress_ms; /* the worker's last checkpoint; written by the worker */
+  bool stall_reported; /* the current stall is logged */
   unsigned long generation; /* bumped when the job starts or stops */
   bool active, quit;
   atomic_bool lost; /* the renewer found the job taken over */

@@ -56,7 +56,7 @@ stall_case() {
 	wg_wait_until 8 basic_is "$batch" "successful|2|$helper"
 	lost_after=$((SECONDS - stalled))
 	echo "# batch $batch: the stalled job was committed by $helper ${lost_after} s after A stalled"
-	log_has A "no progress for a third of --witness-job-timeout; its lease is no longer renewed" ||
+	log_has A "basic round: batch $batch job $(job_of "$batch"): no progress for a third of --witness-job-timeout" ||
 		fail "A's renewer did not report the stall: $(tail -n 20 "$WG_TMP/A.log")"
 	assert_eq "1|3 10|2" "$(circuits_of "$batch")" "batch $batch's basic circuits, committed by $helper"
 	wg__pass
