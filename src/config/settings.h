@@ -23,6 +23,7 @@ struct wg_config {
   long lease;        /* prover job lease, seconds */
   long claim_grace;  /* a claimed prover job not yet downloaded nor heartbeaten is held this long */
   long witness_lease;
+  long witness_job_timeout; /* seconds one run of a witness job may take; its lease is renewed no longer */
   long max_attempts;
   long retry_base_ms; /* backoff before a failed prover job's first retry, doubled per attempt */
   long retry_max_ms;  /* longest backoff */

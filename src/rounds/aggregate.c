@@ -118,7 +118,7 @@ static enum wg_status layer_tx(struct wg_dbconn *c, void *arg)
 }
 
 /* Writes blobs[0..n) as the pack of this run (ctx->pack_id), durable at once, and records where each
- * blob lies in it. */
+ * blob lies in it. Each blob is a checkpoint (the progress that keeps the job's lease). */
 static enum wg_status write_pack(struct wg_round_ctx *ctx, int round, int circuit_id, int depth,
                                  const struct wg_blob *blobs, size_t n, int64_t *offsets, int64_t *lengths)
 {
@@ -129,8 +129,10 @@ static enum wg_status write_pack(struct wg_round_ctx *ctx, int round, int circui
     return WG_E_UNAVAILABLE;
   enum wg_status s = WG_OK;
   for (size_t i = 0; i < n && s == WG_OK; i++) {
-    uint64_t off;
-    s = wg_pack_add(pack, blobs[i].data, blobs[i].len, &off);
+    uint64_t off = 0;
+    s = wg_round_checkpoint(ctx);
+    if (s == WG_OK)
+      s = wg_pack_add(pack, blobs[i].data, blobs[i].len, &off);
     offsets[i] = (int64_t)off;
     lengths[i] = (int64_t)blobs[i].len;
   }

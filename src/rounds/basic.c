@@ -40,9 +40,12 @@ static void plan_free(struct basic_plan *p)
   free(p->lengths);
 }
 
-/* Encodes every basic circuit's witness into the pack. roots_after[i] is the root after log i. */
-static enum wg_status write_circuits(const struct wg_input *in, uint8_t (*roots_after)[WG_HASH_LEN],
-                                     struct wg_pack *pack, struct basic_plan *p)
+/* Encodes every basic circuit's witness into the pack. roots_after[i] is the root after log i.
+ * A batch may hold tens of thousands of circuits: each one is a checkpoint, the progress that keeps
+ * the job's lease. */
+static enum wg_status write_circuits(struct wg_round_ctx *ctx, const struct wg_input *in,
+                                     uint8_t (*roots_after)[WG_HASH_LEN], struct wg_pack *pack,
+                                     struct basic_plan *p)
 {
   uint64_t counts[WG_MAX_CIRCUIT_ID + 1];
   uint64_t total = wg_input_circuit_counts(in, counts);
@@ -75,12 +78,15 @@ static enum wg_status write_circuits(const struct wg_input *in, uint8_t (*roots_
         memcpy(w.root_before, w.work_start == 0 ? in->previous_root : roots_after[w.work_start - 1], WG_HASH_LEN);
         memcpy(w.root_after, roots_after[w.work_end - 1], WG_HASH_LEN);
       }
+      enum wg_status s = wg_round_checkpoint(ctx);
+      if (s != WG_OK)
+        return s;
       uint8_t next[WG_HASH_LEN], *data;
       size_t len;
       if (wg_witness_encode_basic(&w, next, &data, &len) != 0)
         return WG_E_INTERNAL;
       uint64_t offset;
-      enum wg_status s = wg_pack_add(pack, data, len, &offset);
+      s = wg_pack_add(pack, data, len, &offset);
       free(data);
       if (s != WG_OK)
         return s;
@@ -181,7 +187,7 @@ enum wg_status wg_round_basic(struct wg_round_ctx *ctx)
     char key[160];
     wg_key_pack(key, sizeof key, job->l1_batch_number, WG_ROUND_BASIC, 0, 0, ctx->pack_id);
     struct wg_pack *pack = wg_pack_begin(app->store, key);
-    s = pack != NULL ? write_circuits(&in, roots_after, pack, &plan) : WG_E_UNAVAILABLE;
+    s = pack != NULL ? write_circuits(ctx, &in, roots_after, pack, &plan) : WG_E_UNAVAILABLE;
     t_plan = wg_monotonic_us();
     if (s == WG_OK)
       s = wg_round_renew(ctx);

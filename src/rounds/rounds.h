@@ -25,18 +25,22 @@ struct wg_round_ctx {
   struct wg_dbconn *db;
   struct wg_witness_job job;
   int64_t renewed_ms; /* when the lease was last extended */
+  int64_t started_ms; /* when the run started: it gives up past --witness-job-timeout */
+  bool timed_out;     /* it did (logged once) */
   struct wg_workers *workers;
   struct wg_renewer *renewer; /* renews the lease while a step runs; NULL outside the workers */
   bool failed; /* the run failed its job for good (counted apart from committed runs) */
   int64_t pack_id; /* names the packs this run writes (wg_pack_id_new): new at every run */
 };
 
-/* Extends the witness lease; WG_E_LEASE_LOST when the job was taken over (the round must stop
- * without committing). */
+/* Extends the witness lease; WG_E_LEASE_LOST when the job was taken over, or when the run has
+ * lasted --witness-job-timeout (the round must stop without committing). Counts as progress. */
 enum wg_status wg_round_renew(struct wg_round_ctx *ctx);
-/* Called between the steps of a round: renews the lease once a third of it has passed, and
- * returns WG_E_UNAVAILABLE when the daemon is shutting down, so that the round stops there and
- * its job is released. */
+/* Called between the steps of a round, and often within a long one: it is the progress that keeps
+ * the job's lease renewed (a worker that reaches none for a third of --witness-job-timeout loses
+ * its job). Renews the lease itself once a third of it has passed; returns WG_E_LEASE_LOST as
+ * wg_round_renew does, and WG_E_UNAVAILABLE when the daemon is shutting down, so that the round
+ * stops there and its job is released. */
 enum wg_status wg_round_checkpoint(struct wg_round_ctx *ctx);
 
 /* The four rounds. Each returns WG_OK when it committed (or failed the job for good), and

@@ -29,13 +29,22 @@
 /* Renews the lease of the job its worker runs, every third of --witness-lease, on its own
  * connection: one step of a round (the replay or the blob writes of a large batch) can outlast
  * the lease, and the worker's own connection is busy inside that step. One per worker thread,
- * idle between jobs. */
+ * idle between jobs.
+ *
+ * It renews only for a worker that makes progress: a thread of its own would otherwise keep the
+ * job of a worker stuck for ever (a lock, a network call that never returns, a loop). The worker
+ * records the time of each checkpoint it passes; the renewer stops renewing once no checkpoint
+ * came for a third of --witness-job-timeout, and for good once the run has lasted the whole of
+ * it. The lease then expires and housekeeping puts the job back for another worker. */
 struct wg_renewer {
   const struct wg_config *cfg;
   pthread_t thread;
   pthread_mutex_t lock; /* held while renewing, so that a stopped job is never renewed after */
   pthread_cond_t cond;
   struct wg_witness_job job;
+  int64_t started_ms; /* when the job's run started */
+  atomic_llong progress_ms; /* the worker's last checkpoint; written by the worker */
+  bool stall_reported; /* the current stall is logged */
   unsigned long generation; /* bumped when the job starts or stops */
   bool active, quit;
   atomic_bool lost; /* the renewer found the job taken over */
@@ -91,9 +100,30 @@ static void wait_for_work(struct wg_workers *w, int round, unsigned long seen, l
   pthread_mutex_unlock(&w->lock);
 }
 
+/* Past --witness-job-timeout the run gives its job up: the renewer no longer renews it, so another
+ * worker may hold it soon, and a commit now would race that worker's for nothing. Otherwise the
+ * run has reached a checkpoint, which the renewer is told. */
+static enum wg_status run_progress(struct wg_round_ctx *ctx)
+{
+  int64_t now = wg_monotonic_ms();
+  if (now - ctx->started_ms >= ctx->app->cfg->witness_job_timeout * 1000) {
+    if (!ctx->timed_out)
+      wg_warn("%s round: batch %lld job %lld: ran longer than --witness-job-timeout (%ld s); giving the job up",
+              round_names[ctx->job.round], (long long)ctx->job.l1_batch_number, (long long)ctx->job.id,
+              ctx->app->cfg->witness_job_timeout);
+    ctx->timed_out = true;
+    return WG_E_LEASE_LOST;
+  }
+  if (ctx->renewer != NULL)
+    atomic_store(&ctx->renewer->progress_ms, (long long)now);
+  return WG_OK;
+}
+
 enum wg_status wg_round_renew(struct wg_round_ctx *ctx)
 {
-  enum wg_status s = wg_witness_renew(ctx->db, &ctx->job, (int)ctx->app->cfg->witness_lease);
+  enum wg_status s = run_progress(ctx);
+  if (s == WG_OK)
+    s = wg_witness_renew(ctx->db, &ctx->job, (int)ctx->app->cfg->witness_lease);
   if (s == WG_OK)
     ctx->renewed_ms = wg_monotonic_ms();
   /* Every round renews here just before it writes its blobs: the place to stall it for tests of
@@ -119,6 +149,18 @@ static void renew_once(struct wg_renewer *r, unsigned long generation)
   }
   if (r->db == NULL || r->db->broken)
     return; /* the worker's own checkpoints still try, and the next period retries */
+  int64_t now = wg_monotonic_ms(), timeout_ms = cfg->witness_job_timeout * 1000;
+  int64_t idle_ms = now - (int64_t)atomic_load(&r->progress_ms);
+  if (now - r->started_ms >= timeout_ms || idle_ms >= timeout_ms / 3) {
+    if (!r->stall_reported)
+      wg_warn("%s round: batch %lld job %lld: %s; its lease is no longer renewed", round_names[r->job.round],
+              (long long)r->job.l1_batch_number, (long long)r->job.id,
+              now - r->started_ms >= timeout_ms ? "the run passed --witness-job-timeout"
+                                                : "no progress for a third of --witness-job-timeout");
+    r->stall_reported = true;
+    return;
+  }
+  r->stall_reported = false;
   if (wg_witness_renew(r->db, &r->job, (int)cfg->witness_lease) == WG_E_LEASE_LOST) {
     atomic_store(&r->lost, true);
     r->active = false;
@@ -167,14 +209,18 @@ static struct wg_renewer *renewer_start(const struct wg_config *cfg)
   return r;
 }
 
-static void renewer_set(struct wg_renewer *r, const struct wg_witness_job *job)
+static void renewer_set(struct wg_renewer *r, const struct wg_witness_job *job, int64_t started_ms)
 {
   if (r == NULL)
     return;
   pthread_mutex_lock(&r->lock);
   r->active = job != NULL;
-  if (job != NULL)
+  if (job != NULL) {
     r->job = *job;
+    r->started_ms = started_ms;
+    atomic_store(&r->progress_ms, (long long)started_ms);
+    r->stall_reported = false;
+  }
   atomic_store(&r->lost, false);
   r->generation++;
   pthread_cond_signal(&r->cond);
@@ -201,6 +247,9 @@ enum wg_status wg_round_checkpoint(struct wg_round_ctx *ctx)
     return WG_E_UNAVAILABLE;
   if (ctx->renewer != NULL && atomic_load(&ctx->renewer->lost))
     return WG_E_LEASE_LOST;
+  enum wg_status s = run_progress(ctx);
+  if (s != WG_OK)
+    return s;
   if (wg_monotonic_ms() - ctx->renewed_ms < ctx->app->cfg->witness_lease * 1000 / 3)
     return WG_OK;
   return wg_round_renew(ctx);
@@ -301,13 +350,14 @@ static void *worker_main(void *p)
     if (s == WG_OK && !wg_pack_id_new(&ctx.pack_id))
       s = WG_E_INTERNAL; /* no random source: the lease expires and another run tries */
     if (s == WG_OK) {
-      ctx.renewed_ms = wg_monotonic_ms();
+      ctx.renewed_ms = ctx.started_ms = wg_monotonic_ms();
+      ctx.timed_out = false;
       log_job(round, &ctx.job, NULL, 0);
       int64_t started = wg_monotonic_us();
-      renewer_set(ctx.renewer, &ctx.job);
+      renewer_set(ctx.renewer, &ctx.job, ctx.started_ms);
       ctx.failed = false;
       s = round_fns[round](&ctx);
-      renewer_set(ctx.renewer, NULL);
+      renewer_set(ctx.renewer, NULL, 0);
       /* A job the object store refused is failed for good, below, like a bad input. */
       enum wg_round_result result = s == WG_E_DENIED || (s == WG_OK && ctx.failed) ? WG_ROUND_FAILED
                                     : s != WG_OK                                   ? WG_ROUND_STOPPED

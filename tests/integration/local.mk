@@ -55,6 +55,7 @@ INTEGRATION_TESTS += \
 	tests/integration/t_repairs.sh \
 	tests/integration/t_tls.sh \
 	tests/integration/t_witness_lease.sh \
+	tests/integration/t_witness_stall.sh \
 	tests/integration/t_round_fencing.sh \
 	tests/integration/t_delete_race.sh \
 	tests/integration/t_operator_api.sh \

@@ -7,7 +7,8 @@
 # - Every witness of a layer comes from its pack (one file per layer) and verifies.
 # - wg-prover with batched claims proves a whole batch.
 # - Every claim statement, as the daemon prepares it, reads its partial index of queued rows
-#   (EXPLAIN on tables holding many finished rows).
+#   (EXPLAIN on tables holding many finished rows), in its custom plan and in its generic plan
+#   (plan_cache_mode = force_generic_plan), on which a prepared statement runs after five uses.
 # shellcheck source=tests/integration/lib.sh
 . "$WG_SRCDIR/tests/integration/lib.sh"
 # shellcheck source=tests/integration/pipeline_lib.sh
@@ -169,17 +170,22 @@ wg_psql "INSERT INTO prover_jobs (l1_batch_number, protocol_version, aggregation
 	SELECT 1000 + g, 24, 'successful', 1, sha256('a'), sha256('b') FROM generate_series(1, 20000) g;" >/dev/null
 wg_psql "ANALYZE" >/dev/null
 "$PL_EXPLAIN_CLAIMS" "$WG_DB" >"$WG_TMP/plans.txt" || fail "explain_claims failed"
-plan_of() { awk -v s="$1" '/^== / { on = index($0, s) > 0; next } on' "$WG_TMP/plans.txt"; }
-for pair in "prover_claim('{explain}', 600, 24, NULL:prover_jobs_queued" \
-	"prover_claim('{explain}', 600, 24, '{0}':prover_jobs_queued" \
-	witness_claim_basic:basic_circuit_witness_jobs_queued witness_claim_leaf:leaf_aggregation_jobs_queued \
-	witness_claim_node:node_aggregation_jobs_queued witness_claim_sched:scheduler_witness_jobs_queued; do
-	stmt=${pair%:*} index=${pair##*:}
-	plan=$(plan_of "$stmt")
-	assert_contains "$plan" "$index" "the plan of $stmt uses $index"
-	case $plan in
-	*"Seq Scan"*) fail "the plan of $stmt scans a table: $plan" ;;
-	esac
+# plan_of MODE STMT: the plan explain_claims printed for STMT under "== MODE EXPLAIN EXECUTE STMT...".
+plan_of() { awk -v s="== $1 EXPLAIN EXECUTE $2" '/^== / { on = index($0, s) == 1; next } on' "$WG_TMP/plans.txt"; }
+assert_eq 12 "$(grep -c '^== ' "$WG_TMP/plans.txt")" "explain_claims printed six custom and six generic plans"
+for mode in custom generic; do
+	for pair in "prover_claim('{explain}', 600, 24, NULL:prover_jobs_queued" \
+		"prover_claim('{explain}', 600, 24, '{0}':prover_jobs_queued" \
+		witness_claim_basic:basic_circuit_witness_jobs_queued witness_claim_leaf:leaf_aggregation_jobs_queued \
+		witness_claim_node:node_aggregation_jobs_queued witness_claim_sched:scheduler_witness_jobs_queued; do
+		stmt=${pair%:*} index=${pair##*:}
+		plan=$(plan_of "$mode" "$stmt")
+		[[ -n $plan ]] || fail "no $mode plan of $stmt in $WG_TMP/plans.txt"
+		assert_contains "$plan" "$index" "the $mode plan of $stmt uses $index"
+		case $plan in
+		*"Seq Scan"*) fail "the $mode plan of $stmt scans a table: $plan" ;;
+		esac
+	done
 done
 
 # ---------------------------------------------------------------- leases of jobs waiting for a thread

@@ -1,11 +1,14 @@
 #!/usr/bin/env python3
-"""http_fuzz.py HOST PORT TOKEN SEED COUNT: sends COUNT mutated HTTP requests over raw sockets.
+"""http_fuzz.py HOST PORT TOKEN SEED COUNT [TIMEOUT]: sends COUNT mutated HTTP requests over raw sockets.
 
 Each case starts from a valid request of the daemon's API (with or without a valid token, with
 JSON, gzip or chunked bodies) and mutates it: flipped, inserted, deleted or repeated bytes, a cut
 short request, broken header lines, odd methods, paths and lengths. It prints one line per status
 class seen and exits 1 if an answer is not an HTTP/1.x status line or is a 500 (a handler that
-failed on its input instead of refusing it). Deterministic for a given SEED."""
+failed on its input instead of refusing it), or if the daemon neither answers nor closes the
+connection within TIMEOUT seconds (default 10): a request that times out counts as a failure, so
+run the daemon with a --request-timeout shorter than TIMEOUT. A reset connection or a close
+without an answer is fine: the daemon may drop a broken request. Deterministic for a given SEED."""
 import gzip
 import random
 import socket
@@ -13,6 +16,8 @@ import sys
 import threading
 
 host, port, token, seed, count = sys.argv[1], int(sys.argv[2]), sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+# Long enough for a loaded machine and a sanitizer build.
+TIMEOUT = float(sys.argv[6]) if len(sys.argv) > 6 else 10.0
 
 INPUT = (b'{"l1_batch_number":9,"protocol_version":24,"previous_root_hash":"0x' + b'00' * 32 +
          b'","new_root_hash":"0x' + b'00' * 32 + b'","storage_logs":[],"circuit_workload":{"main_vm":1}}')
@@ -98,8 +103,9 @@ def run(cases):
             with lock:
                 bad.append("case %d: cannot connect: %s" % (n, e))
             return
-        s.settimeout(0.5)
+        s.settimeout(TIMEOUT)
         answer = b""
+        timed_out = False
         try:
             s.sendall(data)
             s.shutdown(socket.SHUT_WR)
@@ -108,11 +114,18 @@ def run(cases):
                 if not got:
                     break
                 answer += got
+        except socket.timeout:
+            timed_out = True
         except OSError:
-            pass  # reset, timeout: the daemon may drop a broken request; only its answers are judged
+            pass  # reset: the daemon may drop a broken request; only its answers are judged
         finally:
             s.close()
         with lock:
+            if timed_out:
+                seen["timeout"] = seen.get("timeout", 0) + 1
+                bad.append("case %d: no answer and no close within %g s for %r (got %r)" %
+                           (n, TIMEOUT, data[:200], answer[:120]))
+                continue
             if not answer:
                 seen["none"] = seen.get("none", 0) + 1
                 continue

@@ -17,7 +17,7 @@
 /* Every variable wg_config_load reads; each test starts with none of them set. */
 static const char *const wg_vars[] = {
   "WG_CONFIG", "WG_DB", "WG_LISTEN", "WG_STORE", "WG_INSTANCE_ID", "WG_LOG_LEVEL", "WG_WORKERS",
-  "WG_HTTP_THREADS", "WG_DB_POOL", "WG_LEASE", "WG_CLAIM_GRACE", "WG_WITNESS_LEASE", "WG_MAX_ATTEMPTS", "WG_LEAF_ARITY",
+  "WG_HTTP_THREADS", "WG_DB_POOL", "WG_LEASE", "WG_CLAIM_GRACE", "WG_WITNESS_LEASE", "WG_WITNESS_JOB_TIMEOUT", "WG_MAX_ATTEMPTS", "WG_LEAF_ARITY",
   "WG_NODE_ARITY", "WG_MAX_BODY", "WG_POLL_MS", "WG_HOUSEKEEPING_MS", "WG_CONNECTION_TIMEOUT", "WG_TLS_CERT",
   "WG_TLS_KEY", "WG_S3_ENDPOINT", "WG_S3_REGION",
 };
@@ -127,6 +127,7 @@ START_TEST(defaults)
   ck_assert_int_eq(cfg.lease, 600);
   ck_assert_int_eq(cfg.claim_grace, 30);
   ck_assert_int_eq(cfg.witness_lease, 60);
+  ck_assert_int_eq(cfg.witness_job_timeout, 900);
   ck_assert_int_eq(cfg.max_attempts, 10);
   ck_assert_int_eq(cfg.leaf_arity, 32);
   ck_assert_int_eq(cfg.node_arity, 32);
@@ -156,6 +157,7 @@ START_TEST(file_parsing)
                                   "leaf-arity = 4\n"
                                   "node_arity = 8\n"
                                   "witness-lease = 45\r\n"
+                                  "witness_job_timeout = 30\n"
                                   "store = postgres\n"
                                   "max-body = 2M\n"
                                   "max-proof = 64K\n"
@@ -173,6 +175,7 @@ START_TEST(file_parsing)
   ck_assert_int_eq(cfg.leaf_arity, 4);
   ck_assert_int_eq(cfg.node_arity, 8);
   ck_assert_int_eq(cfg.witness_lease, 45);
+  ck_assert_int_eq(cfg.witness_job_timeout, 30);
   ck_assert_str_eq(cfg.store, "postgres");
   ck_assert_int_eq(cfg.max_body, 2L * 1024 * 1024);
   ck_assert_int_eq(cfg.max_proof, 64L * 1024);
@@ -257,6 +260,7 @@ START_TEST(env_overrides_file)
   setenv("WG_MAX_BODY", "2K", 1);
   setenv("WG_INSTANCE_ID", "env-instance", 1);
   setenv("WG_HTTP_THREADS", "3", 1);
+  setenv("WG_WITNESS_JOB_TIMEOUT", "120", 1);
   ck_assert_int_eq(LOAD("--config", path), WG_CONFIG_OK);
   ck_assert_int_eq(cfg.workers, 5);
   ck_assert_int_eq(cfg.lease, 100); /* only in the file */
@@ -265,6 +269,7 @@ START_TEST(env_overrides_file)
   ck_assert_str_eq(cfg.instance_id, "env-instance");
   ck_assert_int_eq(cfg.http_threads, 3);
   ck_assert_int_eq(cfg.db_pool, 5); /* follows http-threads */
+  ck_assert_int_eq(cfg.witness_job_timeout, 120);
   wg_config_free(&cfg);
 
   /* A bad value in the environment is an error that names the variable. */
@@ -305,6 +310,7 @@ START_TEST(flag_errors)
   ASSERT_LOAD_ERROR("workers", "--workers", "65");  /* over the maximum of 64 */
   ASSERT_LOAD_ERROR("workers", "--workers=");
   ASSERT_LOAD_ERROR("lease", "--lease", "1.5");
+  ASSERT_LOAD_ERROR("witness-job-timeout", "--witness-job-timeout", "0");
   ASSERT_LOAD_ERROR("lease", "--lease", "99999999999999999999999");
   ASSERT_LOAD_ERROR("tls", "--tls-cert", "/tmp/cert.pem"); /* cert without key */
 
