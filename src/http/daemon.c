@@ -17,6 +17,7 @@
 #include "db/job_cache.h"
 #include "db/db.h"
 #include "db/housekeeping.h"
+#include "http/metrics.h"
 #include "http/server.h"
 #include "rounds/rounds.h"
 #include "store/store.h"
@@ -60,7 +61,11 @@ static void recover_own_jobs(const struct wg_config *cfg)
 {
   struct wg_dbconn *c = wg_db_connect(cfg->db, NULL, 0);
   int requeued = 0;
-  if (c != NULL && wg_housekeeping_recover(c, cfg->instance_id, (int)cfg->max_attempts, &requeued) == WG_OK && requeued > 0)
+  int failed = c != NULL ? wg_housekeeping_recover(c, cfg->instance_id, (int)cfg->max_attempts, &requeued) : 1;
+  if (c == NULL)
+    wg_warn("housekeeping: cannot recover the jobs of a previous run: the database is unreachable");
+  wg_metrics_housekeeping_errors(failed);
+  if (requeued > 0)
     wg_info("requeued %d witness jobs held by a previous run of %s", requeued, cfg->instance_id);
   wg_db_disconnect(c);
 }

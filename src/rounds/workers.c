@@ -403,20 +403,37 @@ static void *housekeeper_main(void *p)
   struct wg_workers *w = p;
   const struct wg_config *cfg = w->app->cfg;
   struct wg_dbconn *c = NULL;
+  bool unreachable = false;
   while (!stopping(w)) {
     if (c == NULL)
       c = wg_db_connect(cfg->db, NULL, 0);
     else if (c->broken)
       wg_db_reconnect(c, cfg->db);
-    int requeued = 0;
-    if (c != NULL && !c->broken && wg_housekeeping_expire(c, (int)cfg->max_attempts, cfg->retry_base_ms / 1000.0,
-                                                                 cfg->retry_max_ms / 1000.0, &requeued) == WG_OK &&
-        requeued > 0)
-      wg_info("housekeeping: %d jobs with expired leases put back", requeued);
-    int archived = 0;
-    if (cfg->archive_after > 0 && c != NULL && !c->broken && wg_repair_archive(c, cfg->archive_after, &archived) == WG_OK &&
-        archived > 0)
-      wg_info("housekeeping: archived %d prover jobs of proven batches", archived);
+    /* Each step runs whatever became of the one before; a failed step is logged where it failed
+     * and counted in wg_housekeeping_errors_total. */
+    int requeued = 0, archived = 0, failed = 0;
+    if (c == NULL || c->broken) {
+      if (!unreachable) /* once per outage, not every tick */
+        wg_warn("housekeeping: the database is unreachable; sweeps skipped until it returns");
+      unreachable = true;
+      failed++;
+    } else {
+      unreachable = false;
+      failed += wg_housekeeping_expire(c, (int)cfg->max_attempts, cfg->retry_base_ms / 1000.0,
+                                       cfg->retry_max_ms / 1000.0, &requeued);
+      if (requeued > 0)
+        wg_info("housekeeping: %d jobs with expired leases put back", requeued);
+      if (cfg->archive_after > 0) {
+        enum wg_status s = wg_repair_archive(c, cfg->archive_after, &archived);
+        if (s != WG_OK) {
+          wg_warn("housekeeping: archiving failed: %s", wg_status_name(s));
+          failed++;
+        } else if (archived > 0) {
+          wg_info("housekeeping: archived %d prover jobs of proven batches", archived);
+        }
+      }
+    }
+    wg_metrics_housekeeping_errors(failed);
     /* Sleep on a condition signalled only by the stop. */
     struct timespec deadline = wg_deadline_after_ms(cfg->housekeeping_ms);
     pthread_mutex_lock(&w->lock);

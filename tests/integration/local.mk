@@ -106,3 +106,6 @@ EXTRA_DIST += tests/tools/openapi_check.py
 # Packaging (issue 10 item 6): make install, the man pages, the systemd unit, the installed
 # programs run alone.
 INTEGRATION_TESTS += tests/integration/t_install.sh
+
+# Faults that heal (issue 14): housekeeping steps that fail alone, witness jobs that back off.
+INTEGRATION_TESTS += tests/integration/t_housekeeping.sh
