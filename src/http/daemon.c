@@ -20,6 +20,7 @@
 #include "http/metrics.h"
 #include "http/server.h"
 #include "rounds/rounds.h"
+#include "store/prober.h"
 #include "store/store.h"
 
 /* Waits up to ms for SIGTERM/SIGINT (blocked in every thread); returns the signal or 0. */
@@ -149,6 +150,8 @@ int main(int argc, char **argv)
 
   recover_own_jobs(&cfg);
   struct wg_workers *workers = wg_workers_start(&app);
+  /* After a failed write, a probe every second tells /readyz when the store takes writes again. */
+  struct wg_store_prober *prober = wg_store_prober_start(app.store, cfg.instance_id, 1000);
 
   int sig = wait_signal(&signals, -1);
   wg_info("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -156,6 +159,7 @@ int main(int argc, char **argv)
   /* Stop taking new work, finish what is in hand, then close. */
   wg_server_quiesce(srv);
   wg_workers_stop(workers);
+  wg_store_prober_stop(prober);
   if (!wg_server_drain(srv, 10000))
     wg_warn("requests still in flight after 10 s; closing their connections");
   wg_server_stop(srv);

@@ -207,14 +207,20 @@ enum wg_status wg_round_checkpoint(struct wg_round_ctx *ctx)
 }
 
 /* Gives the worker's job back, if it can reach the database; else it stays pending and is
- * retried before the next claim, so a job is not left waiting for its lease after an outage. */
+ * retried before the next claim, so a job is not left waiting for its lease after an outage.
+ * A job given back after a failure waits a retry backoff (--retry-base doubled per attempt, at
+ * most --retry-max) so that a full or unreachable store does not burn its attempts at once; one
+ * released at shutdown is claimable at once. */
 static void release_job(struct wg_round_ctx *ctx, const struct wg_config *cfg, bool take_back_claim,
                         const char *why, bool *pending)
 {
   if (ctx->db->broken)
     wg_db_reconnect(ctx->db, cfg->db);
-  enum wg_status s =
-    ctx->db->broken ? WG_E_UNAVAILABLE : wg_witness_release(ctx->db, &ctx->job, take_back_claim, (int)cfg->max_attempts, why);
+  double base = take_back_claim ? 0 : cfg->retry_base_ms / 1000.0;
+  double max = take_back_claim ? 0 : cfg->retry_max_ms / 1000.0;
+  enum wg_status s = ctx->db->broken ? WG_E_UNAVAILABLE
+                                     : wg_witness_release(ctx->db, &ctx->job, take_back_claim, (int)cfg->max_attempts,
+                                                          base, max, why);
   /* Lease lost means someone else holds the job now: nothing left to give back. */
   *pending = s != WG_OK && s != WG_E_LEASE_LOST;
 }
@@ -275,7 +281,7 @@ static void *worker_main(void *p)
   struct wg_round_ctx ctx = {.app = w->app, .workers = w, .renewer = renewer_start(cfg)};
   bool pending = false; /* ctx.job still needs releasing */
   bool pending_take_back = false; /* and its claim is taken back: only when the release was a shutdown's */
-  char why[160] = "";
+  char why[400] = "";
   while (!stopping(w)) {
     pthread_mutex_lock(&w->lock);
     unsigned long seen = w->generation[round];
@@ -304,6 +310,7 @@ static void *worker_main(void *p)
       int64_t started = wg_monotonic_us();
       renewer_set(ctx.renewer, &ctx.job);
       ctx.failed = false;
+      wg_store_clear_reason(); /* what the store says from here on is this round's */
       s = round_fns[round](&ctx);
       renewer_set(ctx.renewer, NULL);
       /* A job the object store refused is failed for good, below, like a bad input. */
@@ -329,11 +336,21 @@ static void *worker_main(void *p)
          * than when the lease expires. On shutdown the claim is taken back too. A store failure
          * may mean that the batch was deleted under the round: then clean up what it wrote. */
         bool shutdown = stopping(w);
+        /* The job's error names the underlying reason (the store's own words, or the lost
+         * database), taken before the cleanup below can overwrite it. */
+        char reason[300];
+        if (shutdown)
+          snprintf(reason, sizeof reason, "released at shutdown");
+        else if (wg_store_reason()[0] != '\0')
+          snprintf(reason, sizeof reason, "store: %s", wg_store_reason());
+        else if (ctx.db->broken)
+          snprintf(reason, sizeof reason, "database: connection lost");
+        else
+          snprintf(reason, sizeof reason, "%s", wg_status_name(s));
         struct orphan_args oa = {w->app->store, ctx.job.l1_batch_number};
         if (!shutdown && !ctx.db->broken)
           wg_db_tx(ctx.db, drop_orphans_tx, &oa);
-        snprintf(why, sizeof why, "%s round stopped on %s: %s", round_names[round], cfg->instance_id,
-                 shutdown ? "released at shutdown" : wg_status_name(s));
+        snprintf(why, sizeof why, "%s round stopped on %s: %s", round_names[round], cfg->instance_id, reason);
         wg_warn("batch %lld job %lld: %s", (long long)ctx.job.l1_batch_number, (long long)ctx.job.id, why);
         release_job(&ctx, cfg, shutdown, why, &pending);
         pending_take_back = shutdown;

@@ -30,6 +30,11 @@ struct wg_store {
   const struct wg_store_ops *ops;
 };
 
+/* A backend's failure: logged ("store: " and the text) and kept as the calling thread's reason
+ * (wg_store_reason). wg_store_set_reason only keeps it, for a failure logged otherwise. */
+void wg_store_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void wg_store_set_reason(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 struct wg_store *wg_store_file_open(const char *dir, char *err, size_t err_len);
 struct wg_store *wg_store_postgres_open(struct wg_db *db, char *err, size_t err_len);
 struct wg_config;

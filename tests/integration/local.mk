@@ -108,4 +108,5 @@ EXTRA_DIST += tests/tools/openapi_check.py
 INTEGRATION_TESTS += tests/integration/t_install.sh
 
 # Faults that heal (issue 14): housekeeping steps that fail alone, witness jobs that back off.
-INTEGRATION_TESTS += tests/integration/t_housekeeping.sh
+INTEGRATION_TESTS += tests/integration/t_housekeeping.sh tests/integration/t_store_full.sh \
+	tests/integration/t_s3_outage.sh
