@@ -8,6 +8,10 @@
 #   same backoff; it used to fail on the overflow for ever, and the sweeps of the witness tables
 #   after it never ran.)
 # - wg_housekeeping_errors_total is exported (promtool accepts the scrape) and stays 0.
+# - One failing sweep does not stop the others: with a trigger that makes every lease expiry of a
+#   prover job fail, a witness job whose holder vanished (a row held by "ghost") still expires on
+#   time, the failures are counted in wg_housekeeping_errors_total, and once the trigger is gone
+#   the prover job expires too.
 # shellcheck source=tests/integration/lib.sh
 . "$WG_SRCDIR/tests/integration/lib.sh"
 # shellcheck source=tests/integration/pipeline_lib.sh
@@ -90,3 +94,37 @@ promtool check metrics <"$HTTP_BODY_FILE" >"$WG_TMP/promtool.out" 2>&1 ||
 	{ cat "$WG_TMP/promtool.out" >&2; fail "promtool check metrics rejects the scrape"; }
 assert_eq 0 "$(awk '$1 == "wg_housekeeping_errors_total" { print $2 }' "$HTTP_BODY_FILE")" \
 	"no housekeeping step failed"
+
+# One sweep fails on every tick; the others still run.
+refuse_fn='CREATE FUNCTION refuse_expiry() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN RAISE EXCEPTION '"'"'the test refuses lease expiries of prover jobs'"'"'; END $$'
+wg_psql "$refuse_fn" "CREATE TRIGGER refuse_expiry BEFORE UPDATE ON prover_jobs FOR EACH ROW
+	WHEN (OLD.status = 'in_progress' AND NEW.status <> 'in_progress' AND NEW.error LIKE 'lease expired%')
+	EXECUTE FUNCTION refuse_expiry()"
+pl_claim
+assert_status 200
+assert_eq "$J" "$PL_JOB_ID" "job $J claimed again"
+# A basic job held by a daemon that vanished, at its last attempt (1,200): its expiry fails it.
+wg_psql "INSERT INTO basic_circuit_witness_jobs (l1_batch_number, protocol_version, status, input_sha256,
+	input_key, input_bytes, attempts, picked_by, lease_expires_at)
+	VALUES (99, 24, 'in_progress', sha256('ghost'), 'batches/99/input-ghost.json', 5, 1200, 'ghost',
+	now() + interval '2 s')"
+ghost_expired() {
+	[[ $(wg_psql "SELECT status || '|' || error FROM basic_circuit_witness_jobs WHERE l1_batch_number = 99") == \
+		"failed|lease expired while held by ghost; no attempts left" ]]
+}
+wg_wait_until 10 ghost_expired
+wg__pass
+assert_eq in_progress "$(wg_psql "SELECT status FROM prover_jobs WHERE id = $J")" \
+	"job $J is held past its lease while its sweep fails"
+wg_http GET "$PL_URL/metrics"
+assert_status 200
+errors=$(awk '$1 == "wg_housekeeping_errors_total" { print $2 }' "$HTTP_BODY_FILE")
+((errors > 0)) || fail "wg_housekeeping_errors_total is $errors while a sweep fails"
+wg__pass
+grep -q "housekeeping: expire_prover failed" "$WG_TMP/a.log" || fail "the failing sweep is not logged"
+wg__pass
+wg_psql "DROP TRIGGER refuse_expiry ON prover_jobs"
+j_expired() { [[ $(wg_psql "SELECT status FROM prover_jobs WHERE id = $J") == queued ]]; }
+wg_wait_until 10 j_expired
+wg__pass
