@@ -79,10 +79,10 @@ bool wg_store_writable(char *reason, size_t n)
   return ok;
 }
 
-/* Records the outcome of a write. A missing blob is no fault of the store. */
-static enum wg_status wrote(enum wg_status s)
+/* Records the outcome of a write to st. A missing blob is no fault of the store. */
+static enum wg_status wrote(const struct wg_store *st, enum wg_status s)
 {
-  if (s == WG_E_NOT_FOUND)
+  if (s == WG_E_NOT_FOUND || st->ops->database_backed)
     return s;
   pthread_mutex_lock(&health_lock);
   if (s == WG_OK) {
@@ -138,7 +138,7 @@ enum wg_status wg_store_put(struct wg_store *s, struct wg_dbconn *c, const char 
 {
   int64_t t = wg_monotonic_us();
   wg_store_clear_reason();
-  return wrote(timed(WG_STORE_PUT, t, s->ops->put(s, c, key, data, len)));
+  return wrote(s, timed(WG_STORE_PUT, t, s->ops->put(s, c, key, data, len)));
 }
 
 enum wg_status wg_store_get(struct wg_store *s, struct wg_dbconn *c, const char *key, uint8_t **data, size_t *len)
@@ -220,7 +220,7 @@ struct wg_pack *wg_pack_begin(struct wg_store *s, const char *key)
   if (s->ops->pack_begin != NULL) {
     struct wg_pack *p = s->ops->pack_begin(s, key);
     if (p == NULL)
-      wrote(WG_E_UNAVAILABLE);
+      wrote(s, WG_E_UNAVAILABLE);
     return p;
   }
   struct buffered_pack *b = calloc(1, sizeof *b);
@@ -239,14 +239,15 @@ enum wg_status wg_pack_add(struct wg_pack *p, const void *data, size_t len, uint
   if (s == WG_OK)
     p->size += len;
   else
-    wrote(s);
+    wrote(p->store, s);
   return s;
 }
 
 enum wg_status wg_pack_commit(struct wg_pack *p, struct wg_dbconn *c)
 {
   int64_t t = wg_monotonic_us();
-  return wrote(timed(WG_STORE_PACK_COMMIT, t, p->commit(p, c)));
+  struct wg_store *s = p->store; /* the commit frees p */
+  return wrote(s, timed(WG_STORE_PACK_COMMIT, t, p->commit(p, c)));
 }
 
 void wg_pack_abort(struct wg_pack *p)

@@ -2,6 +2,8 @@
 #ifndef WG_STORE_BACKEND_H
 #define WG_STORE_BACKEND_H
 
+#include <stdbool.h>
+
 #include "store/store.h"
 
 struct wg_store_ops {
@@ -14,6 +16,9 @@ struct wg_store_ops {
   struct wg_pack *(*pack_begin)(struct wg_store *s, const char *key);
   enum wg_status (*delete_prefix)(struct wg_store *s, struct wg_dbconn *c, const char *prefix);
   void (*close)(struct wg_store *s);
+  /* The store is the database (postgres): its failures are the database's, which /readyz checks
+   * itself, so they do not mark the store unwritable (store.c). */
+  bool database_backed;
 };
 
 /* Every backend's pack starts with this; add appends and commit consumes the pack. */

@@ -346,7 +346,7 @@ static void file_close(struct wg_store *s)
 }
 
 static const struct wg_store_ops file_ops = {file_put, file_get, file_get_range, file_pack_begin, file_delete_prefix,
-                                             file_close};
+                                             file_close, false};
 
 struct wg_store *wg_store_file_open(const char *dir, char *err, size_t err_len)
 {

@@ -82,7 +82,7 @@ static enum wg_status pg_delete_prefix(struct wg_store *s, struct wg_dbconn *c, 
 
 static void pg_close(struct wg_store *s) { free(s); }
 
-static const struct wg_store_ops pg_ops = {pg_put, pg_get, pg_get_range, NULL, pg_delete_prefix, pg_close};
+static const struct wg_store_ops pg_ops = {pg_put, pg_get, pg_get_range, NULL, pg_delete_prefix, pg_close, true};
 
 struct wg_store *wg_store_postgres_open(struct wg_db *db, char *err, size_t err_len)
 {

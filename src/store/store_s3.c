@@ -540,7 +540,7 @@ static void s3_close(struct wg_store *st)
   free(s);
 }
 
-static const struct wg_store_ops s3_ops = {s3_put, s3_get, s3_get_range, NULL, s3_delete_prefix, s3_close};
+static const struct wg_store_ops s3_ops = {s3_put, s3_get, s3_get_range, NULL, s3_delete_prefix, s3_close, false};
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static bool global_ok;
