@@ -46,7 +46,7 @@ static const struct option_def options[] = {
   {"witness-lease", L(witness_lease), "60", 1, 86400, "witness job lease, seconds"},
   {"witness-job-timeout", L(witness_job_timeout), "900", 1, 86400 * 7, "longest run of one witness job, seconds"},
   {"max-attempts", L(max_attempts), "10", 1, 1000000, "claims before a job fails for good"},
-  {"retry-base", MS(retry_base_ms), "1", 0, 86400000, "backoff of a failed prover job's first retry, seconds (or Nms)"},
+  {"retry-base", MS(retry_base_ms), "1", 0, 86400000, "backoff of a failed job's first retry (prover or witness job), seconds (or Nms)"},
   {"retry-max", MS(retry_max_ms), "60", 0, 86400000, "longest retry backoff, seconds (or Nms)"},
   {"leaf-arity", L(leaf_arity), "32", 2, 4096, "basic proofs per leaf circuit"},
   {"node-arity", L(node_arity), "32", 2, 4096, "proofs per node circuit"},

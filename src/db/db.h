@@ -89,10 +89,12 @@ typedef enum wg_status (*wg_tx_fn)(struct wg_dbconn *c, void *arg);
 enum wg_status wg_db_tx(struct wg_dbconn *c, wg_tx_fn fn, void *arg);
 
 /* SQL for the retry backoff of a job row being sent back to queued: BASE seconds doubled per
- * claim used since the last operator requeue, at most MAX (both statement parameters). */
+ * claim used since the last operator requeue, at most MAX (both statement parameters). The
+ * doubling stops at 2^30 (past any MAX of --retry-max), so that power() cannot overflow double
+ * precision however many attempts --max-attempts allows. */
 #define WG_SQL_BACKOFF(BASE, MAX)                                                                              \
   "make_interval(secs => least(" MAX "::double precision, " BASE "::double precision"                       \
-  " * power(2, greatest(attempts - attempts_base - 1, 0))))"
+  " * power(2, least(greatest(attempts - attempts_base - 1, 0), 30))))"
 
 /* Result helpers for text-format results. */
 int64_t wg_db_int(const PGresult *r, int row, int col);

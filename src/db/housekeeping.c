@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/log.h"
 #include "db/witness_jobs.h"
 
 /* EXTRA sets more columns; it may use $2 and $3 (the prover jobs' retry backoff). WHY says why
@@ -50,10 +51,18 @@ const struct wg_stmt wg_sql_housekeeping[] = {
   {NULL, NULL},
 };
 
-enum wg_status wg_housekeeping_expire(struct wg_dbconn *c, int max_attempts, double retry_base, double retry_max,
-                                      int *requeued)
+/* One sweep failing (a statement error, a lost connection) must not keep the others from
+ * running: each runs on its own, and a failure is logged and counted for the caller. */
+static int sweep_failed(const char *name, enum wg_status s)
+{
+  wg_warn("housekeeping: %s failed: %s", name, wg_status_name(s));
+  return 1;
+}
+
+int wg_housekeeping_expire(struct wg_dbconn *c, int max_attempts, double retry_base, double retry_max, int *requeued)
 {
   *requeued = 0;
+  int failures = 0;
   char base[32], max[32];
   snprintf(base, sizeof base, "%.3f", retry_base);
   snprintf(max, sizeof max, "%.3f", retry_max);
@@ -66,31 +75,36 @@ enum wg_status wg_housekeeping_expire(struct wg_dbconn *c, int max_attempts, dou
     }
     PGresult *r;
     enum wg_status s = wg_db_exec(c, expire_names[t], &p, false, &r);
-    if (s != WG_OK)
-      return s;
+    if (s != WG_OK) {
+      failures += sweep_failed(expire_names[t], s);
+      continue;
+    }
     int n = PQntuples(r);
     PQclear(r);
     *requeued += n;
     /* Witness jobs back in the queue: wake the round workers of every daemon. */
-    if (n > 0 && t > 0)
-      wg_db_notify(c, t - 1);
+    if (n > 0 && t > 0 && (s = wg_db_notify(c, t - 1)) != WG_OK)
+      failures += sweep_failed("notify", s);
   }
-  return WG_OK;
+  return failures;
 }
 
-enum wg_status wg_housekeeping_recover(struct wg_dbconn *c, const char *instance_id, int max_attempts, int *requeued)
+int wg_housekeeping_recover(struct wg_dbconn *c, const char *instance_id, int max_attempts, int *requeued)
 {
   *requeued = 0;
+  int failures = 0;
   for (int t = 0; t < 4; t++) {
     struct wg_params p = {0};
     wg_p_text(&p, instance_id);
     wg_p_int(&p, max_attempts);
     PGresult *r;
     enum wg_status s = wg_db_exec(c, recover_names[t], &p, false, &r);
-    if (s != WG_OK)
-      return s;
+    if (s != WG_OK) {
+      failures += sweep_failed(recover_names[t], s);
+      continue;
+    }
     *requeued += PQntuples(r);
     PQclear(r);
   }
-  return WG_OK;
+  return failures;
 }

@@ -7,14 +7,17 @@
 extern const struct wg_stmt wg_sql_housekeeping[];
 
 /* Puts jobs whose lease expired back to queued, or to failed once they used max_attempts
- * claims, recording why. Safe to run from many daemons at once. *requeued counts them. */
-/* Prover jobs sent back to queued wait a backoff of retry_base seconds doubled per attempt (at
- * most retry_max) before they can be claimed again. */
-enum wg_status wg_housekeeping_expire(struct wg_dbconn *c, int max_attempts, double retry_base, double retry_max,
+ * claims, recording why. Safe to run from many daemons at once. *requeued counts them.
+ * Prover jobs sent back to queued wait a backoff of retry_base seconds doubled per attempt (at
+ * most retry_max) before they can be claimed again.
+ * Each table is swept by its own statement, and a sweep that fails (logged) does not keep the
+ * others from running. Returns the number of sweeps that failed. */
+int wg_housekeeping_expire(struct wg_dbconn *c, int max_attempts, double retry_base, double retry_max,
                                       int *requeued);
 /* At start: witness jobs still held under this instance id were held by a previous run of this
  * daemon that died; they go back to queued at once, or to failed once they used max_attempts
- * claims (a job that kills the daemon every time must not crash-loop it for ever). */
-enum wg_status wg_housekeeping_recover(struct wg_dbconn *c, const char *instance_id, int max_attempts, int *requeued);
+ * claims (a job that kills the daemon every time must not crash-loop it for ever). Like expiry,
+ * each table on its own; returns the number of tables whose recovery failed. */
+int wg_housekeeping_recover(struct wg_dbconn *c, const char *instance_id, int max_attempts, int *requeued);
 
 #endif

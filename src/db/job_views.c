@@ -13,7 +13,8 @@
 #define WITNESS_VIEW(NAME, TABLE, CIRCUIT, DEPTH, DEPS)                                                         \
   {"job_view_witness_" NAME,                                                                                  \
    "SELECT id, l1_batch_number, protocol_version, " CIRCUIT ", " DEPTH ", status, attempts, error, picked_by, " \
-   TS("lease_expires_at") ", " TS("created_at") ", " TS("updated_at") ", " DEPS                                \
+   TS("lease_expires_at") ", " TS("created_at") ", " TS("updated_at") ", " DEPS ","                          \
+   " CASE WHEN status = 'queued' AND retry_at > now() THEN " TS("retry_at") " END"                            \
    " FROM " TABLE " WHERE id = $1"}
 
 static const char *const kind_names[4] = {"basic", "leaf", "node", "sched"};
@@ -64,6 +65,7 @@ enum wg_status wg_witness_job_view(struct wg_dbconn *c, int round, int64_t id, j
     json_object_set_new(j, "proofs_awaited", int_or_null(r, 12));
     json_object_set_new(j, "proofs_done", int_or_null(r, 13));
   }
+  json_object_set_new(j, "retry_at", text_or_null(r, 14));
   PQclear(r);
   *out = j;
   return WG_OK;

@@ -28,7 +28,7 @@
 #define REQUEUE_ONE(NAME, TABLE)                                                                               \
   {"requeue_witness_" NAME,                                                                                   \
    "UPDATE " TABLE " SET status = 'queued', lease_expires_at = NULL, updated_at = now(), attempts_base = attempts," \
-   " error = 'requeued by an operator after: ' || coalesce(error, 'no error recorded')"                       \
+   " retry_at = NULL, error = 'requeued by an operator after: ' || coalesce(error, 'no error recorded')"      \
    " WHERE id = $1 AND status = 'failed' RETURNING id"},                                                      \
   {"witness_status_" NAME, "SELECT status FROM " TABLE " WHERE id = $1"}
 #define DELETE(NAME, TABLE) {"delete_batch_" NAME, "DELETE FROM " TABLE " WHERE l1_batch_number = $1"}
@@ -37,10 +37,10 @@ static const char *const tables[] = {"prover", "basic", "leaf", "node", "sched"}
 
 const struct wg_stmt wg_sql_repairs[] = {
   REQUEUE("prover", "prover_jobs", ", retry_at = NULL"),
-  REQUEUE("basic", "basic_circuit_witness_jobs", ""),
-  REQUEUE("leaf", "leaf_aggregation_jobs", ""),
-  REQUEUE("node", "node_aggregation_jobs", ""),
-  REQUEUE("sched", "scheduler_witness_jobs", ""),
+  REQUEUE("basic", "basic_circuit_witness_jobs", ", retry_at = NULL"),
+  REQUEUE("leaf", "leaf_aggregation_jobs", ", retry_at = NULL"),
+  REQUEUE("node", "node_aggregation_jobs", ", retry_at = NULL"),
+  REQUEUE("sched", "scheduler_witness_jobs", ", retry_at = NULL"),
   REQUEUE_ONE("basic", "basic_circuit_witness_jobs"),
   REQUEUE_ONE("leaf", "leaf_aggregation_jobs"),
   REQUEUE_ONE("node", "node_aggregation_jobs"),
@@ -57,6 +57,7 @@ const struct wg_stmt wg_sql_repairs[] = {
    * a worker still running the old attempt, fenced off, removes only its own. */
   {"restart_batch_basic",
    "UPDATE basic_circuit_witness_jobs SET status = 'queued', attempts_base = attempts, error = NULL, picked_by = NULL,"
+   " retry_at = NULL,"
    " lease_expires_at = NULL, processing_started_at = NULL, time_taken = NULL, updated_at = now()"
    " WHERE l1_batch_number = $1"},
   {"failed_batches",

@@ -18,7 +18,8 @@ static const char *const table_names[4] = {"basic", "leaf", "node", "sched"};
   {"witness_claim_" NAME,                                                                                     \
    "UPDATE " TABLE " SET status = 'in_progress', attempts = attempts + 1, picked_by = $1,"                    \
    " lease_expires_at = now() + make_interval(secs => $2::integer), processing_started_at = now(),"           \
-   " updated_at = now() WHERE id = (SELECT id FROM " TABLE " WHERE status = 'queued' ORDER BY " ORDER        \
+   " retry_at = NULL, updated_at = now() WHERE id = (SELECT id FROM " TABLE " WHERE status = 'queued'"         \
+   " AND (retry_at IS NULL OR retry_at <= now()) ORDER BY " ORDER                                              \
    " LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, l1_batch_number, protocol_version, attempts, " EXTRA}
 #define FENCED(NAME, TABLE)                                                                                    \
   {"witness_renew_" NAME,                                                                                     \
@@ -34,7 +35,8 @@ static const char *const table_names[4] = {"basic", "leaf", "node", "sched"};
    " WHERE id = $1 AND status = 'in_progress' AND attempts = $2"},                                            \
   {"witness_release_" NAME,                                                                                   \
    "UPDATE " TABLE " SET status = CASE WHEN attempts - $3 - attempts_base >= $4 THEN 'failed' ELSE 'queued' END," \
-   " attempts = attempts - $3, error = $5, lease_expires_at = NULL, updated_at = now()"                       \
+   " attempts = attempts - $3, error = $5, lease_expires_at = NULL, updated_at = now(),"                      \
+   " retry_at = now() + " WG_SQL_BACKOFF("$6", "$7")                                                         \
    " WHERE id = $1 AND status = 'in_progress' AND attempts = $2"}
 
 const struct wg_stmt wg_sql_witness_jobs[] = {
@@ -190,13 +192,18 @@ enum wg_status wg_witness_fail(struct wg_dbconn *c, const struct wg_witness_job 
 }
 
 enum wg_status wg_witness_release(struct wg_dbconn *c, const struct wg_witness_job *job, bool take_back_claim,
-                                  int max_attempts, const char *error)
+                                  int max_attempts, double retry_base, double retry_max, const char *error)
 {
   struct wg_params p;
   fence_params(&p, job);
   wg_p_int(&p, take_back_claim ? 1 : 0);
   wg_p_int(&p, max_attempts);
   wg_p_text(&p, error);
+  char base[32], max[32];
+  snprintf(base, sizeof base, "%.3f", retry_base);
+  snprintf(max, sizeof max, "%.3f", retry_max);
+  wg_p_text(&p, base);
+  wg_p_text(&p, max);
   enum wg_status s = fenced(c, "release", job, &p);
   if (s == WG_OK)
     wg_db_notify(c, job->round);

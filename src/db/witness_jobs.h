@@ -21,8 +21,8 @@ struct wg_witness_job {
   uint8_t previous_root[32], new_root[32]; /* scheduler */
 };
 
-/* Claims the next queued job of a round, with a lease of lease_seconds.
- * WG_E_NOT_FOUND when none is queued. */
+/* Claims the next queued job of a round whose retry backoff has passed, with a lease of
+ * lease_seconds. WG_E_NOT_FOUND when none is queued. */
 enum wg_status wg_witness_claim(struct wg_dbconn *c, int round, const char *instance_id, int lease_seconds,
                                 struct wg_witness_job *job);
 /* Extends the lease; WG_E_LEASE_LOST when the job is no longer ours. */
@@ -33,9 +33,12 @@ enum wg_status wg_witness_finish(struct wg_dbconn *c, const struct wg_witness_jo
 /* Marks the job failed for good with an error, if it is still ours. */
 enum wg_status wg_witness_fail(struct wg_dbconn *c, const struct wg_witness_job *job, const char *error);
 /* Gives a job we hold back to the queue (failed instead once it used max_attempts claims),
- * recording why. take_back_claim undoes the claim's attempt: for a graceful shutdown only. */
+ * recording why. take_back_claim undoes the claim's attempt: for a graceful shutdown only. The
+ * job is not claimable again before a backoff of retry_base seconds doubled per attempt, at most
+ * retry_max (pass 0 for none), so that a failure retrying may cure (a full or unreachable store, a
+ * lost database) does not burn every attempt within seconds. */
 enum wg_status wg_witness_release(struct wg_dbconn *c, const struct wg_witness_job *job, bool take_back_claim,
-                                  int max_attempts, const char *error);
+                                  int max_attempts, double retry_base, double retry_max, const char *error);
 /* Inside the caller's transaction: the defence of docs/circuits.md; the job goes back to
  * waiting_for_proofs, awaiting `missing` more proofs. */
 enum wg_status wg_witness_await_again(struct wg_dbconn *c, const struct wg_witness_job *job, int missing);

@@ -17,8 +17,10 @@
 #include "db/job_cache.h"
 #include "db/db.h"
 #include "db/housekeeping.h"
+#include "http/metrics.h"
 #include "http/server.h"
 #include "rounds/rounds.h"
+#include "store/prober.h"
 #include "store/store.h"
 
 /* Waits up to ms for SIGTERM/SIGINT (blocked in every thread); returns the signal or 0. */
@@ -60,7 +62,11 @@ static void recover_own_jobs(const struct wg_config *cfg)
 {
   struct wg_dbconn *c = wg_db_connect(cfg->db, NULL, 0);
   int requeued = 0;
-  if (c != NULL && wg_housekeeping_recover(c, cfg->instance_id, (int)cfg->max_attempts, &requeued) == WG_OK && requeued > 0)
+  int failed = c != NULL ? wg_housekeeping_recover(c, cfg->instance_id, (int)cfg->max_attempts, &requeued) : 1;
+  if (c == NULL)
+    wg_warn("housekeeping: cannot recover the jobs of a previous run: the database is unreachable");
+  wg_metrics_housekeeping_errors(failed);
+  if (requeued > 0)
     wg_info("requeued %d witness jobs held by a previous run of %s", requeued, cfg->instance_id);
   wg_db_disconnect(c);
 }
@@ -144,6 +150,8 @@ int main(int argc, char **argv)
 
   recover_own_jobs(&cfg);
   struct wg_workers *workers = wg_workers_start(&app);
+  /* After a failed write, a probe every second tells /readyz when the store takes writes again. */
+  struct wg_store_prober *prober = wg_store_prober_start(app.store, cfg.instance_id, 1000);
 
   int sig = wait_signal(&signals, -1);
   wg_info("received %s, shutting down", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -151,6 +159,7 @@ int main(int argc, char **argv)
   /* Stop taking new work, finish what is in hand, then close. */
   wg_server_quiesce(srv);
   wg_workers_stop(workers);
+  wg_store_prober_stop(prober);
   if (!wg_server_drain(srv, 10000))
     wg_warn("requests still in flight after 10 s; closing their connections");
   wg_server_stop(srv);

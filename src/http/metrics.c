@@ -23,6 +23,7 @@ static atomic_ullong http_micros[MAX_ROUTES + 1];
 static atomic_ullong http_requests_seen[MAX_ROUTES + 1];
 static atomic_ullong round_runs[4][3]; /* by enum wg_round_result */
 static atomic_ullong round_micros[4];
+static atomic_ullong housekeeping_errors;
 
 /* Histogram bucket bounds in microseconds: requests and store operations take milliseconds,
  * round runs up to minutes. */
@@ -124,6 +125,12 @@ void wg_metrics_round(int round, enum wg_round_result result, int64_t micros)
   atomic_fetch_add(&round_runs[round][result], 1);
   atomic_fetch_add(&round_micros[round], (unsigned long long)(micros > 0 ? micros : 0));
   observe(&round_hist[round], slow_bounds, N_SLOW, micros);
+}
+
+void wg_metrics_housekeeping_errors(int n)
+{
+  if (n > 0)
+    atomic_fetch_add(&housekeeping_errors, (unsigned long long)n);
 }
 
 void wg_metrics_store(enum wg_store_op op, int64_t micros)
@@ -263,6 +270,11 @@ char *wg_metrics_render(const struct wg_metrics_sources *src)
   for (int r = 0; r < 4; r++)
     wg_strbuf_printf(&b, "wg_round_seconds_total{round=\"%s\"} %.6f\n", round_names[r],
                      (double)atomic_load(&round_micros[r]) / 1e6);
+
+  counter(&b, "wg_housekeeping_errors_total",
+          "Housekeeping steps that failed (a lease expiry sweep of one table, a restart recovery, the archiver);"
+          " the other steps still ran.",
+          (int64_t)atomic_load(&housekeeping_errors));
 
   int64_t groups, items;
   if (completer != NULL) {

@@ -21,6 +21,10 @@ void wg_metrics_round(int round, enum wg_round_result result, int64_t micros);
 enum wg_store_op { WG_STORE_GET, WG_STORE_PUT, WG_STORE_PACK_COMMIT };
 void wg_metrics_store(enum wg_store_op op, int64_t micros);
 
+/* Housekeeping steps (a lease expiry sweep of one table, a restart recovery, the archiver) that
+ * failed; each is logged where it failed, and the others still ran. */
+void wg_metrics_housekeeping_errors(int n);
+
 struct wg_db;
 /* What a scrape reads besides the in-process counters; any pointer may be NULL, and what it
  * would give is then left out. */

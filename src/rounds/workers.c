@@ -256,14 +256,20 @@ enum wg_status wg_round_checkpoint(struct wg_round_ctx *ctx)
 }
 
 /* Gives the worker's job back, if it can reach the database; else it stays pending and is
- * retried before the next claim, so a job is not left waiting for its lease after an outage. */
+ * retried before the next claim, so a job is not left waiting for its lease after an outage.
+ * A job given back after a failure waits a retry backoff (--retry-base doubled per attempt, at
+ * most --retry-max) so that a full or unreachable store does not burn its attempts at once; one
+ * released at shutdown is claimable at once. */
 static void release_job(struct wg_round_ctx *ctx, const struct wg_config *cfg, bool take_back_claim,
                         const char *why, bool *pending)
 {
   if (ctx->db->broken)
     wg_db_reconnect(ctx->db, cfg->db);
-  enum wg_status s =
-    ctx->db->broken ? WG_E_UNAVAILABLE : wg_witness_release(ctx->db, &ctx->job, take_back_claim, (int)cfg->max_attempts, why);
+  double base = take_back_claim ? 0 : cfg->retry_base_ms / 1000.0;
+  double max = take_back_claim ? 0 : cfg->retry_max_ms / 1000.0;
+  enum wg_status s = ctx->db->broken ? WG_E_UNAVAILABLE
+                                     : wg_witness_release(ctx->db, &ctx->job, take_back_claim, (int)cfg->max_attempts,
+                                                          base, max, why);
   /* Lease lost means someone else holds the job now: nothing left to give back. */
   *pending = s != WG_OK && s != WG_E_LEASE_LOST;
 }
@@ -324,7 +330,7 @@ static void *worker_main(void *p)
   struct wg_round_ctx ctx = {.app = w->app, .workers = w, .renewer = renewer_start(cfg)};
   bool pending = false; /* ctx.job still needs releasing */
   bool pending_take_back = false; /* and its claim is taken back: only when the release was a shutdown's */
-  char why[160] = "";
+  char why[400] = "";
   while (!stopping(w)) {
     pthread_mutex_lock(&w->lock);
     unsigned long seen = w->generation[round];
@@ -356,6 +362,7 @@ static void *worker_main(void *p)
       int64_t started = wg_monotonic_us();
       renewer_set(ctx.renewer, &ctx.job, ctx.started_ms);
       ctx.failed = false;
+      wg_store_clear_reason(); /* what the store says from here on is this round's */
       s = round_fns[round](&ctx);
       renewer_set(ctx.renewer, NULL, 0);
       /* A job the object store refused is failed for good, below, like a bad input. */
@@ -381,11 +388,21 @@ static void *worker_main(void *p)
          * than when the lease expires. On shutdown the claim is taken back too. A store failure
          * may mean that the batch was deleted under the round: then clean up what it wrote. */
         bool shutdown = stopping(w);
+        /* The job's error names the underlying reason (the store's own words, or the lost
+         * database), taken before the cleanup below can overwrite it. */
+        char reason[300];
+        if (shutdown)
+          snprintf(reason, sizeof reason, "released at shutdown");
+        else if (wg_store_reason()[0] != '\0')
+          snprintf(reason, sizeof reason, "store: %s", wg_store_reason());
+        else if (ctx.db->broken)
+          snprintf(reason, sizeof reason, "database: connection lost");
+        else
+          snprintf(reason, sizeof reason, "%s", wg_status_name(s));
         struct orphan_args oa = {w->app->store, ctx.job.l1_batch_number};
         if (!shutdown && !ctx.db->broken)
           wg_db_tx(ctx.db, drop_orphans_tx, &oa);
-        snprintf(why, sizeof why, "%s round stopped on %s: %s", round_names[round], cfg->instance_id,
-                 shutdown ? "released at shutdown" : wg_status_name(s));
+        snprintf(why, sizeof why, "%s round stopped on %s: %s", round_names[round], cfg->instance_id, reason);
         wg_warn("batch %lld job %lld: %s", (long long)ctx.job.l1_batch_number, (long long)ctx.job.id, why);
         release_job(&ctx, cfg, shutdown, why, &pending);
         pending_take_back = shutdown;
@@ -455,20 +472,37 @@ static void *housekeeper_main(void *p)
   struct wg_workers *w = p;
   const struct wg_config *cfg = w->app->cfg;
   struct wg_dbconn *c = NULL;
+  bool unreachable = false;
   while (!stopping(w)) {
     if (c == NULL)
       c = wg_db_connect(cfg->db, NULL, 0);
     else if (c->broken)
       wg_db_reconnect(c, cfg->db);
-    int requeued = 0;
-    if (c != NULL && !c->broken && wg_housekeeping_expire(c, (int)cfg->max_attempts, cfg->retry_base_ms / 1000.0,
-                                                                 cfg->retry_max_ms / 1000.0, &requeued) == WG_OK &&
-        requeued > 0)
-      wg_info("housekeeping: %d jobs with expired leases put back", requeued);
-    int archived = 0;
-    if (cfg->archive_after > 0 && c != NULL && !c->broken && wg_repair_archive(c, cfg->archive_after, &archived) == WG_OK &&
-        archived > 0)
-      wg_info("housekeeping: archived %d prover jobs of proven batches", archived);
+    /* Each step runs whatever became of the one before; a failed step is logged where it failed
+     * and counted in wg_housekeeping_errors_total. */
+    int requeued = 0, archived = 0, failed = 0;
+    if (c == NULL || c->broken) {
+      if (!unreachable) /* once per outage, not every tick */
+        wg_warn("housekeeping: the database is unreachable; sweeps skipped until it returns");
+      unreachable = true;
+      failed++;
+    } else {
+      unreachable = false;
+      failed += wg_housekeeping_expire(c, (int)cfg->max_attempts, cfg->retry_base_ms / 1000.0,
+                                       cfg->retry_max_ms / 1000.0, &requeued);
+      if (requeued > 0)
+        wg_info("housekeeping: %d jobs with expired leases put back", requeued);
+      if (cfg->archive_after > 0) {
+        enum wg_status s = wg_repair_archive(c, cfg->archive_after, &archived);
+        if (s != WG_OK) {
+          wg_warn("housekeeping: archiving failed: %s", wg_status_name(s));
+          failed++;
+        } else if (archived > 0) {
+          wg_info("housekeeping: archived %d prover jobs of proven batches", archived);
+        }
+      }
+    }
+    wg_metrics_housekeeping_errors(failed);
     /* Sleep on a condition signalled only by the stop. */
     struct timespec deadline = wg_deadline_after_ms(cfg->housekeeping_ms);
     pthread_mutex_lock(&w->lock);

@@ -4,12 +4,15 @@
 
 #include <inttypes.h>
 #include <openssl/rand.h>
+#include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/clock.h"
 #include "common/hex.h"
+#include "common/log.h"
 #include "config/settings.h"
 #include "db/prover_jobs.h"
 #include "http/metrics.h"
@@ -33,6 +36,98 @@ void wg_store_close(struct wg_store *s)
     s->ops->close(s);
 }
 
+/* The calling thread's last failure, for the error of the job or request it served. */
+static _Thread_local char thread_reason[256];
+
+/* Whether writes succeed, shared by every thread: set by a failed write, cleared by a good one. */
+static pthread_mutex_t health_lock = PTHREAD_MUTEX_INITIALIZER;
+static bool unwritable;
+static char unwritable_reason[256];
+
+static void set_reason_v(const char *fmt, va_list ap)
+{
+  vsnprintf(thread_reason, sizeof thread_reason, fmt, ap);
+}
+
+void wg_store_set_reason(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  set_reason_v(fmt, ap);
+  va_end(ap);
+}
+
+void wg_store_error(const char *fmt, ...)
+{
+  va_list ap;
+  va_start(ap, fmt);
+  set_reason_v(fmt, ap);
+  va_end(ap);
+  wg_error("store: %s", thread_reason);
+}
+
+const char *wg_store_reason(void) { return thread_reason; }
+
+void wg_store_clear_reason(void) { thread_reason[0] = '\0'; }
+
+bool wg_store_writable(char *reason, size_t n)
+{
+  pthread_mutex_lock(&health_lock);
+  bool ok = !unwritable;
+  if (!ok)
+    snprintf(reason, n, "%s", unwritable_reason);
+  pthread_mutex_unlock(&health_lock);
+  return ok;
+}
+
+/* Records the outcome of a write to st. A missing blob is no fault of the store. */
+static enum wg_status wrote(const struct wg_store *st, enum wg_status s)
+{
+  if (s == WG_E_NOT_FOUND || st->ops->database_backed)
+    return s;
+  pthread_mutex_lock(&health_lock);
+  if (s == WG_OK) {
+    if (unwritable)
+      wg_info("store: writable again");
+    unwritable = false;
+  } else {
+    if (!unwritable)
+      wg_warn("store: writes fail (%s); /readyz answers 503 until one succeeds",
+              thread_reason[0] ? thread_reason : wg_status_name(s));
+    unwritable = true;
+    snprintf(unwritable_reason, sizeof unwritable_reason, "%s", thread_reason[0] ? thread_reason : wg_status_name(s));
+  }
+  pthread_mutex_unlock(&health_lock);
+  return s;
+}
+
+enum wg_status wg_store_probe(struct wg_store *s, const char *name)
+{
+  /* Only characters every backend takes as they are. */
+  char safe[96], key[160];
+  size_t i = 0;
+  for (; name[i] != '\0' && i + 1 < sizeof safe; i++) {
+    char ch = name[i];
+    bool plain = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+                 ch == '_';
+    safe[i] = plain ? ch : '_';
+  }
+  safe[i] = '\0';
+  snprintf(key, sizeof key, "probes/%s/probe", safe);
+  /* As large as a small witness pack: after a write failed for want of room, a few bytes may fit
+   * again (the failed write's space is freed) while the next pack would not. */
+  uint8_t *data = calloc(1, WG_STORE_PROBE_BYTES);
+  if (data == NULL)
+    return WG_E_INTERNAL;
+  enum wg_status st = wg_store_put(s, NULL, key, data, WG_STORE_PROBE_BYTES);
+  free(data);
+  if (st == WG_OK) {
+    snprintf(key, sizeof key, "probes/%s/", safe);
+    wg_store_delete_prefix(s, NULL, key);
+  }
+  return st;
+}
+
 /* Every backend's blob reads and writes are timed here, once, for /metrics. */
 static enum wg_status timed(enum wg_store_op op, int64_t started_us, enum wg_status s)
 {
@@ -43,12 +138,14 @@ static enum wg_status timed(enum wg_store_op op, int64_t started_us, enum wg_sta
 enum wg_status wg_store_put(struct wg_store *s, struct wg_dbconn *c, const char *key, const void *data, size_t len)
 {
   int64_t t = wg_monotonic_us();
-  return timed(WG_STORE_PUT, t, s->ops->put(s, c, key, data, len));
+  wg_store_clear_reason();
+  return wrote(s, timed(WG_STORE_PUT, t, s->ops->put(s, c, key, data, len)));
 }
 
 enum wg_status wg_store_get(struct wg_store *s, struct wg_dbconn *c, const char *key, uint8_t **data, size_t *len)
 {
   int64_t t = wg_monotonic_us();
+  wg_store_clear_reason();
   return timed(WG_STORE_GET, t, s->ops->get(s, c, key, data, len));
 }
 
@@ -56,6 +153,7 @@ enum wg_status wg_store_get_range(struct wg_store *s, struct wg_dbconn *c, const
                                   size_t len, uint8_t **data)
 {
   int64_t t = wg_monotonic_us();
+  wg_store_clear_reason();
   return timed(WG_STORE_GET, t, s->ops->get_range(s, c, key, offset, len, data));
 }
 
@@ -123,8 +221,13 @@ static enum wg_status buffered_commit(struct wg_pack *p, struct wg_dbconn *c)
 
 struct wg_pack *wg_pack_begin(struct wg_store *s, const char *key)
 {
-  if (s->ops->pack_begin != NULL)
-    return s->ops->pack_begin(s, key);
+  wg_store_clear_reason();
+  if (s->ops->pack_begin != NULL) {
+    struct wg_pack *p = s->ops->pack_begin(s, key);
+    if (p == NULL)
+      wrote(s, WG_E_UNAVAILABLE);
+    return p;
+  }
   struct buffered_pack *b = calloc(1, sizeof *b);
   if (b == NULL || (b->key = strdup(key)) == NULL) {
     free(b);
@@ -140,13 +243,16 @@ enum wg_status wg_pack_add(struct wg_pack *p, const void *data, size_t len, uint
   enum wg_status s = p->add(p, data, len);
   if (s == WG_OK)
     p->size += len;
+  else
+    wrote(p->store, s);
   return s;
 }
 
 enum wg_status wg_pack_commit(struct wg_pack *p, struct wg_dbconn *c)
 {
   int64_t t = wg_monotonic_us();
-  return timed(WG_STORE_PACK_COMMIT, t, p->commit(p, c));
+  struct wg_store *s = p->store; /* the commit frees p */
+  return wrote(s, timed(WG_STORE_PACK_COMMIT, t, p->commit(p, c)));
 }
 
 void wg_pack_abort(struct wg_pack *p)

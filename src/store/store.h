@@ -71,6 +71,23 @@ void wg_pack_abort(struct wg_pack *p);
 /* Removes every blob whose key starts with prefix. */
 enum wg_status wg_store_delete_prefix(struct wg_store *s, struct wg_dbconn *c, const char *prefix);
 
+/* Why the calling thread's last failed store operation failed, as the backend saw it: the
+ * errno text of the file store ("cannot write …: No space left on device"), the HTTP status or
+ * curl error of s3; "" when none failed since wg_store_clear_reason. A round worker clears it
+ * when it claims a job and stores it in the job's error when the round stops. */
+const char *wg_store_reason(void);
+void wg_store_clear_reason(void);
+
+/* Whether the store could be written, as its last write (by any thread) or probe found: false,
+ * with the reason copied to reason, after a write failed, until one succeeds. Cheap (a mutex and
+ * a copy): /readyz reads it without touching the store. */
+bool wg_store_writable(char *reason, size_t n);
+/* Writes and removes an object of WG_STORE_PROBE_BYTES named for this daemon (probes/NAME/),
+ * which updates that state; the store prober (store/prober.c) calls it while the store is not
+ * writable. */
+#define WG_STORE_PROBE_BYTES (1024 * 1024)
+enum wg_status wg_store_probe(struct wg_store *s, const char *name);
+
 /* The deterministic keys of the project. */
 void wg_key_input(char *out, size_t n, int64_t batch, const uint8_t sha256[32]);
 /* The blob of one circuit's witness, for rows written before packs (witness_pack NULL). */

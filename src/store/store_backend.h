@@ -2,6 +2,8 @@
 #ifndef WG_STORE_BACKEND_H
 #define WG_STORE_BACKEND_H
 
+#include <stdbool.h>
+
 #include "store/store.h"
 
 struct wg_store_ops {
@@ -14,6 +16,9 @@ struct wg_store_ops {
   struct wg_pack *(*pack_begin)(struct wg_store *s, const char *key);
   enum wg_status (*delete_prefix)(struct wg_store *s, struct wg_dbconn *c, const char *prefix);
   void (*close)(struct wg_store *s);
+  /* The store is the database (postgres): its failures are the database's, which /readyz checks
+   * itself, so they do not mark the store unwritable (store.c). */
+  bool database_backed;
 };
 
 /* Every backend's pack starts with this; add appends and commit consumes the pack. */
@@ -29,6 +34,11 @@ struct wg_pack {
 struct wg_store {
   const struct wg_store_ops *ops;
 };
+
+/* A backend's failure: logged ("store: " and the text) and kept as the calling thread's reason
+ * (wg_store_reason). wg_store_set_reason only keeps it, for a failure logged otherwise. */
+void wg_store_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void wg_store_set_reason(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 struct wg_store *wg_store_file_open(const char *dir, char *err, size_t err_len);
 struct wg_store *wg_store_postgres_open(struct wg_db *db, char *err, size_t err_len);

@@ -103,7 +103,7 @@ static int create_temp(char *tmp)
   if (fd < 0 && errno == ENOENT && mkdirs(tmp))
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0)
-    wg_error("store: cannot create %s: %s", tmp, strerror(errno));
+    wg_store_error("cannot create %s: %s", tmp, strerror(errno));
   return fd;
 }
 
@@ -112,13 +112,13 @@ static enum wg_status publish(int fd, const char *tmp, const char *final)
 {
   bool ok = fdatasync(fd) == 0;
   if (!ok)
-    wg_error("store: cannot sync %s: %s", tmp, strerror(errno));
+    wg_store_error("cannot sync %s: %s", tmp, strerror(errno));
   if (close(fd) != 0 && ok) {
-    wg_error("store: cannot close %s: %s", tmp, strerror(errno));
+    wg_store_error("cannot close %s: %s", tmp, strerror(errno));
     ok = false;
   }
   if (ok && rename(tmp, final) != 0) {
-    wg_error("store: cannot rename %s: %s", tmp, strerror(errno));
+    wg_store_error("cannot rename %s: %s", tmp, strerror(errno));
     ok = false;
   }
   if (!ok) {
@@ -126,7 +126,7 @@ static enum wg_status publish(int fd, const char *tmp, const char *final)
     return WG_E_UNAVAILABLE;
   }
   if (!sync_dir_of(final)) {
-    wg_error("store: cannot sync the directory of %s: %s", final, strerror(errno));
+    wg_store_error("cannot sync the directory of %s: %s", final, strerror(errno));
     return WG_E_UNAVAILABLE;
   }
   return WG_OK;
@@ -138,7 +138,7 @@ static enum wg_status file_put(struct wg_store *s, struct wg_dbconn *c, const ch
   struct file_store *fs = (struct file_store *)s;
   char final[PATH_MAX], tmp[PATH_MAX];
   if (!key_ok(key)) {
-    wg_error("store: refusing key \"%s\"", key);
+    wg_store_error("refusing key \"%s\"", key);
     return WG_E_INTERNAL;
   }
   path_of(fs, key, final, sizeof final);
@@ -148,7 +148,7 @@ static enum wg_status file_put(struct wg_store *s, struct wg_dbconn *c, const ch
   if (fd < 0)
     return WG_E_UNAVAILABLE;
   if (!write_all(fd, data, len)) {
-    wg_error("store: cannot write %s: %s", tmp, strerror(errno));
+    wg_store_error("cannot write %s: %s", tmp, strerror(errno));
     close(fd);
     unlink(tmp);
     return WG_E_UNAVAILABLE;
@@ -170,7 +170,7 @@ struct file_pack {
 static bool pack_flush(struct file_pack *fp)
 {
   if (fp->used > 0 && !fp->failed && !write_all(fp->fd, fp->buf, fp->used)) {
-    wg_error("store: cannot write %s: %s", fp->tmp, strerror(errno));
+    wg_store_error("cannot write %s: %s", fp->tmp, strerror(errno));
     fp->failed = true;
   }
   fp->used = 0;
@@ -184,7 +184,7 @@ static enum wg_status file_pack_add(struct wg_pack *p, const void *data, size_t 
     return WG_E_UNAVAILABLE;
   if (len >= PACK_BUFFER) {
     if (!write_all(fp->fd, data, len)) {
-      wg_error("store: cannot write %s: %s", fp->tmp, strerror(errno));
+      wg_store_error("cannot write %s: %s", fp->tmp, strerror(errno));
       fp->failed = true;
       return WG_E_UNAVAILABLE;
     }
@@ -220,7 +220,7 @@ static struct wg_pack *file_pack_begin(struct wg_store *s, const char *key)
 {
   struct file_store *fs = (struct file_store *)s;
   if (!key_ok(key)) {
-    wg_error("store: refusing key \"%s\"", key);
+    wg_store_error("refusing key \"%s\"", key);
     return NULL;
   }
   struct file_pack *fp = malloc(sizeof *fp);
@@ -346,7 +346,7 @@ static void file_close(struct wg_store *s)
 }
 
 static const struct wg_store_ops file_ops = {file_put, file_get, file_get_range, file_pack_begin, file_delete_prefix,
-                                             file_close};
+                                             file_close, false};
 
 struct wg_store *wg_store_file_open(const char *dir, char *err, size_t err_len)
 {

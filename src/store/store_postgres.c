@@ -17,7 +17,18 @@ struct pg_store {
 /* Runs op on the caller's connection or on one from the pool. */
 static struct wg_dbconn *conn_for(struct pg_store *ps, struct wg_dbconn *c)
 {
-  return c != NULL ? c : wg_db_acquire(ps->db, 5000);
+  struct wg_dbconn *use = c != NULL ? c : wg_db_acquire(ps->db, 5000);
+  if (use == NULL)
+    wg_store_set_reason("postgres: no database connection");
+  return use;
+}
+
+/* The reason of a failed statement, for wg_store_reason. */
+static enum wg_status noted(enum wg_status st)
+{
+  if (st != WG_OK && st != WG_E_NOT_FOUND)
+    wg_store_set_reason("postgres: %s", wg_status_name(st));
+  return st;
 }
 
 static enum wg_status pg_put(struct wg_store *s, struct wg_dbconn *c, const char *key, const void *data, size_t len)
@@ -26,7 +37,7 @@ static enum wg_status pg_put(struct wg_store *s, struct wg_dbconn *c, const char
   struct wg_dbconn *use = conn_for(ps, c);
   if (use == NULL)
     return WG_E_UNAVAILABLE;
-  enum wg_status st = wg_blobs_put(use, key, data, len);
+  enum wg_status st = noted(wg_blobs_put(use, key, data, len));
   if (c == NULL)
     wg_db_release(use);
   return st;
@@ -38,7 +49,7 @@ static enum wg_status pg_get(struct wg_store *s, struct wg_dbconn *c, const char
   struct wg_dbconn *use = conn_for(ps, c);
   if (use == NULL)
     return WG_E_UNAVAILABLE;
-  enum wg_status st = wg_blobs_get(use, key, data, len);
+  enum wg_status st = noted(wg_blobs_get(use, key, data, len));
   if (c == NULL)
     wg_db_release(use);
   return st;
@@ -51,7 +62,7 @@ static enum wg_status pg_get_range(struct wg_store *s, struct wg_dbconn *c, cons
   struct wg_dbconn *use = conn_for(ps, c);
   if (use == NULL)
     return WG_E_UNAVAILABLE;
-  enum wg_status st = wg_blobs_get_range(use, key, offset, len, data);
+  enum wg_status st = noted(wg_blobs_get_range(use, key, offset, len, data));
   if (c == NULL)
     wg_db_release(use);
   return st;
@@ -63,7 +74,7 @@ static enum wg_status pg_delete_prefix(struct wg_store *s, struct wg_dbconn *c, 
   struct wg_dbconn *use = conn_for(ps, c);
   if (use == NULL)
     return WG_E_UNAVAILABLE;
-  enum wg_status st = wg_blobs_delete_prefix(use, prefix);
+  enum wg_status st = noted(wg_blobs_delete_prefix(use, prefix));
   if (c == NULL)
     wg_db_release(use);
   return st;
@@ -71,7 +82,7 @@ static enum wg_status pg_delete_prefix(struct wg_store *s, struct wg_dbconn *c, 
 
 static void pg_close(struct wg_store *s) { free(s); }
 
-static const struct wg_store_ops pg_ops = {pg_put, pg_get, pg_get_range, NULL, pg_delete_prefix, pg_close};
+static const struct wg_store_ops pg_ops = {pg_put, pg_get, pg_get_range, NULL, pg_delete_prefix, pg_close, true};
 
 struct wg_store *wg_store_postgres_open(struct wg_db *db, char *err, size_t err_len)
 {

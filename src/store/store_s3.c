@@ -234,7 +234,7 @@ static enum wg_status s3_call(struct s3_store *s, const struct s3_request *rq, s
   if (ok && rq->query != NULL)
     ok = append(url, sizeof url, &used, "?") && append(url, sizeof url, &used, rq->query);
   if (!ok) {
-    wg_error("store: s3 key too long: %.200s", rq->key ? rq->key : "");
+    wg_store_error("s3 key too long: %.200s", rq->key ? rq->key : "");
     return WG_E_INTERNAL;
   }
   const char *what = rq->key != NULL ? rq->key : "(bucket listing)";
@@ -258,21 +258,25 @@ static enum wg_status s3_call(struct s3_store *s, const struct s3_request *rq, s
       /* A missing bucket is a configuration error, not a missing blob: a round must not fail its
        * batch for an input "missing" from a bucket that is not there. */
       if (*code == 404 && strcmp(s3code, "NoSuchBucket") == 0) {
-        wg_error("store: s3 %s %s: the bucket %s does not exist at %s", rq->method, what, s->bucket, s->endpoint);
+        wg_store_error("s3 %s %s: the bucket %s does not exist at %s", rq->method, what, s->bucket, s->endpoint);
         return WG_E_INTERNAL;
       }
       if (*code == 404 || *code == 416)
         return WG_E_NOT_FOUND;
       if (*code == 403) {
-        wg_error("store: s3 %s %s: %s (%s)", rq->method, what, WG_STORE_DENIED_REASON, s3code);
+        wg_store_error("s3 %s %s: %s (%s)", rq->method, what, WG_STORE_DENIED_REASON, s3code);
         return WG_E_DENIED;
       }
-      wg_error("store: s3 %s %s: HTTP %ld %s", rq->method, what, *code, s3code);
+      wg_store_error("s3 %s %s: HTTP %ld %s", rq->method, what, *code, s3code);
       return WG_E_INTERNAL;
     }
     if (wg_monotonic_ms() + backoff > deadline) {
       wg_warn("store: s3 %s %s: %s after %d attempts; giving up for now", rq->method, what,
               rc != CURLE_OK ? curl_easy_strerror(rc) : "server error", attempt);
+      if (rc != CURLE_OK)
+        wg_store_set_reason("s3 %s %s: %s", rq->method, what, curl_easy_strerror(rc));
+      else
+        wg_store_set_reason("s3 %s %s: HTTP %ld %s", rq->method, what, *code, s3code);
       return WG_E_UNAVAILABLE;
     }
     wg_debug("store: s3 %s %s: attempt %d: %s %ld %s; retrying in %ld ms", rq->method, what, attempt,
@@ -481,7 +485,7 @@ static enum wg_status list_keys(struct s3_store *s, const char *full_prefix, str
     bool more = xml_next(&p, "IsTruncated", truncated, sizeof truncated) && strcmp(truncated, "true") == 0;
     p = out.data ? (const char *)out.data : "";
     if (more && !xml_next(&p, "NextContinuationToken", token, sizeof token)) {
-      wg_error("store: s3 listing of %s is truncated without a continuation token", full_prefix);
+      wg_store_error("s3 listing of %s is truncated without a continuation token", full_prefix);
       free(out.data);
       return WG_E_INTERNAL;
     }
@@ -536,7 +540,7 @@ static void s3_close(struct wg_store *st)
   free(s);
 }
 
-static const struct wg_store_ops s3_ops = {s3_put, s3_get, s3_get_range, NULL, s3_delete_prefix, s3_close};
+static const struct wg_store_ops s3_ops = {s3_put, s3_get, s3_get_range, NULL, s3_delete_prefix, s3_close, false};
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static bool global_ok;

@@ -109,3 +109,7 @@ EXTRA_DIST += tests/tools/openapi_check.py
 # Packaging (issue 10 item 6): make install, the man pages, the systemd unit, the installed
 # programs run alone.
 INTEGRATION_TESTS += tests/integration/t_install.sh
+
+# Faults that heal (issue 14): housekeeping steps that fail alone, witness jobs that back off.
+INTEGRATION_TESTS += tests/integration/t_housekeeping.sh tests/integration/t_store_full.sh \
+	tests/integration/t_s3_outage.sh

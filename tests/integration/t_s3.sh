@@ -2,7 +2,7 @@
 # t_s3.sh: the s3:// store against a local S3-compatible server, s3rver (issue 11, part 1).
 # 1. An outage: the basic round of batch 1 is held just before it writes its pack
 #    (round_after_renew@3000:1) while s3rver is stopped; the round cannot write, stops and is
-#    released; an upload meanwhile is 503. Once s3rver is back, wg-prover proves batches 1 and 2
+#    released, its error naming the store's reason; an upload meanwhile is 503. Once s3rver is back, wg-prover proves batches 1 and 2
 #    and the crash tests' invariants hold (crash_lib.sh): nothing lost, nothing doubled.
 # 2. kill -9 of the daemon mid-batch, three times: the invariants hold after each kill and at the
 #    end.
@@ -39,7 +39,7 @@ assert_eq 1 "$(s3_keys deploy/batches/1/ | grep -c '^deploy/batches/1/input-[0-9
 wg_wait_until 20 grep -q "fault point round_after_renew reached" "$WG_TMP/a.log"
 s3_stop
 down=$SECONDS
-wg_wait_until 20 grep -q "batch 1 job [0-9]*: basic round stopped on a: unavailable" "$WG_TMP/a.log"
+wg_wait_until 20 grep -q "batch 1 job [0-9]*: basic round stopped on a: store: s3 PUT [^ ]*: Couldn.t connect to server" "$WG_TMP/a.log"
 wg_http POST "$PL_URL/batches/2/witness-inputs" -H "Authorization: Bearer $PL_TREE" \
 	-H 'Content-Type: application/json' --data-binary "@$WG_TMP/in2.json"
 assert_status 503

@@ -53,7 +53,7 @@ log_lines=$(wc -l <"$WG_TMP/a.log")
 new_log() { tail -n "+$log_lines" "$WG_TMP/a.log"; }
 wg_wait_until 20 eval 'new_log | grep -q "fault point basic_after_parse reached"'
 wg_pg_stop >/dev/null
-wg_wait_until 20 eval 'new_log | grep -q "basic round stopped on a: unavailable"'
+wg_wait_until 20 eval 'new_log | grep -q "basic round stopped on a: database: connection lost"'
 kill -TERM "$(wg_daemon_pid a)"
 wg_wait_until 20 eval 'new_log | grep -q "fault point worker_exit_release reached"'
 wg_pg_start >/dev/null
@@ -63,4 +63,4 @@ assert_eq 0 "$rc" "exit status on SIGTERM during an outage"
 assert_eq "queued 1" "$(wg_psql "select status || ' ' || attempts from basic_circuit_witness_jobs where l1_batch_number = 2")" \
 	"the job released at exit after the outage keeps its claim"
 assert_contains "$(wg_psql "select error from basic_circuit_witness_jobs where l1_batch_number = 2")" \
-	"basic round stopped on a: unavailable" "the release records the outage, not a shutdown"
+	"basic round stopped on a: database: connection lost" "the release records the outage, not a shutdown"

@@ -60,9 +60,13 @@ int wg_h_witness_inputs_post(struct wg_request *rq)
   if (c == NULL)
     return wg_reply_status(rq, WG_E_UNAVAILABLE, "the database is unavailable");
   struct upload_args a = {rq, batch, protocol_version, sha, false, false};
+  wg_store_clear_reason(); /* a refusal below names the store's reason, if the store failed */
   enum wg_status s = wg_db_tx(c, upload_tx, &a);
   bool exists = a.exists, same = a.same;
   WG_FAULT("upload_after_commit");
+  if (s != WG_OK && wg_store_reason()[0] != '\0')
+    return wg_reply_status(rq, s, "could not store the input of batch %lld: store: %s", (long long)batch,
+                           wg_store_reason());
   if (s != WG_OK)
     return wg_reply_status(rq, s, "could not store the input of batch %lld", (long long)batch);
   if (exists && !same)
