@@ -1,4 +1,4 @@
-MIGRATIONS = sql/0001_init.sql sql/0002_archive.sql sql/0003_throughput.sql
+MIGRATIONS = sql/0001_init.sql sql/0002_archive.sql sql/0003_throughput.sql sql/0004_blob_sweeps.sql
 EXTRA_DIST += $(MIGRATIONS)
 dist_pkgdata_DATA = $(MIGRATIONS)
 
@@ -16,6 +16,7 @@ libwgserver_a_SOURCES += \
 	src/db/tokens.h src/db/tokens.c \
 	src/db/basic_jobs.h src/db/basic_jobs.c \
 	src/db/batch_locks.h src/db/batch_locks.c \
+	src/db/blob_sweeps.h src/db/blob_sweeps.c \
 	src/db/witness_jobs.h src/db/witness_jobs.c \
 	src/db/prover_jobs.h src/db/prover_jobs.c \
 	src/db/combiner.h src/db/combiner.c \

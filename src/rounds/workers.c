@@ -25,6 +25,7 @@
 #include "http/server.h"
 #include "rounds/rounds.h"
 #include "store/store.h"
+#include "store/sweep.h"
 
 /* Renews the lease of the job its worker runs, every third of --witness-lease, on its own
  * connection: one step of a round (the replay or the blob writes of a large batch) can outlast
@@ -225,13 +226,14 @@ struct orphan_args {
 };
 
 /* A round whose batch was deleted while it ran may have written blobs after the delete removed
- * the batch's prefix. Under the batch lock, so that a re-upload cannot be under way, a batch with
- * no rows has no blob worth keeping. */
+ * the batch's prefix. Under the blob lock, so that a re-upload cannot be writing its input, a
+ * batch with no rows has no blob worth keeping; the batch lock is not needed, and not held while
+ * the store is called. */
 static enum wg_status drop_orphans_tx(struct wg_dbconn *c, void *arg)
 {
   struct orphan_args *a = arg;
   bool exists = true;
-  enum wg_status s = wg_batch_lock(c, a->batch, true);
+  enum wg_status s = wg_blob_lock(c, a->batch, true, NULL);
   if (s == WG_OK)
     s = wg_batch_exists(c, a->batch, &exists);
   if (s == WG_OK && !exists) {
@@ -397,7 +399,8 @@ static void *listener_main(void *p)
   return NULL;
 }
 
-/* Expires leases every --housekeeping-ms. Every daemon runs one; they do not conflict. */
+/* Expires leases, sweeps the blobs of deleted batches and archives, every --housekeeping-ms. Every
+ * daemon runs one; they do not conflict. */
 static void *housekeeper_main(void *p)
 {
   struct wg_workers *w = p;
@@ -413,6 +416,9 @@ static void *housekeeper_main(void *p)
                                                                  cfg->retry_max_ms / 1000.0, &requeued) == WG_OK &&
         requeued > 0)
       wg_info("housekeeping: %d jobs with expired leases put back", requeued);
+    int swept = 0;
+    if (c != NULL && !c->broken && wg_sweep_pending(w->app->store, c, &swept) == WG_OK && swept > 0)
+      wg_info("housekeeping: removed the blobs of %d deleted batches", swept);
     int archived = 0;
     if (cfg->archive_after > 0 && c != NULL && !c->broken && wg_repair_archive(c, cfg->archive_after, &archived) == WG_OK &&
         archived > 0)

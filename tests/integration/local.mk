@@ -106,3 +106,7 @@ EXTRA_DIST += tests/tools/openapi_check.py
 # Packaging (issue 10 item 6): make install, the man pages, the systemd unit, the installed
 # programs run alone.
 INTEGRATION_TESTS += tests/integration/t_install.sh
+
+# No blocking under locks (issue 14 item 6): a DELETE removes its blobs after its commit, holding
+# no batch lock or row lock meanwhile, and the sweeper removes what a crash left.
+INTEGRATION_TESTS += tests/integration/t_delete_unlocked.sh
