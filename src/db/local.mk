@@ -28,4 +28,5 @@ libwgserver_a_SOURCES += \
 	src/db/repairs.h src/db/repairs.c \
 	src/db/stats.h src/db/stats.c \
 	src/db/job_views.h src/db/job_views.c \
-	src/auth/auth.h src/auth/token.c src/auth/cache.c
+	src/auth/auth.h src/auth/token.c src/auth/cache.c \
+	src/auth/negative_cache.h src/auth/negative_cache.c
