@@ -1,7 +1,7 @@
 #!/bin/bash
 # t_delete_race.sh: DELETE /batches/{n} is exclusive with an upload of the same batch and with a
 # round still running on it (issue 8 item 6).
-# 1. The delete stalls after removing the rows and before removing the blobs
+# 1. The delete stalls after removing the rows and before its commit (the blobs go after it)
 #    (WG_FAULT=delete_after_rows@2000); a re-upload of the same batch meanwhile must wait for the
 #    whole delete, so its new input survives: the re-upload is 201 and its basic round succeeds.
 # 2. A basic round stalls just before it writes its circuit blobs (round_after_renew@2500); the
