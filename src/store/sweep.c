@@ -36,8 +36,13 @@ static enum wg_status sweep_tx(struct wg_dbconn *c, void *arg)
   struct sweep_args *a = arg;
   bool taken = false, exists = true;
   a->swept = false;
+  bool pending = false;
   enum wg_status s = wg_blob_lock(c, a->batch, a->wait, &taken);
   if (s != WG_OK || !taken)
+    return s;
+  /* Swept already, by another daemon's housekeeping or by a re-upload: nothing left to do. */
+  s = wg_blob_sweep_is_pending(c, a->batch, &pending);
+  if (s != WG_OK || !pending)
     return s;
   s = wg_batch_exists(c, a->batch, &exists);
   /* A batch uploaded again since: its upload found the old blobs and removed them first. */

@@ -13,8 +13,8 @@
 struct wg_dbconn;
 struct wg_store;
 
-/* In its own transaction on c (none may be open): under the blob lock, removes the batch's prefix
- * if the batch has no rows, and drops it from blob_sweeps. With wait false a batch whose blob lock
+/* In its own transaction on c (none may be open): under the blob lock, if the batch is still in
+ * blob_sweeps, removes the batch's prefix if the batch has no rows, and drops it from blob_sweeps. With wait false a batch whose blob lock
  * is held elsewhere is skipped (*swept false); with wait true the call waits for the lock. */
 enum wg_status wg_sweep_batch(struct wg_store *s, struct wg_dbconn *c, int64_t batch, bool wait, bool *swept);
 
