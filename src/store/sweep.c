@@ -81,14 +81,15 @@ enum wg_status wg_sweep_pending(struct wg_store *s, struct wg_dbconn *c, int *sw
   int n;
   *swept = 0;
   enum wg_status st = wg_blob_sweep_pending(c, SWEEP_BATCH_MAX, &batches, &n);
-  /* One batch the store cannot remove now does not hold up the others. */
+  /* The pass ends at the first failure: with the store down, each removal could retry for
+   * seconds, and the housekeeping steps after this one (expiring leases) must not wait for a
+   * hundred of them. What is left goes at a later pass. */
   for (int i = 0; st == WG_OK && i < n; i++) {
     bool done = false;
-    enum wg_status one = wg_sweep_batch(s, c, batches[i], false, &done);
-    if (one == WG_E_UNAVAILABLE && c->broken)
-      st = one;
-    else if (one != WG_OK)
-      wg_warn("sweeper: batch %lld: %s", (long long)batches[i], wg_status_name(one));
+    st = wg_sweep_batch(s, c, batches[i], false, &done);
+    if (st != WG_OK)
+      wg_warn("sweeper: the blobs of deleted batch %lld are left for a later pass: %s", (long long)batches[i],
+              wg_status_name(st));
     if (done) {
       (*swept)++;
       wg_info("sweeper: removed the blobs of deleted batch %lld", (long long)batches[i]);

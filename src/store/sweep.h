@@ -25,7 +25,8 @@ enum wg_status wg_sweep_before_upload(struct wg_store *s, struct wg_dbconn *c, i
 
 /* The housekeeping step: sweeps the batches left in blob_sweeps by a deletion that did not finish
  * (a crash between the commit and the blob removal, a store that was unavailable), skipping those
- * being swept right now. *swept counts the batches whose blobs were removed. */
+ * being swept right now, and stopping at the first failure. *swept counts the batches whose blobs
+ * were removed. */
 enum wg_status wg_sweep_pending(struct wg_store *s, struct wg_dbconn *c, int *swept);
 
 #endif
