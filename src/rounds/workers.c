@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "config/settings.h"
 #include "db/batch_locks.h"
+#include "db/blob_sweeps.h"
 #include "db/housekeeping.h"
 #include "db/repairs.h"
 #include "http/metrics.h"
@@ -236,12 +237,21 @@ static enum wg_status drop_orphans_tx(struct wg_dbconn *c, void *arg)
   enum wg_status s = wg_blob_lock(c, a->batch, true, NULL);
   if (s == WG_OK)
     s = wg_batch_exists(c, a->batch, &exists);
+  /* Recorded for the sweeper first: if the store cannot remove the blobs now, the record still
+   * commits and the daemons' housekeeping removes them later. */
+  if (s == WG_OK && !exists)
+    s = wg_blob_sweep_add(c, a->batch);
   if (s == WG_OK && !exists) {
     char prefix[64];
     wg_key_batch_prefix(prefix, sizeof prefix, a->batch);
-    s = wg_store_delete_prefix(a->store, c, prefix);
-    if (s == WG_OK)
+    enum wg_status removed = wg_store_delete_prefix(a->store, c, prefix);
+    if (removed == WG_OK) {
+      s = wg_blob_sweep_done(c, a->batch);
       wg_info("batch %lld was deleted while a round ran on it; removed what the round wrote", (long long)a->batch);
+    } else {
+      wg_warn("batch %lld was deleted while a round ran on it; what the round wrote is left to the sweeper: %s",
+              (long long)a->batch, wg_status_name(removed));
+    }
   }
   return s;
 }

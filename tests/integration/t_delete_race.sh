@@ -52,6 +52,7 @@ assert_status 200
 wg_wait_until 10 grep -q "batch 2 was deleted while a round ran on it" "$WG_TMP/a.log"
 assert_contains "$(cat "$WG_TMP/a.log")" "job start round=basic batch=2 " "the round noticed"
 assert_eq 0 "$(store_files 2)" "blobs of the deleted batch left in the store"
+assert_eq 0 "$(wg_psql "select count(*) from blob_sweeps")" "deletions left to the sweeper"
 assert_eq 0 "$(wg_psql "select (select count(*) from basic_circuit_witness_jobs where l1_batch_number = 2)
 	+ (select count(*) from prover_jobs where l1_batch_number = 2)")" "rows of the deleted batch"
 # Batch 1 is untouched by all this.
