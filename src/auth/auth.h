@@ -42,7 +42,9 @@ void wg_token_hash(const char *token, uint8_t out[32]);
 const char *wg_bearer_token(const char *header);
 
 /* The daemon's view of the token table, cached for a second at most so that a request does not
- * cost a query; a revoked token stops working within that second. */
+ * cost a query; a revoked token stops working within that second, and at once when the change is
+ * made with wgctl (which notifies the daemons). An unknown token never makes the cache read the
+ * table early, so made-up tokens cannot make it read more than once a second. */
 struct wg_auth;
 /* The cache reads the token table over its own connection to conninfo, made on first use. */
 struct wg_auth *wg_auth_new(const char *conninfo);
@@ -51,5 +53,7 @@ void wg_auth_free(struct wg_auth *a);
  * NULL, copies the token's name there (empty if unknown) so that logs can say who called without
  * holding the token. WG_E_UNAVAILABLE when the token table cannot be read. */
 enum wg_status wg_auth_lookup(struct wg_auth *a, const char *token, enum wg_role *role, char *name, size_t name_len);
+/* How many times the token table was read, for /metrics (wg_token_reloads_total). */
+long long wg_auth_reloads(struct wg_auth *a);
 
 #endif

@@ -22,6 +22,7 @@
 #include "db/tokens.h"
 #include "input/generate.h"
 #include "store/store.h"
+#include "store/sweep.h"
 
 /* --json, anywhere on the command line: every command then prints exactly one JSON document on
  * stdout (and its errors still on stderr), for scripts; without it, tables for people. */
@@ -476,9 +477,11 @@ struct batch_change {
   bool restart;
 };
 
-/* Like DELETE /batches/{n} (http/endpoints/batch_delete.c): rows and blobs under the exclusive
- * batch lock, in one transaction, so that an upload or a round's commit cannot interleave. A
- * restart keeps the input blob, which lies outside the rounds' prefixes. */
+/* Like DELETE /batches/{n} (http/endpoints/batch_delete.c): a delete removes the rows under the
+ * exclusive batch lock and commits, then the blobs (store/sweep.h), so that no store call is made
+ * under the batch lock or the rows' locks. A restart keeps the batch and its input blob, which
+ * lies outside the rounds' prefixes; its derived blobs go in the transaction, under the batch
+ * lock, since the restarted basic round may write new ones under the same keys at once. */
 static enum wg_status batch_change_tx(struct wg_dbconn *c, void *arg)
 {
   struct batch_change *a = arg;
@@ -486,10 +489,6 @@ static enum wg_status batch_change_tx(struct wg_dbconn *c, void *arg)
   if (s == WG_OK)
     s = a->restart ? wg_repair_restart_batch(c, a->batch) : wg_repair_delete_batch(c, a->batch);
   char prefix[64];
-  if (s == WG_OK && !a->restart) {
-    wg_key_batch_prefix(prefix, sizeof prefix, a->batch);
-    s = wg_store_delete_prefix(a->store, c, prefix);
-  }
   for (int round = 0; s == WG_OK && a->restart && round < 4; round++) {
     wg_key_round_prefix(prefix, sizeof prefix, a->batch, round);
     s = wg_store_delete_prefix(a->store, c, prefix);
@@ -517,6 +516,9 @@ static int cmd_batch_change(const struct wg_config *cfg, bool restart, int argc,
   else {
     struct batch_change a = {store, (int64_t)batch, restart};
     s = wg_db_tx(c, batch_change_tx, &a);
+    if (s == WG_OK && !restart && wg_sweep_batch(store, c, (int64_t)batch, true, NULL) != WG_OK)
+      fprintf(stderr, "wgctl: batch %llu deleted; its blobs could not be removed now and are left to the daemons'"
+                      " sweeper\n", (unsigned long long)batch);
     if (s == WG_E_NOT_FOUND)
       fprintf(stderr, "wgctl: no batch %llu\n", (unsigned long long)batch);
     else if (s != WG_OK)

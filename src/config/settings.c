@@ -53,7 +53,7 @@ static const struct option_def options[] = {
   {"max-body", B(max_body), "64M", 1024, LONG_MAX, "largest witness-input body, on the wire and decoded"},
   {"max-proof", B(max_proof), "16M", 1024, LONG_MAX, "largest proof body (POST /proofs/{id}/complete)"},
   {"poll-ms", L(poll_ms), "2000", 10, 3600000, "round workers' fallback poll interval, ms"},
-  {"housekeeping-ms", L(housekeeping_ms), "1000", 10, 3600000, "expired-lease sweep interval, ms"},
+  {"housekeeping-ms", L(housekeeping_ms), "1000", 10, 3600000, "housekeeping interval (expired leases, blobs of deleted batches, archive), ms"},
   {"connection-timeout", L(connection_timeout), "30", 1, 86400, "seconds before an idle client is dropped"},
   {"request-timeout", L(request_timeout), "60", 1, 86400, "seconds a client has to send a request's headers and body"},
   {"max-connections-per-ip", L(max_connections_per_ip), "512", 0, 65535, "connections one client address may hold (0: no limit)"},

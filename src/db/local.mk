@@ -1,4 +1,4 @@
-MIGRATIONS = sql/0001_init.sql sql/0002_archive.sql sql/0003_throughput.sql sql/0004_leases.sql sql/0005_witness_backoff.sql
+MIGRATIONS = sql/0001_init.sql sql/0002_archive.sql sql/0003_throughput.sql sql/0004_leases.sql sql/0005_witness_backoff.sql sql/0006_blob_sweeps.sql
 EXTRA_DIST += $(MIGRATIONS)
 dist_pkgdata_DATA = $(MIGRATIONS)
 
@@ -16,6 +16,7 @@ libwgserver_a_SOURCES += \
 	src/db/tokens.h src/db/tokens.c \
 	src/db/basic_jobs.h src/db/basic_jobs.c \
 	src/db/batch_locks.h src/db/batch_locks.c \
+	src/db/blob_sweeps.h src/db/blob_sweeps.c \
 	src/db/witness_jobs.h src/db/witness_jobs.c \
 	src/db/prover_jobs.h src/db/prover_jobs.c \
 	src/db/combiner.h src/db/combiner.c \
@@ -27,4 +28,5 @@ libwgserver_a_SOURCES += \
 	src/db/repairs.h src/db/repairs.c \
 	src/db/stats.h src/db/stats.c \
 	src/db/job_views.h src/db/job_views.c \
-	src/auth/auth.h src/auth/token.c src/auth/cache.c src/auth/lease.h src/auth/lease.c
+	src/auth/auth.h src/auth/token.c src/auth/cache.c src/auth/lease.h src/auth/lease.c \
+	src/auth/negative_cache.h src/auth/negative_cache.c

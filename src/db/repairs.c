@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "circuits/circuits.h"
+#include "db/blob_sweeps.h"
 #include "db/job_views.h"
 #include "db/prover_jobs.h"
 #include "db/witness_jobs.h"
@@ -204,7 +205,7 @@ enum wg_status wg_repair_delete_batch(struct wg_dbconn *c, int64_t batch)
     wg_p_int(&p, batch);
     s = wg_db_exec(c, name, &p, false, NULL);
   }
-  return s;
+  return s == WG_OK ? wg_blob_sweep_add(c, batch) : s;
 }
 
 enum wg_status wg_repair_restart_batch(struct wg_dbconn *c, int64_t batch)

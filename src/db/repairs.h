@@ -15,8 +15,8 @@ enum wg_status wg_repair_requeue_job(struct wg_dbconn *c, int64_t id, char statu
 /* One failed witness job of a round (0-3) back to queued, waking that round. WG_E_NOT_FOUND;
  * WG_E_CONFLICT when it is not failed (*status then holds its status). */
 enum wg_status wg_repair_requeue_witness_job(struct wg_dbconn *c, int round, int64_t id, char status[24]);
-/* Inside the caller's transaction: removes every row of a batch (the caller removes its blobs).
- * WG_E_NOT_FOUND when unknown. */
+/* Inside the caller's transaction: removes every row of a batch and records it in blob_sweeps;
+ * the caller removes its blobs after the commit (store/sweep.h). WG_E_NOT_FOUND when unknown. */
 enum wg_status wg_repair_delete_batch(struct wg_dbconn *c, int64_t batch);
 /* Inside the caller's transaction: starts a batch over from its stored input. Removes every row
  * but the basic job's, which goes back to queued keeping its input (the caller removes the derived

@@ -6,6 +6,7 @@
 #include "db/basic_jobs.h"
 #include "db/batch_locks.h"
 #include "db/batches.h"
+#include "db/blob_sweeps.h"
 #include "db/blobs.h"
 #include "db/housekeeping.h"
 #include "db/repairs.h"
@@ -20,6 +21,7 @@ const struct wg_stmt *const wg_all_statements[] = {
   wg_sql_health,
   wg_sql_tokens,
   wg_sql_blobs,
+  wg_sql_blob_sweeps,
   wg_sql_basic_jobs,
   wg_sql_batch_locks,
   wg_sql_witness_jobs,

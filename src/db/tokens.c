@@ -7,8 +7,15 @@
 #include <string.h>
 
 const struct wg_stmt wg_sql_tokens[] = {
-  {"tokens_add", "INSERT INTO tokens (name, role, token_sha256) VALUES ($1, $2, $3)"},
-  {"tokens_revoke", "UPDATE tokens SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL"},
+  /* A change notifies the daemons' token caches, which reload at once rather than within their
+   * second (auth/cache.c); the notification goes out with the commit. */
+  {"tokens_add",
+   "WITH added AS (INSERT INTO tokens (name, role, token_sha256) VALUES ($1, $2, $3) RETURNING id)"
+   " SELECT pg_notify('" WG_TOKENS_CHANNEL "', 'changed') FROM added"},
+  {"tokens_revoke",
+   "WITH revoked AS (UPDATE tokens SET revoked_at = now() WHERE name = $1 AND revoked_at IS NULL RETURNING id)"
+   " SELECT pg_notify('" WG_TOKENS_CHANNEL "', 'changed') FROM revoked"},
+  {"tokens_listen", "LISTEN " WG_TOKENS_CHANNEL},
   {"tokens_active", "SELECT token_sha256, role, name FROM tokens WHERE revoked_at IS NULL"},
   {"tokens_list", "SELECT name, role, created_at, revoked_at FROM tokens ORDER BY id"},
   {NULL, NULL},
@@ -31,7 +38,7 @@ enum wg_status wg_tokens_revoke(struct wg_dbconn *c, const char *name)
   enum wg_status s = wg_db_exec(c, "tokens_revoke", &p, false, &r);
   if (s != WG_OK)
     return s;
-  bool found = strcmp(PQcmdTuples(r), "0") != 0;
+  bool found = PQntuples(r) > 0;
   PQclear(r);
   return found ? WG_OK : WG_E_NOT_FOUND;
 }
@@ -56,6 +63,8 @@ enum wg_status wg_tokens_active(struct wg_dbconn *c, struct wg_token_entry **ent
   PQclear(r);
   return WG_OK;
 }
+
+enum wg_status wg_tokens_listen(struct wg_dbconn *c) { return wg_db_exec(c, "tokens_listen", NULL, false, NULL); }
 
 enum wg_status wg_tokens_list(struct wg_dbconn *c, PGresult **res)
 {

@@ -1,6 +1,7 @@
 /* Metrics: lock-free counters updated on every request and round, rendered on scrape. */
 #include "config.h"
 #include "http/metrics.h"
+#include "auth/auth.h"
 #include "db/claimer.h"
 #include "db/completer.h"
 
@@ -287,6 +288,9 @@ char *wg_metrics_render(const struct wg_metrics_sources *src)
     counter(&b, "wg_claim_groups_total", "Claim statements, each serving the claims that arrived together.", groups);
     counter(&b, "wg_claims_total", "Claims served by those statements.", items);
   }
+
+  if (src->auth != NULL)
+    counter(&b, "wg_token_reloads_total", "Reads of the token table by the token cache.", wg_auth_reloads(src->auth));
 
   PGresult *res = NULL;
   bool up = c != NULL && wg_db_exec(c, "metrics_jobs", NULL, false, &res) == WG_OK;

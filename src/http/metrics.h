@@ -28,12 +28,14 @@ void wg_metrics_housekeeping_errors(int n);
 struct wg_db;
 /* What a scrape reads besides the in-process counters; any pointer may be NULL, and what it
  * would give is then left out. */
+struct wg_auth;
 struct wg_metrics_sources {
   struct wg_dbconn *db;         /* queue gauges */
   struct wg_completer *completer; /* completion group counters */
   struct wg_claimer *claimer;     /* claim group counters */
   struct wg_db *pool;           /* the HTTP connection pool's use */
   long max_attempts;            /* for the jobs-at-max-attempts gauge */
+  struct wg_auth *auth;         /* the token cache's reads */
 };
 /* The text exposition format; malloc'd. */
 char *wg_metrics_render(const struct wg_metrics_sources *src);

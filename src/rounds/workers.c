@@ -19,12 +19,14 @@
 #include "common/log.h"
 #include "config/settings.h"
 #include "db/batch_locks.h"
+#include "db/blob_sweeps.h"
 #include "db/housekeeping.h"
 #include "db/repairs.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "rounds/rounds.h"
 #include "store/store.h"
+#include "store/sweep.h"
 
 /* Renews the lease of the job its worker runs, every third of --witness-lease, on its own
  * connection: one step of a round (the replay or the blob writes of a large batch) can outlast
@@ -280,21 +282,31 @@ struct orphan_args {
 };
 
 /* A round whose batch was deleted while it ran may have written blobs after the delete removed
- * the batch's prefix. Under the batch lock, so that a re-upload cannot be under way, a batch with
- * no rows has no blob worth keeping. */
+ * the batch's prefix. Under the blob lock, so that a re-upload cannot be writing its input, a
+ * batch with no rows has no blob worth keeping; the batch lock is not needed, and not held while
+ * the store is called. */
 static enum wg_status drop_orphans_tx(struct wg_dbconn *c, void *arg)
 {
   struct orphan_args *a = arg;
   bool exists = true;
-  enum wg_status s = wg_batch_lock(c, a->batch, true);
+  enum wg_status s = wg_blob_lock(c, a->batch, true, NULL);
   if (s == WG_OK)
     s = wg_batch_exists(c, a->batch, &exists);
+  /* Recorded for the sweeper first: if the store cannot remove the blobs now, the record still
+   * commits and the daemons' housekeeping removes them later. */
+  if (s == WG_OK && !exists)
+    s = wg_blob_sweep_add(c, a->batch);
   if (s == WG_OK && !exists) {
     char prefix[64];
     wg_key_batch_prefix(prefix, sizeof prefix, a->batch);
-    s = wg_store_delete_prefix(a->store, c, prefix);
-    if (s == WG_OK)
+    enum wg_status removed = wg_store_delete_prefix(a->store, c, prefix);
+    if (removed == WG_OK) {
+      s = wg_blob_sweep_done(c, a->batch);
       wg_info("batch %lld was deleted while a round ran on it; removed what the round wrote", (long long)a->batch);
+    } else {
+      wg_warn("batch %lld was deleted while a round ran on it; what the round wrote is left to the sweeper: %s",
+              (long long)a->batch, wg_status_name(removed));
+    }
   }
   return s;
 }
@@ -466,7 +478,8 @@ static void *listener_main(void *p)
   return NULL;
 }
 
-/* Expires leases every --housekeeping-ms. Every daemon runs one; they do not conflict. */
+/* Expires leases, sweeps the blobs of deleted batches and archives, every --housekeeping-ms. Every
+ * daemon runs one; they do not conflict. */
 static void *housekeeper_main(void *p)
 {
   struct wg_workers *w = p;
@@ -492,6 +505,14 @@ static void *housekeeper_main(void *p)
                                        cfg->retry_max_ms / 1000.0, &requeued);
       if (requeued > 0)
         wg_info("housekeeping: %d jobs with expired leases put back", requeued);
+      int swept = 0;
+      enum wg_status swept_s = wg_sweep_pending(w->app->store, c, &swept);
+      if (swept_s != WG_OK) {
+        wg_warn("housekeeping: removing the blobs of deleted batches failed: %s", wg_status_name(swept_s));
+        failed++;
+      } else if (swept > 0) {
+        wg_info("housekeeping: removed the blobs of %d deleted batches", swept);
+      }
       if (cfg->archive_after > 0) {
         enum wg_status s = wg_repair_archive(c, cfg->archive_after, &archived);
         if (s != WG_OK) {

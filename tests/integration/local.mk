@@ -113,3 +113,11 @@ INTEGRATION_TESTS += tests/integration/t_install.sh
 # Faults that heal (issue 14): housekeeping steps that fail alone, witness jobs that back off.
 INTEGRATION_TESTS += tests/integration/t_housekeeping.sh tests/integration/t_store_full.sh \
 	tests/integration/t_s3_outage.sh
+# No blocking under locks (issue 14 item 6): a DELETE removes its blobs after its commit, holding
+# no batch lock or row lock meanwhile, and the sweeper removes what a crash left.
+INTEGRATION_TESTS += tests/integration/t_delete_unlocked.sh
+
+# Made-up tokens cannot make the daemon read its token table more than once a second, nor slow
+# down valid ones (issue 15 item 5).
+INTEGRATION_TESTS += tests/integration/t_token_flood.sh
+EXTRA_DIST += tests/tools/token_flood.py

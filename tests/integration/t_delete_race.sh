@@ -1,7 +1,7 @@
 #!/bin/bash
 # t_delete_race.sh: DELETE /batches/{n} is exclusive with an upload of the same batch and with a
 # round still running on it (issue 8 item 6).
-# 1. The delete stalls after removing the rows and before removing the blobs
+# 1. The delete stalls after removing the rows and before its commit (the blobs go after it)
 #    (WG_FAULT=delete_after_rows@2000); a re-upload of the same batch meanwhile must wait for the
 #    whole delete, so its new input survives: the re-upload is 201 and its basic round succeeds.
 # 2. A basic round stalls just before it writes its circuit blobs (round_after_renew@2500); the
@@ -52,6 +52,7 @@ assert_status 200
 wg_wait_until 10 grep -q "batch 2 was deleted while a round ran on it" "$WG_TMP/a.log"
 assert_contains "$(cat "$WG_TMP/a.log")" "job start round=basic batch=2 " "the round noticed"
 assert_eq 0 "$(store_files 2)" "blobs of the deleted batch left in the store"
+assert_eq 0 "$(wg_psql "select count(*) from blob_sweeps")" "deletions left to the sweeper"
 assert_eq 0 "$(wg_psql "select (select count(*) from basic_circuit_witness_jobs where l1_batch_number = 2)
 	+ (select count(*) from prover_jobs where l1_batch_number = 2)")" "rows of the deleted batch"
 # Batch 1 is untouched by all this.

@@ -7,7 +7,8 @@
 # 2. kill -9 of the daemon mid-batch, three times: the invariants hold after each kill and at the
 #    end.
 # 3. The bucket holds every blob of a batch (input and witness packs) under PREFIX/batches/N/ and
-#    the local disk none; DELETE /batches/N removes every object under it and nothing else.
+#    the local disk none; DELETE /batches/N removes every object under it and nothing else, and
+#    during an outage of the bucket removes the rows at once and the objects once it is back.
 # 4. A bucket that does not exist is a configuration error named in the log, not a missing blob.
 # shellcheck source=tests/integration/lib.sh
 . "$WG_SRCDIR/tests/integration/lib.sh"
@@ -84,6 +85,19 @@ wg_http DELETE "$PL_URL/batches/1" -H "Authorization: Bearer $PL_ADMIN"
 assert_status 200
 assert_eq "" "$(s3_keys deploy/batches/1/)" "objects of batch 1 left after its deletion"
 assert_ne "" "$(s3_keys deploy/batches/2/)" "batch 2's objects"
+assert_ne "" "$(s3_keys deploy/batches/3/)" "batch 3's objects"
+no_sweeps_left() { [[ $(wg_psql "select count(*) from blob_sweeps") == 0 ]]; }
+# A delete while the bucket is unreachable: the rows go at once, the objects once it is back, by
+# the daemon's housekeeping (every 200 ms here).
+s3_stop
+wg_http DELETE "$PL_URL/batches/2" -H "Authorization: Bearer $PL_ADMIN"
+assert_status 200
+assert_json_eq .blobs_deleted false
+assert_eq 0 "$(wg_psql "select count(*) from basic_circuit_witness_jobs where l1_batch_number = 2")" "batch 2's rows"
+assert_eq 2 "$(wg_psql "select l1_batch_number from blob_sweeps")" "the deletion left to sweep"
+s3_start
+wg_wait_until 20 no_sweeps_left
+assert_eq "" "$(s3_keys deploy/batches/2/)" "objects of batch 2 left after the sweep"
 assert_ne "" "$(s3_keys deploy/batches/3/)" "batch 3's objects"
 
 # 4. A misnamed bucket.

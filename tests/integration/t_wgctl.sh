@@ -164,6 +164,7 @@ wj delete 2
 assert_eq "2 true" "$(jq -r '"\(.l1_batch_number) \(.deleted)"' <<<"$OUT")" "delete --json"
 assert_eq 0 "$(wg_psql "SELECT count(*) FROM prover_jobs WHERE l1_batch_number = 2")" "delete removes rows"
 assert_eq 0 "$(find "$STORE/batches/2" -type f 2>/dev/null | wc -l)" "delete removes blobs"
+assert_eq 0 "$(wg_psql "SELECT count(*) FROM blob_sweeps")" "delete leaves nothing to the daemons' sweeper"
 w delete 2
 assert_eq 1 "$RC" "delete of a deleted batch"
 w delete two

@@ -1,5 +1,6 @@
 /* Unit tests for src/auth/token.c: token format and hashing, role names and the role rules of
- * docs/api.md (Access), and parsing the Authorization header. */
+ * docs/api.md (Access), and parsing the Authorization header; and for the negative cache of
+ * unknown token hashes (src/auth/negative_cache.c). */
 #include "config.h"
 
 #include <check.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #include "auth/auth.h"
+#include "auth/negative_cache.h"
 
 static void to_hex(const uint8_t *in, size_t len, char *out)
 {
@@ -163,6 +165,64 @@ START_TEST(bearer_header)
 }
 END_TEST
 
+START_TEST(negative_cache_remembers_for_its_ttl)
+{
+  static struct wg_negative_cache nc; /* 160 KiB: not on the stack */
+  wg_negative_cache_clear(&nc);
+  uint8_t h[32];
+  wg_token_hash("wgt_unknown", h);
+  ck_assert(!wg_negative_cache_hit(&nc, h, 1000));
+  wg_negative_cache_add(&nc, h, 1000, 1000);
+  ck_assert(wg_negative_cache_hit(&nc, h, 1000));
+  ck_assert(wg_negative_cache_hit(&nc, h, 1999));
+  ck_assert(!wg_negative_cache_hit(&nc, h, 2000)); /* about a second, no more */
+  wg_negative_cache_add(&nc, h, 5000, 1000);
+  ck_assert(wg_negative_cache_hit(&nc, h, 5500));
+  wg_negative_cache_clear(&nc); /* a reload of the table forgets everything */
+  ck_assert(!wg_negative_cache_hit(&nc, h, 5500));
+}
+END_TEST
+
+START_TEST(negative_cache_compares_whole_hashes)
+{
+  static struct wg_negative_cache nc;
+  wg_negative_cache_clear(&nc);
+  uint8_t a[32], b[32];
+  wg_token_hash("wgt_a", a);
+  memcpy(b, a, 32);
+  b[31] ^= 1; /* same slot, another hash */
+  wg_negative_cache_add(&nc, a, 0, 1000);
+  ck_assert(!wg_negative_cache_hit(&nc, b, 10));
+  /* The later one takes the slot: the earlier one is only forgotten, never confused. */
+  wg_negative_cache_add(&nc, b, 10, 1000);
+  ck_assert(wg_negative_cache_hit(&nc, b, 20));
+  ck_assert(!wg_negative_cache_hit(&nc, a, 20));
+}
+END_TEST
+
+START_TEST(negative_cache_is_bounded)
+{
+  static struct wg_negative_cache nc;
+  wg_negative_cache_clear(&nc);
+  ck_assert_uint_eq(sizeof nc, (size_t)WG_NEGATIVE_CACHE_SLOTS * (32 + 8));
+  /* A flood of distinct unknown tokens fills slots and no more; the latest ones are remembered. */
+  char token[32];
+  uint8_t h[32];
+  int remembered = 0;
+  for (int i = 0; i < 100000; i++) {
+    snprintf(token, sizeof token, "wgt_%d", i);
+    wg_token_hash(token, h);
+    wg_negative_cache_add(&nc, h, 0, 1000);
+  }
+  for (int i = 100000 - 100; i < 100000; i++) {
+    snprintf(token, sizeof token, "wgt_%d", i);
+    wg_token_hash(token, h);
+    remembered += wg_negative_cache_hit(&nc, h, 1);
+  }
+  ck_assert_int_ge(remembered, 95); /* a few of the last 100 may share a slot */
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("auth");
@@ -174,6 +234,9 @@ int main(void)
   tcase_add_test(tc, role_names);
   tcase_add_test(tc, role_matrix);
   tcase_add_test(tc, bearer_header);
+  tcase_add_test(tc, negative_cache_remembers_for_its_ttl);
+  tcase_add_test(tc, negative_cache_compares_whole_hashes);
+  tcase_add_test(tc, negative_cache_is_bounded);
   suite_add_tcase(s, tc);
   return wg_check_run(s);
 }

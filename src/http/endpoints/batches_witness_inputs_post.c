@@ -11,6 +11,7 @@
 #include "http/endpoints.h"
 #include "input/input.h"
 #include "store/store.h"
+#include "store/sweep.h"
 
 struct upload_args {
   struct wg_request *rq;
@@ -21,13 +22,20 @@ struct upload_args {
 };
 
 /* Under the batch lock, held until the basic job is committed: a DELETE of the batch cannot run
- * between the blob write and the row insert and remove the input just written. */
+ * between the blob write and the row insert. The blob lock, held from before the write, keeps the
+ * blob removal of an earlier DELETE (which runs after its commit) or a sweeper from removing the
+ * input just written; if the earlier incarnation's blobs are still there, they go first, since the
+ * new incarnation reuses their keys (store/sweep.h). */
 static enum wg_status upload_tx(struct wg_dbconn *c, void *arg)
 {
   struct upload_args *a = arg;
   enum wg_status s = wg_batch_lock(c, a->batch, true);
   if (s == WG_OK)
     s = wg_basic_job_lookup(c, a->batch, a->sha, &a->exists, &a->same);
+  if (s == WG_OK && !a->exists)
+    s = wg_blob_lock(c, a->batch, true, NULL);
+  if (s == WG_OK && !a->exists)
+    s = wg_sweep_before_upload(a->rq->app->store, c, a->batch);
   if (s == WG_OK && !a->exists) {
     char key[160];
     wg_key_input(key, sizeof key, a->batch, a->sha);
