@@ -57,7 +57,7 @@ static enum wg_status reload(struct wg_auth *a)
     return WG_E_UNAVAILABLE;
   if (a->conn == NULL)
     a->conn = wg_db_connect(a->conninfo, NULL, 0);
-  else if (a->conn->broken)
+  else if (!wg_db_check(a->conn))
     wg_db_reconnect(a->conn, a->conninfo);
   if (a->conn == NULL || a->conn->broken) {
     a->failed_ms = wg_monotonic_ms();

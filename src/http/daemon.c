@@ -88,6 +88,7 @@ int main(int argc, char **argv)
     return 2;
   }
   wg_log_set_level((enum wg_log_level)level);
+  wg_db_set_deadline_ms((int)cfg.db_deadline_ms);
   if (!wg_log_set_format(cfg.log_format)) {
     fprintf(stderr, "witness-generator: unknown log format \"%s\" (text or json)\n", cfg.log_format);
     wg_config_free(&cfg);
