@@ -16,6 +16,7 @@
 #include "db/completer.h"
 #include "db/job_cache.h"
 #include "db/db.h"
+#include "db/health.h"
 #include "db/housekeeping.h"
 #include "http/server.h"
 #include "rounds/rounds.h"
@@ -126,8 +127,10 @@ int main(int argc, char **argv)
   app.completer = wg_completer_start(cfg.db);
   app.claimer = wg_claimer_start(cfg.db, (int)cfg.lease);
   app.jobs = wg_job_cache_new(16384); /* NULL only costs the shortcut */
-  struct wg_server *srv = app.completer && app.claimer ? wg_server_start(&app) : NULL;
+  app.health = wg_health_start(cfg.db);
+  struct wg_server *srv = app.completer && app.claimer && app.health ? wg_server_start(&app) : NULL;
   if (srv == NULL) {
+    wg_health_stop(app.health);
     wg_completer_stop(app.completer);
     wg_claimer_stop(app.claimer);
     wg_job_cache_free(app.jobs);
@@ -155,6 +158,7 @@ int main(int argc, char **argv)
   if (!wg_server_drain(srv, 10000))
     wg_warn("requests still in flight after 10 s; closing their connections");
   wg_server_stop(srv);
+  wg_health_stop(app.health);
   wg_completer_stop(app.completer);
   wg_claimer_stop(app.claimer);
   wg_job_cache_free(app.jobs);
