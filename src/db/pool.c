@@ -31,6 +31,8 @@ struct wg_db {
    * acquires ever had to wait (a pool too small shows here before it shows as 503s). */
   int in_use, waiting;
   long long waits;
+  /* When a connection attempt last failed (monotonic ms; 0: the last one worked). */
+  atomic_llong connect_failed_ms;
 };
 
 static void on_notice(void *arg, const char *message)
@@ -238,6 +240,7 @@ struct wg_db *wg_db_open(const char *conninfo, int size)
   struct wg_db *db = calloc(1, sizeof *db);
   db->conninfo = strdup(conninfo);
   db->size = size;
+  atomic_init(&db->connect_failed_ms, 0);
   db->conns = calloc((size_t)size, sizeof *db->conns);
   db->busy = calloc((size_t)size, sizeof *db->busy);
   for (int i = 0; i < size; i++) {
@@ -306,10 +309,19 @@ struct wg_dbconn *wg_db_acquire(struct wg_db *db, int wait_ms)
 
   struct wg_dbconn *c = &db->conns[slot];
   if (!wg_db_check(c)) {
-    if (!wg_db_reconnect(c, db->conninfo)) {
+    /* While the database cannot be reached, one attempt a second: the requests meanwhile are
+     * answered 503 at once instead of each holding its HTTP thread for connect_timeout (a
+     * silent database answers no connection attempt), which would stall the other connections
+     * that thread serves. */
+    long long failed = atomic_load(&db->connect_failed_ms);
+    bool skip = failed != 0 && wg_monotonic_ms() - failed < 1000;
+    if (skip || !wg_db_reconnect(c, db->conninfo)) {
+      if (!skip)
+        atomic_store(&db->connect_failed_ms, wg_monotonic_ms());
       wg_db_release(c);
       return NULL;
     }
+    atomic_store(&db->connect_failed_ms, 0);
   }
   return c;
 }
