@@ -88,7 +88,7 @@ static enum wg_status read_tokens(struct wg_auth *a, struct wg_token_entry **ent
   if (a->conn == NULL) {
     a->conn = wg_db_connect(a->conninfo, NULL, 0);
     a->listening = false;
-  } else if (a->conn->broken) {
+  } else if (!wg_db_check(a->conn)) {
     wg_db_reconnect(a->conn, a->conninfo);
     a->listening = false;
   }

@@ -726,6 +726,7 @@ int main(int argc, char **argv)
     return 2;
   }
   wg_log_set_level(WG_LOG_WARN);
+  wg_db_set_deadline_ms((int)cfg.db_deadline_ms);
   int n = argc - rest;
   char **args = argv + rest;
   int rc = 2;

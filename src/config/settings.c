@@ -54,6 +54,7 @@ static const struct option_def options[] = {
   {"max-proof", B(max_proof), "16M", 1024, LONG_MAX, "largest proof body (POST /proofs/{id}/complete)"},
   {"poll-ms", L(poll_ms), "2000", 10, 3600000, "round workers' fallback poll interval, ms"},
   {"housekeeping-ms", L(housekeeping_ms), "1000", 10, 3600000, "housekeeping interval (expired leases, blobs of deleted batches, archive), ms"},
+  {"db-deadline", MS(db_deadline_ms), "30", 100, 86400000, "longest wait for a database statement's answer before its connection is given up, seconds (or Nms)"},
   {"connection-timeout", L(connection_timeout), "30", 1, 86400, "seconds before an idle client is dropped"},
   {"request-timeout", L(request_timeout), "60", 1, 86400, "seconds a client has to send a request's headers and body"},
   {"max-connections-per-ip", L(max_connections_per_ip), "512", 0, 65535, "connections one client address may hold (0: no limit)"},

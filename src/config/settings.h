@@ -33,6 +33,7 @@ struct wg_config {
   long max_proof;    /* proof bodies, bytes */
   long poll_ms;      /* round workers' fallback poll when no notification arrives */
   long housekeeping_ms;
+  long db_deadline_ms; /* longest wait for a statement's answer (db.h, WG_DB_DEFAULT_DEADLINE_MS) */
   long connection_timeout; /* seconds an idle or slow client may hold a connection */
   long request_timeout;    /* seconds from a connection's readiness to a request's last body byte */
   long max_connections_per_ip; /* 0: no limit */

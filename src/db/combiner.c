@@ -64,7 +64,8 @@ static struct wg_dbconn *connection(struct wg_combiner *k)
       wg_warn("cannot connect to the database: %s", err);
     return k->conn;
   }
-  return !k->conn->broken || wg_db_reconnect(k->conn, k->conninfo) ? k->conn : NULL;
+  /* A connection idle through an outage or a partition is found dead here, not on first use. */
+  return wg_db_check(k->conn) || wg_db_reconnect(k->conn, k->conninfo) ? k->conn : NULL;
 }
 
 static void *combiner_main(void *arg)

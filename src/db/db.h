@@ -24,6 +24,7 @@ struct wg_dbconn {
   struct wg_db *db;
   bool broken; /* the connection failed; it is replaced before its next use */
   int slot;
+  int deadline_ms; /* how long its statements may wait for an answer; 0: wg_db_set_deadline_ms's */
 };
 
 /* Opens a pool of `size` connections to conninfo. Connections are made lazily, so this succeeds
@@ -48,8 +49,19 @@ struct wg_dbconn *wg_db_connect(const char *conninfo, char *err, size_t err_len)
 void wg_db_disconnect(struct wg_dbconn *c);
 /* A bare libpq connection with nothing prepared (for migrations, before the tables exist). */
 PGconn *wg_db_open_raw(const char *conninfo, char *err, size_t err_len);
+/* False, and the connection marked broken, when an idle connection is known to be dead: the
+ * server closed it or the kernel gave it up. Cheap (no round trip). */
+bool wg_db_check(struct wg_dbconn *c);
 /* Reconnects a broken standalone connection. */
 bool wg_db_reconnect(struct wg_dbconn *c, const char *conninfo);
+
+/* A statement not answered within its deadline (wg_dbconn.deadline_ms, else this, settable with
+ * --db-deadline) fails as WG_E_UNAVAILABLE and its connection is given up: a database that went
+ * silent must not hold a caller for minutes. Generous, because a healthy statement that overruns
+ * it (a very large batch's inserts) fails too; the TCP keepalives and user timeout that every
+ * connection gets notice a silent peer within about 10 s anyway. */
+#define WG_DB_DEFAULT_DEADLINE_MS 30000
+void wg_db_set_deadline_ms(int ms);
 
 /* Statement parameters. Integers and text travel as text, bytes as binary. */
 #define WG_MAX_PARAMS 16

@@ -7,7 +7,9 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +31,8 @@ struct wg_db {
    * acquires ever had to wait (a pool too small shows here before it shows as 503s). */
   int in_use, waiting;
   long long waits;
+  /* When a connection attempt last failed (monotonic ms; 0: the last one worked). */
+  atomic_llong connect_failed_ms;
 };
 
 static void on_notice(void *arg, const char *message)
@@ -37,11 +41,22 @@ static void on_notice(void *arg, const char *message)
   wg_debug("postgres: %s", message);
 }
 
+/* How long a statement may wait for its answer (wg_db_set_deadline_ms). */
+static atomic_int default_deadline_ms = WG_DB_DEFAULT_DEADLINE_MS;
+
+void wg_db_set_deadline_ms(int ms) { atomic_store(&default_deadline_ms, ms > 0 ? ms : WG_DB_DEFAULT_DEADLINE_MS); }
+
 PGconn *wg_db_open_raw(const char *conninfo, char *err, size_t err_len)
 {
-  /* connect_timeout comes first so that a value in the caller's conninfo overrides it. */
-  const char *keys[] = {"connect_timeout", "application_name", "dbname", NULL};
-  const char *vals[] = {"3", "witness-generator", conninfo, NULL};
+  /* The defaults come first so that a value in the caller's conninfo overrides them.
+   * A peer that silently drops packets (a partition, a dead host) would otherwise hold a
+   * connection for the kernel's retransmission timeout, about 15 minutes: keepalive probes
+   * from 4 s of silence, every 2 s, and a 10 s limit on unacknowledged data
+   * (tcp_user_timeout, which also ends the probing) make the kernel give up within about 10 s,
+   * idle or busy. They do nothing on a Unix socket. */
+  const char *keys[] = {"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
+                        "keepalives_count", "tcp_user_timeout", "application_name", "dbname", NULL};
+  const char *vals[] = {"3", "1", "4", "2", "3", "10000", "witness-generator", conninfo, NULL};
   PGconn *pg = PQconnectdbParams(keys, vals, 1);
   if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
     if (err != NULL)
@@ -52,7 +67,93 @@ PGconn *wg_db_open_raw(const char *conninfo, char *err, size_t err_len)
     return NULL;
   }
   PQsetNoticeProcessor(pg, on_notice, NULL);
+  /* Sends never block either (await_result flushes under the deadline); PQexec, which the
+   * migrations and the listener use, still waits for its answer. */
+  PQsetnonblocking(pg, 1);
   return pg;
+}
+
+/* The instant a statement sent now must have been answered by, in monotonic ms. */
+static int64_t deadline_of(const struct wg_dbconn *c)
+{
+  int ms = c != NULL && c->deadline_ms > 0 ? c->deadline_ms : atomic_load(&default_deadline_ms);
+  return wg_monotonic_ms() + ms;
+}
+
+/* Waits until the connection's socket is ready for events or the deadline passes. Returns the
+ * ready events, 0 at the deadline, -1 when the socket is gone. */
+static int wait_socket(PGconn *pg, short events, int64_t deadline)
+{
+  int fd = PQsocket(pg);
+  if (fd < 0)
+    return -1;
+  for (;;) {
+    int64_t left = deadline - wg_monotonic_ms();
+    if (left <= 0)
+      return 0;
+    struct pollfd pfd = {fd, events, 0};
+    int n = poll(&pfd, 1, left > 1000 ? 1000 : (int)left);
+    if (n < 0 && errno != EINTR)
+      return -1;
+    if (n > 0)
+      return pfd.revents != 0 ? pfd.revents : events;
+  }
+}
+
+/* Waits for the answer to what was just sent on pg, at most until deadline, without ever
+ * blocking in libpq: a peer that went silent must not hold the caller for as long as the kernel
+ * takes to notice. Returns the statement's result (its error, if any), or NULL when the
+ * connection failed or the deadline passed: the connection is then unusable, since an answer
+ * may still be on its way. */
+static PGresult *await_result(PGconn *pg, int64_t deadline, const char *what)
+{
+  int f;
+  while ((f = PQflush(pg)) > 0) {
+    int ev = wait_socket(pg, POLLIN | POLLOUT, deadline);
+    if (ev <= 0)
+      goto timeout_or_gone;
+    if ((ev & POLLIN) && !PQconsumeInput(pg))
+      return NULL;
+  }
+  if (f < 0)
+    return NULL;
+  PGresult *result = NULL;
+  for (;;) {
+    while (PQisBusy(pg)) {
+      int ev = wait_socket(pg, POLLIN, deadline);
+      if (ev <= 0) {
+        PQclear(result);
+        goto timeout_or_gone;
+      }
+      if (!PQconsumeInput(pg)) {
+        PQclear(result);
+        return NULL;
+      }
+    }
+    PGresult *r = PQgetResult(pg);
+    if (r == NULL)
+      return result;
+    /* Like PQexec: the last result, unless an earlier one was an error. */
+    if (result != NULL && PQresultStatus(result) == PGRES_FATAL_ERROR) {
+      PQclear(r);
+    } else {
+      PQclear(result);
+      result = r;
+    }
+  }
+timeout_or_gone:
+  if (wg_monotonic_ms() >= deadline)
+    wg_warn("the database did not answer %s in time; giving the connection up", what);
+  return NULL;
+}
+
+/* Runs transaction control (no parameters) under the statement deadline. */
+static PGresult *run_plain(struct wg_dbconn *c, const char *sql)
+{
+  PGresult *r = PQsendQuery(c->pg, sql) ? await_result(c->pg, deadline_of(c), sql) : NULL;
+  if (r == NULL)
+    c->broken = true;
+  return r;
 }
 
 /* Prepares every statement of the project on a fresh connection. A statement that fails to
@@ -62,7 +163,9 @@ static bool prepare_all(PGconn *pg)
 {
   for (int a = 0; wg_all_statements[a] != NULL; a++) {
     for (const struct wg_stmt *s = wg_all_statements[a]; s->name != NULL; s++) {
-      PGresult *r = PQprepare(pg, s->name, s->sql, 0, NULL);
+      PGresult *r = PQsendPrepare(pg, s->name, s->sql, 0, NULL) ? await_result(pg, deadline_of(NULL), s->name) : NULL;
+      if (r == NULL)
+        return false;
       ExecStatusType st = PQresultStatus(r);
       if (st != PGRES_COMMAND_OK) {
         const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
@@ -78,6 +181,21 @@ static bool prepare_all(PGconn *pg)
     }
   }
   return true;
+}
+
+bool wg_db_check(struct wg_dbconn *c)
+{
+  if (c->pg == NULL || c->broken || PQstatus(c->pg) != CONNECTION_OK) {
+    c->broken = true;
+    return false;
+  }
+  /* An idle connection has nothing to read: a readable socket, or one in error, means that the
+   * server closed it (a restart) or that the kernel gave it up (keepalives, after a partition);
+   * anything else that came (a notice) is consumed. */
+  struct pollfd pfd = {PQsocket(c->pg), POLLIN, 0};
+  if (pfd.fd < 0 || (poll(&pfd, 1, 0) > 0 && (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK)))
+    c->broken = true;
+  return !c->broken;
 }
 
 struct wg_dbconn *wg_db_connect(const char *conninfo, char *err, size_t err_len)
@@ -122,6 +240,7 @@ struct wg_db *wg_db_open(const char *conninfo, int size)
   struct wg_db *db = calloc(1, sizeof *db);
   db->conninfo = strdup(conninfo);
   db->size = size;
+  atomic_init(&db->connect_failed_ms, 0);
   db->conns = calloc((size_t)size, sizeof *db->conns);
   db->busy = calloc((size_t)size, sizeof *db->busy);
   for (int i = 0; i < size; i++) {
@@ -189,11 +308,20 @@ struct wg_dbconn *wg_db_acquire(struct wg_db *db, int wait_ms)
   pthread_mutex_unlock(&db->lock);
 
   struct wg_dbconn *c = &db->conns[slot];
-  if (c->pg == NULL || c->broken || PQstatus(c->pg) != CONNECTION_OK) {
-    if (!wg_db_reconnect(c, db->conninfo)) {
+  if (!wg_db_check(c)) {
+    /* While the database cannot be reached, one attempt a second: the requests meanwhile are
+     * answered 503 at once instead of each holding its HTTP thread for connect_timeout (a
+     * silent database answers no connection attempt), which would stall the other connections
+     * that thread serves. */
+    long long failed = atomic_load(&db->connect_failed_ms);
+    bool skip = failed != 0 && wg_monotonic_ms() - failed < 1000;
+    if (skip || !wg_db_reconnect(c, db->conninfo)) {
+      if (!skip)
+        atomic_store(&db->connect_failed_ms, wg_monotonic_ms());
       wg_db_release(c);
       return NULL;
     }
+    atomic_store(&db->connect_failed_ms, 0);
   }
   return c;
 }
@@ -203,10 +331,9 @@ void wg_db_release(struct wg_dbconn *c)
   if (c == NULL)
     return;
   struct wg_db *db = c->db;
-  if (c->pg != NULL && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
+  if (c->pg != NULL && !c->broken && PQtransactionStatus(c->pg) != PQTRANS_IDLE) {
     /* A caller left a transaction open (a bug or a failure path): never hand that on. */
-    PGresult *r = PQexec(c->pg, "ROLLBACK");
-    PQclear(r);
+    PQclear(run_plain(c, "ROLLBACK"));
     if (PQtransactionStatus(c->pg) != PQTRANS_IDLE)
       c->broken = true;
   }
@@ -263,7 +390,15 @@ enum wg_status wg_db_exec(struct wg_dbconn *c, const char *stmt, const struct wg
   last_retryable = false;
   if (c->pg == NULL || c->broken)
     return WG_E_UNAVAILABLE;
-  PGresult *r = PQexecPrepared(c->pg, stmt, p->n, p->values, p->lengths, p->formats, binary_result ? 1 : 0);
+  PGresult *r = PQsendQueryPrepared(c->pg, stmt, p->n, p->values, p->lengths, p->formats, binary_result ? 1 : 0)
+                  ? await_result(c->pg, deadline_of(c), stmt)
+                  : NULL;
+  if (r == NULL) {
+    c->broken = true;
+    if (*PQerrorMessage(c->pg) != '\0') /* else await_result said that the deadline passed */
+      wg_warn("database connection lost during %s: %s", stmt, PQerrorMessage(c->pg));
+    return WG_E_UNAVAILABLE;
+  }
   ExecStatusType st = PQresultStatus(r);
   if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
     if (res != NULL)
@@ -328,7 +463,9 @@ enum wg_status wg_db_fetch_bytes(struct wg_dbconn *c, const char *stmt, const st
 
 static enum wg_status exec_plain(struct wg_dbconn *c, const char *sql)
 {
-  PGresult *r = PQexec(c->pg, sql);
+  PGresult *r = run_plain(c, sql);
+  if (r == NULL)
+    return WG_E_UNAVAILABLE;
   enum wg_status s = WG_OK;
   if (PQresultStatus(r) != PGRES_COMMAND_OK) {
     if (PQstatus(c->pg) != CONNECTION_OK) {

@@ -16,6 +16,7 @@
 #include "db/completer.h"
 #include "db/job_cache.h"
 #include "db/db.h"
+#include "db/health.h"
 #include "db/housekeeping.h"
 #include "http/metrics.h"
 #include "http/server.h"
@@ -94,6 +95,7 @@ int main(int argc, char **argv)
     return 2;
   }
   wg_log_set_level((enum wg_log_level)level);
+  wg_db_set_deadline_ms((int)cfg.db_deadline_ms);
   if (!wg_log_set_format(cfg.log_format)) {
     fprintf(stderr, "witness-generator: unknown log format \"%s\" (text or json)\n", cfg.log_format);
     wg_config_free(&cfg);
@@ -131,8 +133,10 @@ int main(int argc, char **argv)
   app.completer = wg_completer_start(cfg.db);
   app.claimer = wg_claimer_start(cfg.db, (int)(cfg.claim_grace < cfg.lease ? cfg.claim_grace : cfg.lease));
   app.jobs = wg_job_cache_new(16384); /* NULL only costs the shortcut */
-  struct wg_server *srv = app.completer && app.claimer ? wg_server_start(&app) : NULL;
+  app.health = wg_health_start(cfg.db);
+  struct wg_server *srv = app.completer && app.claimer && app.health ? wg_server_start(&app) : NULL;
   if (srv == NULL) {
+    wg_health_stop(app.health);
     wg_completer_stop(app.completer);
     wg_claimer_stop(app.claimer);
     wg_job_cache_free(app.jobs);
@@ -163,6 +167,7 @@ int main(int argc, char **argv)
   if (!wg_server_drain(srv, 10000))
     wg_warn("requests still in flight after 10 s; closing their connections");
   wg_server_stop(srv);
+  wg_health_stop(app.health);
   wg_completer_stop(app.completer);
   wg_claimer_stop(app.claimer);
   wg_job_cache_free(app.jobs);

@@ -21,6 +21,7 @@ struct wg_auth;
 struct wg_completer;
 struct wg_claimer;
 struct wg_job_cache;
+struct wg_health;
 
 /* A client's X-Request-Id is used when it is 1 to this many of [A-Za-z0-9._:-]; otherwise the
  * daemon makes one, so that a hostile header can neither bloat nor forge log lines. */
@@ -35,6 +36,7 @@ struct wg_app {
   struct wg_completer *completer; /* group commit of prover job completions */
   struct wg_claimer *claimer;     /* combined claims of prover jobs */
   struct wg_job_cache *jobs;      /* where claimed jobs' witnesses lie */
+  struct wg_health *health;       /* whether the database answers, for /readyz */
   atomic_bool closing; /* set at shutdown: no new request starts, connections are not kept alive */
 };
 

@@ -139,7 +139,7 @@ enum wg_status wg_round_renew(struct wg_round_ctx *ctx)
 static void renew_once(struct wg_renewer *r, unsigned long generation)
 {
   const struct wg_config *cfg = r->cfg;
-  if (r->db == NULL || r->db->broken) {
+  if (r->db == NULL || !wg_db_check(r->db)) {
     pthread_mutex_unlock(&r->lock);
     if (r->db == NULL)
       r->db = wg_db_connect(cfg->db, NULL, 0);
@@ -347,7 +347,7 @@ static void *worker_main(void *p)
     pthread_mutex_lock(&w->lock);
     unsigned long seen = w->generation[round];
     pthread_mutex_unlock(&w->lock);
-    if (ctx.db == NULL || ctx.db->broken) {
+    if (ctx.db == NULL || !wg_db_check(ctx.db)) {
       if (ctx.db == NULL)
         ctx.db = wg_db_connect(cfg->db, NULL, 0);
       else
@@ -464,8 +464,14 @@ static void *listener_main(void *p)
     struct pollfd pfd = {PQsocket(pg), POLLIN, 0};
     if (poll(&pfd, 1, 250) <= 0)
       continue;
-    if (!PQconsumeInput(pg))
-      continue; /* the connection broke; it is replaced above */
+    /* The socket also wakes when the connection ends: the server's restart, or the kernel giving
+     * it up after a partition (keepalives, see wg_db_open_raw). Replace it above. */
+    if (!PQconsumeInput(pg) || PQstatus(pg) != CONNECTION_OK) {
+      wg_warn("lost the LISTEN connection: %s", PQerrorMessage(pg));
+      PQfinish(pg);
+      pg = NULL;
+      continue;
+    }
     PGnotify *n;
     while ((n = PQnotifies(pg)) != NULL) {
       int round = atoi(n->extra);
@@ -489,7 +495,7 @@ static void *housekeeper_main(void *p)
   while (!stopping(w)) {
     if (c == NULL)
       c = wg_db_connect(cfg->db, NULL, 0);
-    else if (c->broken)
+    else if (!wg_db_check(c))
       wg_db_reconnect(c, cfg->db);
     /* Each step runs whatever became of the one before; a failed step is logged where it failed
      * and counted in wg_housekeeping_errors_total. */

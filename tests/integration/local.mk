@@ -41,6 +41,8 @@ INTEGRATION_TESTS += \
 	tests/integration/t_crash_random.sh \
 	tests/integration/t_db_outage.sh \
 	tests/integration/t_many_daemons.sh
+# A silent network partition to PostgreSQL (issue 14, item 3): needs iptables, as root.
+INTEGRATION_TESTS += tests/integration/t_partition.sh
 EXTRA_DIST += tests/integration/crash_lib.sh tests/tools/http_fuzz.py
 
 # Named crash points (WG_FAULT, src/common/fault.h; compiled into every build).

@@ -134,8 +134,9 @@ for round in 1 2 3 4 5 6 7 8; do
 done
 ((${#pending[@]} == 0)) || fail "jobs ${pending[*]} still not completed after 8 tries"
 assert_eq 1 "$saw_503" "the failing group answered 503"
-assert_eq 3 "$(wg_psql "SELECT count(*) FROM prover_jobs WHERE id IN (${!LEASES[*]// /,})
-	AND status = 'successful'")" "every member completed when sent again"
+members=$(IFS=,; echo "${!LEASES[*]}")
+assert_eq 3 "$(wg_psql "SELECT count(*) FROM prover_jobs WHERE id IN ($members) AND status = 'successful'")" \
+	"every member completed when sent again"
 wg_stop_daemon c
 
 # wg-prover gets through the same fault by itself: every completion answered 503 is sent again
