@@ -113,6 +113,22 @@ static bool json_int_field(json_t *o, const char *key, long long *out)
   return true;
 }
 
+/* Heartbeat three times per lease so that one late or lost heartbeat does not cost the job; the
+ * lease length is what remains of it now, as the server's clock tells it (doc: a job's JSON). A
+ * claim's first lease is the server's claim grace, which the witness download turns into the full
+ * lease: the interval is taken again from each heartbeat's answer. */
+static long long heartbeat_interval(const struct wgp_options *o, json_t *doc)
+{
+  if (o->heartbeat_ms > 0)
+    return o->heartbeat_ms;
+  json_t *exp = json_object_get(doc, "lease_expires_at");
+  long long until = json_is_string(exp) ? parse_utc_ms(json_string_value(exp)) : -1;
+  if (until <= 0)
+    return DEFAULT_HEARTBEAT_MS;
+  long long third = (until - wgp_wall_ms()) / 3;
+  return third < 1000 ? 1000 : third > DEFAULT_HEARTBEAT_MS ? DEFAULT_HEARTBEAT_MS : third;
+}
+
 /* Reads a claimed job. */
 static bool parse_job(struct wgp_worker *w, json_t *doc, struct job *j)
 {
@@ -132,18 +148,7 @@ static bool parse_job(struct wgp_worker *w, json_t *doc, struct job *j)
     j->claimed_at = j->last_contact = wgp_now_ms();
     snprintf(j->what, sizeof j->what, "job %lld (batch %lld round %d circuit %d depth %d #%lld)", j->id, j->batch,
              j->round, j->circuit_id, j->depth, j->sequence_number);
-    /* Heartbeat three times per lease so that one late or lost heartbeat does not cost the job;
-     * the lease length is what remains of it now, as the server's clock tells it. */
-    j->heartbeat_ms = o->heartbeat_ms;
-    if (j->heartbeat_ms <= 0) {
-      json_t *exp = json_object_get(doc, "lease_expires_at");
-      long long until = json_is_string(exp) ? parse_utc_ms(json_string_value(exp)) : -1;
-      j->heartbeat_ms = DEFAULT_HEARTBEAT_MS;
-      if (until > 0) {
-        long long third = (until - wgp_wall_ms()) / 3;
-        j->heartbeat_ms = third < 1000 ? 1000 : third > DEFAULT_HEARTBEAT_MS ? DEFAULT_HEARTBEAT_MS : third;
-      }
-    }
+    j->heartbeat_ms = heartbeat_interval(o, doc);
   }
   return ok;
 }
@@ -398,11 +403,12 @@ static void report_failure(struct wgp_worker *w, struct wgp_client *c, const str
  * the last heartbeat. */
 static bool wait_with_heartbeats(struct wgp_worker *w, struct wgp_client *c, const struct job *j)
 {
-  long long deadline = j->claimed_at + w->st->opt->prove_ms, last_contact = j->last_contact;
+  long long deadline = j->claimed_at + w->st->opt->prove_ms, last_contact = j->last_contact,
+            interval = j->heartbeat_ms;
   char path[64];
   snprintf(path, sizeof path, "/jobs/%lld/heartbeat", j->id);
   for (;;) {
-    long long now = wgp_now_ms(), next_heartbeat = last_contact + j->heartbeat_ms;
+    long long now = wgp_now_ms(), next_heartbeat = last_contact + interval;
     if (now >= deadline)
       return true;
     if (now >= next_heartbeat) {
@@ -411,6 +417,9 @@ static bool wait_with_heartbeats(struct wgp_worker *w, struct wgp_client *c, con
         return drop(w, c, j, "extend its lease", status);
       wg_debug("%s: lease extended", j->what);
       last_contact = wgp_now_ms();
+      json_t *doc = json_loadb((const char *)c->body, c->len, 0, NULL);
+      interval = heartbeat_interval(w->st->opt, doc);
+      json_decref(doc);
       continue;
     }
     long long until = deadline < next_heartbeat ? deadline : next_heartbeat;

@@ -75,13 +75,16 @@ assert_eq ok "$out" "1,100 claims and fails of job $J all answered 200"
 assert_eq "1100|queued" "$(wg_psql "SELECT attempts, status FROM prover_jobs WHERE id = $J")" \
 	"job $J used 1,100 attempts and is queued again"
 
-# Both jobs claimed under a 2 s lease and abandoned: housekeeping puts both back in time.
+# Both jobs claimed and taken up (witness downloaded) under a 2 s lease, then abandoned:
+# housekeeping puts both back in time.
 pl_claim
 assert_status 200
 assert_eq "$J" "$PL_JOB_ID" "job $J claimed the 1,101st time"
+pl_witness "$J" "$WG_TMP/wJ"
 pl_claim
 assert_status 200
 assert_eq "$K" "$PL_JOB_ID" "job $K claimed"
+pl_witness "$K" "$WG_TMP/wK"
 both_expired() {
 	[[ $(wg_psql "SELECT count(*) FROM prover_jobs WHERE status = 'queued' AND error LIKE 'lease expired%'") == 2 ]]
 }
@@ -99,7 +102,8 @@ assert_eq 0 "$(awk '$1 == "wg_housekeeping_errors_total" { print $2 }' "$HTTP_BO
 refuse_fn='CREATE FUNCTION refuse_expiry() RETURNS trigger LANGUAGE plpgsql AS $$
 	BEGIN RAISE EXCEPTION '"'"'the test refuses lease expiries of prover jobs'"'"'; END $$'
 wg_psql "$refuse_fn" "CREATE TRIGGER refuse_expiry BEFORE UPDATE ON prover_jobs FOR EACH ROW
-	WHEN (OLD.status = 'in_progress' AND NEW.status <> 'in_progress' AND NEW.error LIKE 'lease expired%')
+	WHEN (OLD.status = 'in_progress' AND NEW.status <> 'in_progress'
+	AND (NEW.error LIKE 'lease expired%' OR NEW.error LIKE 'claim not taken up%'))
 	EXECUTE FUNCTION refuse_expiry()"
 pl_claim
 assert_status 200
