@@ -191,10 +191,15 @@ bool wg_db_check(struct wg_dbconn *c)
   }
   /* An idle connection has nothing to read: a readable socket, or one in error, means that the
    * server closed it (a restart) or that the kernel gave it up (keepalives, after a partition);
-   * anything else that came (a notice) is consumed. */
+   * anything else that came (a notice) is consumed. A server that shut down sent a message
+   * before it closed: one read takes the message, the next finds the end, so read until the
+   * socket has nothing more. */
   struct pollfd pfd = {PQsocket(c->pg), POLLIN, 0};
-  if (pfd.fd < 0 || (poll(&pfd, 1, 0) > 0 && (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK)))
+  if (pfd.fd < 0)
     c->broken = true;
+  for (int reads = 0; !c->broken && reads < 8 && poll(&pfd, 1, 0) > 0; reads++)
+    if (!PQconsumeInput(c->pg) || PQstatus(c->pg) != CONNECTION_OK)
+      c->broken = true;
   return !c->broken;
 }
 
