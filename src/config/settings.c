@@ -251,10 +251,26 @@ static bool load_env(struct wg_config *c, char *err, size_t err_len)
   return true;
 }
 
+/* Whether the file at path holds nothing but white space (a few bytes at most): a blank credential. */
+static bool blank_file(const char *path, const struct stat *st)
+{
+  char buf[16];
+  if (st->st_size > (off_t)sizeof buf)
+    return false;
+  FILE *f = fopen(path, "r");
+  size_t n = f != NULL ? fread(buf, 1, sizeof buf, f) : 0;
+  if (f != NULL)
+    fclose(f);
+  for (size_t i = 0; i < n; i++)
+    if (!isspace((unsigned char)buf[i]))
+      return false;
+  return true;
+}
+
 /* systemd's LoadCredential= puts each credential in $CREDENTIALS_DIRECTORY under its name. A
- * secret no option names is taken from there when that file is there and not empty: the shipped
- * unit gives every credential an empty SetCredential= default, so that a missing source file does
- * not stop the unit, and an empty file means "not given". */
+ * secret no option names is taken from there when that file is there and not blank: the shipped
+ * unit gives every credential a SetCredential= default of one newline (systemd 252 takes no empty
+ * value), so that a missing source file does not stop the unit, and a blank file means "not given". */
 static void take_credential(char **field, const char *name)
 {
   const char *dir = getenv("CREDENTIALS_DIRECTORY");
@@ -263,7 +279,7 @@ static void take_credential(char **field, const char *name)
   size_t n = strlen(dir) + strlen(name) + 2;
   char *path = malloc(n);
   struct stat st;
-  if (path != NULL && snprintf(path, n, "%s/%s", dir, name) > 0 && stat(path, &st) == 0 && st.st_size > 0) {
+  if (path != NULL && snprintf(path, n, "%s/%s", dir, name) > 0 && stat(path, &st) == 0 && !blank_file(path, &st)) {
     *field = path;
     return;
   }

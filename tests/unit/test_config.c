@@ -539,14 +539,15 @@ START_TEST(secret_file_options)
 END_TEST
 
 /* $CREDENTIALS_DIRECTORY (systemd's LoadCredential=): a file there is used when no option names
- * one; an empty file (the unit's SetCredential= default) is no credential; an option wins. */
+ * one; a blank file (the unit's SetCredential= default, one newline) is no credential; an option
+ * wins. */
 START_TEST(credentials_directory)
 {
   char dir[] = "/tmp/wg-test-creds.XXXXXX";
   ck_assert_ptr_nonnull(mkdtemp(dir));
   static const char *const names[] = {"db-password", "s3-credentials", "tls-key", NULL};
   write_secret(dir, "db-password", "pw\n", 0400);
-  write_secret(dir, "s3-credentials", "", 0400);
+  write_secret(dir, "s3-credentials", "\n", 0400);
   setenv("CREDENTIALS_DIRECTORY", dir, 1);
   char want[300];
   ck_assert_int_eq(LOAD_NONE(), WG_CONFIG_OK);
