@@ -18,8 +18,10 @@ PACKAGES=(
 	# handy when a test hangs: ps (procps), ss (iproute2)
 	util-linux passwd procps iproute2
 	# api/openapi.yaml: the validator of recorded replies, npm for @redocly/cli (t_openapi_*.sh);
-	# packaging: man -l and systemd-analyze verify (t_install.sh)
+	# packaging: man -l and systemd-analyze verify (t_install.sh, t_secrets.sh)
 	python3-jsonschema python3-yaml nodejs man-db systemd
+	# secret files shared through an ACL, as systemd shares credentials (t_secrets.sh)
+	acl
 )
 
 missing=()

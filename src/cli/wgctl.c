@@ -727,6 +727,13 @@ int main(int argc, char **argv)
   }
   wg_log_set_level(WG_LOG_WARN);
   wg_db_set_deadline_ms((int)cfg.db_deadline_ms);
+  /* The same secret files as the daemon's (its TLS key excepted), with the same checks. */
+  if (!wg_secrets_load(&cfg, WG_SECRET_DB_PASSWORD | WG_SECRET_S3, err, sizeof err)) {
+    fprintf(stderr, "wgctl: %s\n", err);
+    wg_config_free(&cfg);
+    return 2;
+  }
+  wg_db_set_password(cfg.secrets.db_password);
   int n = argc - rest;
   char **args = argv + rest;
   int rc = 2;
@@ -754,6 +761,7 @@ int main(int argc, char **argv)
     rc = cmd_token_revoke(&cfg, args[2]);
   else
     usage(stderr);
+  wg_db_set_password(NULL);
   wg_config_free(&cfg);
   return rc;
 }

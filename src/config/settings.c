@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 enum opt_type { OPT_STRING, OPT_LONG, OPT_BYTES, OPT_MILLIS };
@@ -60,23 +61,41 @@ static const struct option_def options[] = {
   {"max-connections-per-ip", L(max_connections_per_ip), "512", 0, 65535, "connections one client address may hold (0: no limit)"},
   {"archive-after", L(archive_after), "0", 0, 86400L * 3650, "archive prover jobs of batches proven this many seconds ago (0: never)"},
   {"tls-cert", S(tls_cert), NULL, 0, 0, "PEM certificate: serve HTTPS"},
-  {"tls-key", S(tls_key), NULL, 0, 0, "PEM private key for --tls-cert"},
+  {"tls-key-file", S(tls_key_file), NULL, 0, 0, "PEM private key for --tls-cert, mode 0600 (or $CREDENTIALS_DIRECTORY/tls-key)"},
+  {"db-password-file", S(db_password_file), NULL, 0, 0, "file holding the database password, mode 0600 (or $CREDENTIALS_DIRECTORY/db-password)"},
+  {"s3-credentials-file", S(s3_credentials_file), NULL, 0, 0, "S3 keys (access_key_id=, secret_access_key=, session_token=), mode 0600 (or $CREDENTIALS_DIRECTORY/s3-credentials)"},
 };
 #define N_OPTIONS (sizeof options / sizeof options[0])
 
+/* Old names still accepted as flags, WG_* variables and config keys. */
+static const struct {
+  const char *old_name, *name;
+} aliases[] = {
+  {"tls-key", "tls-key-file"},
+};
+#define N_ALIASES (sizeof aliases / sizeof aliases[0])
+
+/* Config keys may spell '-' as '_'. */
+static bool name_is(const char *option, const char *name, size_t len)
+{
+  if (strlen(option) != len)
+    return false;
+  size_t j = 0;
+  while (j < len && (option[j] == name[j] || (option[j] == '-' && name[j] == '_')))
+    j++;
+  return j == len;
+}
+
 static const struct option_def *find_option(const char *name, size_t len)
 {
-  for (size_t i = 0; i < N_OPTIONS; i++) {
-    const char *o = options[i].name;
-    if (strlen(o) != len)
-      continue;
-    size_t j = 0;
-    /* Config keys may spell '-' as '_'. */
-    while (j < len && (o[j] == name[j] || (o[j] == '-' && name[j] == '_')))
-      j++;
-    if (j == len)
+  for (size_t a = 0; a < N_ALIASES; a++)
+    if (name_is(aliases[a].old_name, name, len)) {
+      name = aliases[a].name;
+      len = strlen(name);
+    }
+  for (size_t i = 0; i < N_OPTIONS; i++)
+    if (name_is(options[i].name, name, len))
       return &options[i];
-  }
   return NULL;
 }
 
@@ -204,19 +223,67 @@ static bool load_file(struct wg_config *c, const char *path, char *err, size_t e
   return ok;
 }
 
+static void env_name(const char *option, char *var, size_t n)
+{
+  snprintf(var, n, "WG_");
+  size_t k = 3;
+  for (const char *p = option; *p && k < n - 1; p++)
+    var[k++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
+  var[k] = '\0';
+}
+
 static bool load_env(struct wg_config *c, char *err, size_t err_len)
 {
+  char var[64];
+  /* Old names first, so that the current name wins when both are set. */
+  for (size_t a = 0; a < N_ALIASES; a++) {
+    env_name(aliases[a].old_name, var, sizeof var);
+    const char *v = getenv(var);
+    if (v != NULL && !set_option(c, find_option(aliases[a].name, strlen(aliases[a].name)), v, var, err, err_len))
+      return false;
+  }
   for (size_t i = 0; i < N_OPTIONS; i++) {
-    char var[64] = "WG_";
-    size_t k = 3;
-    for (const char *p = options[i].name; *p && k < sizeof var - 1; p++)
-      var[k++] = *p == '-' ? '_' : (char)toupper((unsigned char)*p);
-    var[k] = '\0';
+    env_name(options[i].name, var, sizeof var);
     const char *v = getenv(var);
     if (v != NULL && !set_option(c, &options[i], v, var, err, err_len))
       return false;
   }
   return true;
+}
+
+/* Whether the file at path holds nothing but white space (a few bytes at most): a blank credential. */
+static bool blank_file(const char *path, const struct stat *st)
+{
+  char buf[16];
+  if (st->st_size > (off_t)sizeof buf)
+    return false;
+  FILE *f = fopen(path, "r");
+  size_t n = f != NULL ? fread(buf, 1, sizeof buf, f) : 0;
+  if (f != NULL)
+    fclose(f);
+  for (size_t i = 0; i < n; i++)
+    if (!isspace((unsigned char)buf[i]))
+      return false;
+  return true;
+}
+
+/* systemd's LoadCredential= puts each credential in $CREDENTIALS_DIRECTORY under its name. A
+ * secret no option names is taken from there when that file is there and not blank: the shipped
+ * unit gives every credential a SetCredential= default of one newline (systemd 252 takes no empty
+ * value), so that a missing source file does not stop the unit, and a blank file means "not given". */
+static void take_credential(char **field, const char *name)
+{
+  const char *dir = getenv("CREDENTIALS_DIRECTORY");
+  if (*field != NULL || dir == NULL || dir[0] == '\0')
+    return;
+  size_t n = strlen(dir) + strlen(name) + 2;
+  char *path = malloc(n);
+  struct stat st;
+  if (path != NULL && snprintf(path, n, "%s/%s", dir, name) > 0 && stat(path, &st) == 0 && !blank_file(path, &st)) {
+    *field = path;
+    return;
+  }
+  free(path);
 }
 
 static bool split_listen(struct wg_config *c, char *err, size_t err_len)
@@ -307,8 +374,12 @@ enum wg_config_result wg_config_load(struct wg_config *c, int argc, char **argv,
     snprintf(err, err_len, "store must be file:DIR, postgres or s3://BUCKET/PREFIX, got \"%s\"", c->store);
     return WG_CONFIG_ERROR;
   }
-  if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
-    snprintf(err, err_len, "tls-cert and tls-key go together");
+  take_credential(&c->tls_key_file, WG_CREDENTIAL_TLS_KEY);
+  take_credential(&c->db_password_file, WG_CREDENTIAL_DB_PASSWORD);
+  take_credential(&c->s3_credentials_file, WG_CREDENTIAL_S3);
+  if ((c->tls_cert == NULL) != (c->tls_key_file == NULL)) {
+    snprintf(err, err_len, "tls-cert and tls-key-file go together%s%s", c->tls_key_file ? "; the key is " : "",
+             c->tls_key_file ? c->tls_key_file : "");
     return WG_CONFIG_ERROR;
   }
   if (c->instance_id == NULL || c->instance_id[0] == '\0') {
@@ -333,6 +404,7 @@ void wg_config_free(struct wg_config *c)
       free(*(char **)((char *)c + options[i].offset));
   free(c->config_file);
   free(c->listen_host);
+  wg_secrets_wipe(&c->secrets);
   memset(c, 0, sizeof *c);
 }
 
@@ -345,4 +417,6 @@ void wg_config_usage(const char *program, void *file)
   for (size_t i = 0; i < N_OPTIONS; i++)
     fprintf(f, "  --%-20s %s%s%s%s\n", options[i].name, options[i].help, options[i].def ? " [" : "",
             options[i].def ? options[i].def : "", options[i].def ? "]" : "");
+  for (size_t a = 0; a < N_ALIASES; a++)
+    fprintf(f, "  --%-20s old name of --%s\n", aliases[a].old_name, aliases[a].name);
 }

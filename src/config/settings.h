@@ -5,6 +5,8 @@
 
 #include <stddef.h>
 
+#include "config/secrets.h"
+
 struct wg_config {
   char *config_file;
   char *db;          /* libpq conninfo */
@@ -39,7 +41,13 @@ struct wg_config {
   long max_connections_per_ip; /* 0: no limit */
   long archive_after;      /* seconds after which proven batches' prover jobs are archived; 0 = never */
   char *tls_cert;
-  char *tls_key;
+  /* Files holding secrets (config/secrets.h): named by an option, or else the file of that name
+   * in $CREDENTIALS_DIRECTORY, set by wg_config_load. Their contents are read by wg_secrets_load
+   * into secrets, never by wg_config_load. */
+  char *tls_key_file;        /* --tls-key-file, formerly --tls-key */
+  char *db_password_file;    /* added to the libpq connection as its password */
+  char *s3_credentials_file; /* access_key_id=..., secret_access_key=..., session_token=... */
+  struct wg_secrets secrets;
 };
 
 /* Outcome of wg_config_load. */
@@ -51,6 +59,7 @@ enum wg_config_result { WG_CONFIG_OK = 0, WG_CONFIG_HELP, WG_CONFIG_ERROR };
  * argument is an error. On WG_CONFIG_ERROR err holds a message naming the bad option or line. */
 enum wg_config_result wg_config_load(struct wg_config *c, int argc, char **argv, int *rest, char *err,
                                      size_t err_len);
+/* Frees c and wipes its secrets. */
 void wg_config_free(struct wg_config *c);
 /* Writes the option list for --help. */
 void wg_config_usage(const char *program, void *file);

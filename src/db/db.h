@@ -49,6 +49,11 @@ struct wg_dbconn *wg_db_connect(const char *conninfo, char *err, size_t err_len)
 void wg_db_disconnect(struct wg_dbconn *c);
 /* A bare libpq connection with nothing prepared (for migrations, before the tables exist). */
 PGconn *wg_db_open_raw(const char *conninfo, char *err, size_t err_len);
+/* The password of every connection made from now on (--db-password-file), given to libpq as its
+ * own keyword rather than written into a conninfo string that could be shown; it wins over a
+ * password in the conninfo. Borrowed: it must outlive every connection attempt. Call before any
+ * thread connects; NULL forgets it. */
+void wg_db_set_password(const char *password);
 /* False, and the connection marked broken, when an idle connection is known to be dead: the
  * server closed it or the kernel gave it up. Cheap (no round trip). */
 bool wg_db_check(struct wg_dbconn *c);

@@ -46,6 +46,11 @@ static atomic_int default_deadline_ms = WG_DB_DEFAULT_DEADLINE_MS;
 
 void wg_db_set_deadline_ms(int ms) { atomic_store(&default_deadline_ms, ms > 0 ? ms : WG_DB_DEFAULT_DEADLINE_MS); }
 
+/* Set once at start, before any thread connects (wg_db_set_password). */
+static const char *db_password;
+
+void wg_db_set_password(const char *password) { db_password = password; }
+
 PGconn *wg_db_open_raw(const char *conninfo, char *err, size_t err_len)
 {
   /* The defaults come first so that a value in the caller's conninfo overrides them.
@@ -53,10 +58,12 @@ PGconn *wg_db_open_raw(const char *conninfo, char *err, size_t err_len)
    * connection for the kernel's retransmission timeout, about 15 minutes: keepalive probes
    * from 4 s of silence, every 2 s, and a 10 s limit on unacknowledged data
    * (tcp_user_timeout, which also ends the probing) make the kernel give up within about 10 s,
-   * idle or busy. They do nothing on a Unix socket. */
-  const char *keys[] = {"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
-                        "keepalives_count", "tcp_user_timeout", "application_name", "dbname", NULL};
-  const char *vals[] = {"3", "1", "4", "2", "3", "10000", "witness-generator", conninfo, NULL};
+   * idle or busy. They do nothing on a Unix socket. The password comes after the conninfo, so that
+   * the one from --db-password-file wins; libpq skips it when it is NULL. */
+  const char *keys[] = {"connect_timeout",  "keepalives",       "keepalives_idle", "keepalives_interval",
+                        "keepalives_count", "tcp_user_timeout", "application_name", "dbname",
+                        "password",         NULL};
+  const char *vals[] = {"3", "1", "4", "2", "3", "10000", "witness-generator", conninfo, db_password, NULL};
   PGconn *pg = PQconnectdbParams(keys, vals, 1);
   if (pg == NULL || PQstatus(pg) != CONNECTION_OK) {
     if (err != NULL)

@@ -101,6 +101,14 @@ int main(int argc, char **argv)
     wg_config_free(&cfg);
     return 2;
   }
+  /* Every secret is read now, once, and a file others may read stops the start here, before
+   * anything connects anywhere. */
+  if (!wg_secrets_load(&cfg, WG_SECRETS_ALL, err, sizeof err)) {
+    wg_error("%s", err);
+    wg_config_free(&cfg);
+    return 2;
+  }
+  wg_db_set_password(cfg.secrets.db_password);
 
   /* Signals are taken synchronously by the main thread; every thread started later inherits
    * the mask. */
@@ -135,6 +143,9 @@ int main(int argc, char **argv)
   app.jobs = wg_job_cache_new(16384); /* NULL only costs the shortcut */
   app.health = wg_health_start(cfg.db);
   struct wg_server *srv = app.completer && app.claimer && app.health ? wg_server_start(&app) : NULL;
+  /* GnuTLS holds the parsed key from here on; no copy of it stays in our memory. */
+  wg_secret_free(cfg.secrets.tls_key);
+  cfg.secrets.tls_key = NULL;
   if (srv == NULL) {
     wg_health_stop(app.health);
     wg_completer_stop(app.completer);
@@ -174,6 +185,7 @@ int main(int argc, char **argv)
   wg_store_close(app.store);
   wg_auth_free(app.auth);
   wg_db_close(app.db);
+  wg_db_set_password(NULL);
   wg_config_free(&cfg);
   wg_info("stopped");
   return 0;

@@ -16,7 +16,6 @@
 #include <stdint.h>
 #include <sys/time.h>
 #include <errno.h>
-#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <poll.h>
 #include <pthread.h>
@@ -68,7 +67,7 @@ struct conn_track {
 struct wg_server {
   struct MHD_Daemon *mhd;
   struct wg_app *app;
-  char *tls_cert, *tls_key;
+  char *tls_cert;
   bool quiesced;
   atomic_int in_flight; /* requests begun and not yet completed */
   pthread_mutex_t conns_lock;
@@ -575,13 +574,6 @@ static void *reap_slow_requests(void *arg)
   return NULL;
 }
 
-static void wipe_free(char *secret)
-{
-  if (secret != NULL)
-    OPENSSL_cleanse(secret, strlen(secret));
-  free(secret);
-}
-
 /* Percent-decoding of the path and query arguments that leaves "%00" as it is: a decoded NUL
  * would cut the string short, and "/healthz%00junk" would be routed as "/healthz". */
 static size_t unescape_keeping_nul(void *cls, struct MHD_Connection *conn, char *s)
@@ -612,7 +604,7 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
   wg_debug("http: %s", msg);
 }
 
-/* With read(2) rather than stdio, whose buffer would keep a copy of the key after fclose. */
+/* The certificate (public; the key was read at start by wg_secrets_load, with its mode checked). */
 static char *read_file(const char *path)
 {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -627,7 +619,6 @@ static char *read_file(const char *path)
   while (buf != NULL && got < n) {
     ssize_t r = read(fd, buf + got, n - got);
     if (r <= 0) {
-      OPENSSL_cleanse(buf, got);
       free(buf);
       buf = NULL;
       break;
@@ -660,9 +651,8 @@ struct wg_server *wg_server_start(struct wg_app *app)
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
   if (cfg->tls_cert != NULL) {
     srv->tls_cert = read_file(cfg->tls_cert);
-    srv->tls_key = read_file(cfg->tls_key);
-    if (srv->tls_cert == NULL || srv->tls_key == NULL) {
-      wg_error("cannot read the TLS certificate %s or key %s", cfg->tls_cert, cfg->tls_key);
+    if (srv->tls_cert == NULL || cfg->secrets.tls_key == NULL) {
+      wg_error("cannot read the TLS certificate %s%s", cfg->tls_cert, srv->tls_cert ? " (no key was loaded)" : "");
       wg_server_stop(srv);
       return NULL;
     }
@@ -681,7 +671,7 @@ struct wg_server *wg_server_start(struct wg_app *app)
     {MHD_OPTION_CONNECTION_MEMORY_LIMIT, CONNECTION_MEMORY, NULL},
     {MHD_OPTION_NOTIFY_CONNECTION, (intptr_t)on_connection, srv},
     {cfg->tls_cert ? MHD_OPTION_HTTPS_MEM_CERT : MHD_OPTION_END, 0, srv->tls_cert},
-    {cfg->tls_cert ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, srv->tls_key},
+    {cfg->tls_cert ? MHD_OPTION_HTTPS_MEM_KEY : MHD_OPTION_END, 0, cfg->secrets.tls_key},
     {cfg->tls_cert ? MHD_OPTION_HTTPS_PRIORITIES : MHD_OPTION_END, 0, TLS_PRIORITIES},
     {MHD_OPTION_END, 0, NULL},
   };
@@ -692,9 +682,6 @@ struct wg_server *wg_server_start(struct wg_app *app)
     wg_server_stop(srv);
     return NULL;
   }
-  /* GnuTLS holds the parsed key from here on; no copy of it stays in our memory. */
-  wipe_free(srv->tls_key);
-  srv->tls_key = NULL;
   if (pthread_create(&srv->reaper, NULL, reap_slow_requests, srv) != 0) {
     wg_error("cannot start the request-timeout thread");
     wg_server_stop(srv);
@@ -747,6 +734,5 @@ void wg_server_stop(struct wg_server *s)
     MHD_stop_daemon(s->mhd);
   pthread_mutex_destroy(&s->conns_lock);
   free(s->tls_cert);
-  wipe_free(s->tls_key);
   free(s);
 }

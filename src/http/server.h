@@ -77,7 +77,8 @@ struct wg_request {
   void *on_end_arg;
 };
 
-/* Starts serving; NULL on failure (the reason is logged). */
+/* Starts serving; NULL on failure (the reason is logged). With --tls-cert the key is
+ * cfg->secrets.tls_key, which GnuTLS has parsed by the time this returns: the caller wipes it. */
 struct wg_server *wg_server_start(struct wg_app *app);
 /* The port actually bound (useful with port 0). */
 int wg_server_port(struct wg_server *s);

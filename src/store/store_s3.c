@@ -530,13 +530,9 @@ static void s3_close(struct wg_store *st)
   free(s->bucket);
   free(s->prefix);
   free(s->sigv4);
-  free(s->access_key);
-  if (s->secret_key != NULL)
-    memset(s->secret_key, 0, strlen(s->secret_key));
-  free(s->secret_key);
-  if (s->token_header != NULL)
-    memset(s->token_header, 0, strlen(s->token_header));
-  free(s->token_header);
+  wg_secret_free(s->access_key);
+  wg_secret_free(s->secret_key);
+  wg_secret_free(s->token_header);
   free(s);
 }
 
@@ -557,10 +553,17 @@ struct wg_store *wg_store_s3_open(const char *location, const struct wg_config *
     snprintf(err, err_len, "store s3://BUCKET/PREFIX needs a bucket, got \"s3://%s\"", location);
     return NULL;
   }
-  const char *key = getenv("AWS_ACCESS_KEY_ID"), *secret = getenv("AWS_SECRET_ACCESS_KEY");
-  const char *token = getenv("AWS_SESSION_TOKEN");
+  /* The credentials file (--s3-credentials-file or $CREDENTIALS_DIRECTORY/s3-credentials), read at
+   * start, comes first; the AWS_* variables, which `systemctl show` or /proc/PID/environ can reveal,
+   * are still taken for compatibility. */
+  const struct wg_secrets *sec = &cfg->secrets;
+  bool from_file = sec->s3_access_key_id != NULL;
+  const char *key = from_file ? sec->s3_access_key_id : getenv("AWS_ACCESS_KEY_ID");
+  const char *secret = from_file ? sec->s3_secret_access_key : getenv("AWS_SECRET_ACCESS_KEY");
+  const char *token = from_file ? sec->s3_session_token : getenv("AWS_SESSION_TOKEN");
   if (key == NULL || key[0] == '\0' || secret == NULL || secret[0] == '\0') {
-    snprintf(err, err_len, "the s3 store needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment");
+    snprintf(err, err_len, "the s3 store needs credentials: --s3-credentials-file, $CREDENTIALS_DIRECTORY/%s, or "
+             "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment", WG_CREDENTIAL_S3);
     return NULL;
   }
   /* Once, before any thread makes a handle: curl_global_init is not safe to race with them. */
@@ -610,7 +613,7 @@ struct wg_store *wg_store_s3_open(const char *location, const struct wg_config *
     s3_close(&s->base);
     return NULL;
   }
-  wg_info("store: s3 bucket %s%s%s at %s (region %s)", s->bucket, s->prefix[0] ? ", prefix " : "", s->prefix,
-          s->endpoint, region);
+  wg_info("store: s3 bucket %s%s%s at %s (region %s, credentials from %s)", s->bucket, s->prefix[0] ? ", prefix " : "",
+          s->prefix, s->endpoint, region, from_file ? cfg->s3_credentials_file : "the environment");
   return &s->base;
 }

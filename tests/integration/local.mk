@@ -56,6 +56,7 @@ INTEGRATION_TESTS += \
 	tests/integration/t_shutdown.sh \
 	tests/integration/t_repairs.sh \
 	tests/integration/t_tls.sh \
+	tests/integration/t_secrets.sh \
 	tests/integration/t_witness_lease.sh \
 	tests/integration/t_witness_stall.sh \
 	tests/integration/t_round_fencing.sh \

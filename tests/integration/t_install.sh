@@ -37,7 +37,7 @@ assert_contains "$(MANWIDTH=80 man -l "$PREFIX/share/man/man8/wgctl.8" 2>/dev/nu
 # ---------------------------------------------------------------- the systemd unit
 UNIT="$PREFIX/lib/systemd/system/witness-generator.service"
 assert_contains "$(grep '^ExecStart=' "$UNIT")" "ExecStart=$PREFIX/bin/witness-generator --config $PREFIX/etc/"
-for directive in DynamicUser=yes ProtectSystem=strict StateDirectory=witness-generator NoNewPrivileges=yes \
+for directive in User=witness-generator ProtectSystem=strict StateDirectory=witness-generator NoNewPrivileges=yes \
 	PrivateTmp=yes 'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX' SystemCallFilter=@system-service; do
 	assert_eq 1 "$(grep -cxF "$directive" "$UNIT")" "the unit sets $directive"
 done

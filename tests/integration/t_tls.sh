@@ -204,4 +204,4 @@ if running "$bad"; then
 fi
 wait "$bad" || rc=$?
 assert_ne 0 "$rc" "exit status with a missing TLS key"
-assert_contains "$(cat "$WG_TMP/bad.log")" "cannot read the TLS certificate" "error message for a missing key"
+assert_contains "$(cat "$WG_TMP/bad.log")" "cannot read the TLS key file $WG_TMP/missing-key.pem" "error message for a missing key"

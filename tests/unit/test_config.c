@@ -10,8 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include "config/secrets.h"
 #include "config/settings.h"
 
 /* Every variable wg_config_load reads; each test starts with none of them set. */
@@ -19,7 +21,8 @@ static const char *const wg_vars[] = {
   "WG_CONFIG", "WG_DB", "WG_LISTEN", "WG_STORE", "WG_INSTANCE_ID", "WG_LOG_LEVEL", "WG_WORKERS",
   "WG_HTTP_THREADS", "WG_DB_POOL", "WG_LEASE", "WG_CLAIM_GRACE", "WG_WITNESS_LEASE", "WG_WITNESS_JOB_TIMEOUT", "WG_MAX_ATTEMPTS", "WG_LEAF_ARITY",
   "WG_NODE_ARITY", "WG_MAX_BODY", "WG_POLL_MS", "WG_HOUSEKEEPING_MS", "WG_CONNECTION_TIMEOUT", "WG_TLS_CERT",
-  "WG_TLS_KEY", "WG_S3_ENDPOINT", "WG_S3_REGION",
+  "WG_TLS_KEY", "WG_S3_ENDPOINT", "WG_S3_REGION", "WG_TLS_KEY_FILE", "WG_DB_PASSWORD_FILE",
+  "WG_S3_CREDENTIALS_FILE", "CREDENTIALS_DIRECTORY",
 };
 
 static struct wg_config cfg;
@@ -137,7 +140,9 @@ START_TEST(defaults)
   ck_assert_int_eq(cfg.request_timeout, 60);
   ck_assert_int_eq(cfg.max_connections_per_ip, 512);
   ck_assert_ptr_null(cfg.tls_cert);
-  ck_assert_ptr_null(cfg.tls_key);
+  ck_assert_ptr_null(cfg.tls_key_file);
+  ck_assert_ptr_null(cfg.db_password_file);
+  ck_assert_ptr_null(cfg.s3_credentials_file);
   char id[300];
   expected_instance_id(8080, id, sizeof id);
   ck_assert_str_eq(cfg.instance_id, id);
@@ -313,6 +318,7 @@ START_TEST(flag_errors)
   ASSERT_LOAD_ERROR("witness-job-timeout", "--witness-job-timeout", "0");
   ASSERT_LOAD_ERROR("lease", "--lease", "99999999999999999999999");
   ASSERT_LOAD_ERROR("tls", "--tls-cert", "/tmp/cert.pem"); /* cert without key */
+  ASSERT_LOAD_ERROR("tls-cert and tls-key-file", "--tls-key-file", "/tmp/key.pem"); /* key without cert */
 
   ck_assert_int_eq(LOAD("--help"), WG_CONFIG_HELP);
   wg_config_free(&cfg);
@@ -467,6 +473,188 @@ START_TEST(rest_index)
 }
 END_TEST
 
+/* Writes text with mode into dir/name and returns the path (in a static buffer per slot). */
+static const char *write_secret(const char *dir, const char *name, const char *text, mode_t mode)
+{
+  static char paths[4][256];
+  static int slot;
+  char *path = paths[slot++ % 4];
+  snprintf(path, 256, "%s/%s", dir, name);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs(text, f);
+  ck_assert_int_eq(fclose(f), 0);
+  ck_assert_int_eq(chmod(path, mode), 0);
+  return path;
+}
+
+static void remove_dir(const char *dir, const char *const *names)
+{
+  char path[256];
+  for (; *names != NULL; names++) {
+    snprintf(path, sizeof path, "%s/%s", dir, *names);
+    unlink(path);
+  }
+  rmdir(dir);
+}
+
+/* The secret files' options: flags, WG_* variables and config keys, and --tls-key, the old name
+ * of --tls-key-file, in all three. */
+START_TEST(secret_file_options)
+{
+  ck_assert_int_eq(LOAD("--tls-cert", "c.pem", "--tls-key-file", "k.pem", "--db-password-file", "pw",
+                        "--s3-credentials-file", "s3"),
+                   WG_CONFIG_OK);
+  ck_assert_str_eq(cfg.tls_key_file, "k.pem");
+  ck_assert_str_eq(cfg.db_password_file, "pw");
+  ck_assert_str_eq(cfg.s3_credentials_file, "s3");
+  ck_assert_ptr_null(cfg.secrets.tls_key); /* wg_config_load reads no secret */
+  wg_config_free(&cfg);
+
+  ck_assert_int_eq(LOAD("--tls-cert", "c.pem", "--tls-key=old.pem"), WG_CONFIG_OK);
+  ck_assert_str_eq(cfg.tls_key_file, "old.pem");
+  wg_config_free(&cfg);
+
+  const char *path = write_config("tls-cert = c.pem\ntls_key = file-old.pem\ndb_password_file = file-pw\n");
+  ck_assert_int_eq(LOAD("--config", path), WG_CONFIG_OK);
+  ck_assert_str_eq(cfg.tls_key_file, "file-old.pem");
+  ck_assert_str_eq(cfg.db_password_file, "file-pw");
+  wg_config_free(&cfg);
+
+  setenv("WG_TLS_KEY", "env-old.pem", 1);
+  setenv("WG_S3_CREDENTIALS_FILE", "env-s3", 1);
+  ck_assert_int_eq(LOAD("--config", path), WG_CONFIG_OK);
+  ck_assert_str_eq(cfg.tls_key_file, "env-old.pem");
+  ck_assert_str_eq(cfg.s3_credentials_file, "env-s3");
+  wg_config_free(&cfg);
+  /* Both names set: the current one wins. */
+  setenv("WG_TLS_KEY_FILE", "env-new.pem", 1);
+  ck_assert_int_eq(LOAD("--config", path), WG_CONFIG_OK);
+  ck_assert_str_eq(cfg.tls_key_file, "env-new.pem");
+  wg_config_free(&cfg);
+  ck_assert_int_eq(LOAD("--config", path, "--tls-key", "flag.pem"), WG_CONFIG_OK);
+  ck_assert_str_eq(cfg.tls_key_file, "flag.pem");
+  wg_config_free(&cfg);
+}
+END_TEST
+
+/* $CREDENTIALS_DIRECTORY (systemd's LoadCredential=): a file there is used when no option names
+ * one; a blank file (the unit's SetCredential= default, one newline) is no credential; an option
+ * wins. */
+START_TEST(credentials_directory)
+{
+  char dir[] = "/tmp/wg-test-creds.XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  static const char *const names[] = {"db-password", "s3-credentials", "tls-key", NULL};
+  write_secret(dir, "db-password", "pw\n", 0400);
+  write_secret(dir, "s3-credentials", "\n", 0400);
+  setenv("CREDENTIALS_DIRECTORY", dir, 1);
+  char want[300];
+  ck_assert_int_eq(LOAD_NONE(), WG_CONFIG_OK);
+  snprintf(want, sizeof want, "%s/db-password", dir);
+  ck_assert_str_eq(cfg.db_password_file, want);
+  ck_assert_ptr_null(cfg.s3_credentials_file);
+  ck_assert_ptr_null(cfg.tls_key_file);
+  wg_config_free(&cfg);
+
+  ck_assert_int_eq(LOAD("--db-password-file", "/elsewhere/pw"), WG_CONFIG_OK);
+  ck_assert_str_eq(cfg.db_password_file, "/elsewhere/pw");
+  wg_config_free(&cfg);
+
+  /* A key without a certificate is a mistake worth stopping for, wherever the key comes from. */
+  write_secret(dir, "tls-key", "KEY", 0400);
+  snprintf(want, sizeof want, "the key is %s/tls-key", dir);
+  ASSERT_LOAD_ERROR(want, "--workers", "1");
+  ck_assert_int_eq(LOAD("--tls-cert", "c.pem"), WG_CONFIG_OK);
+  snprintf(want, sizeof want, "%s/tls-key", dir);
+  ck_assert_str_eq(cfg.tls_key_file, want);
+  wg_config_free(&cfg);
+  remove_dir(dir, names);
+}
+END_TEST
+
+/* Reading the files: a mode that lets group or others in is refused with the command that fixes
+ * it; a password loses its final newline; the S3 format and its errors, which show no value. */
+START_TEST(secret_files)
+{
+  char dir[] = "/tmp/wg-test-secrets.XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  static const char *const names[] = {"key", "pw", "s3", "empty", NULL};
+  char *text;
+  size_t len;
+  char want[400];
+  static const mode_t open_modes[] = {0644, 0640, 0604, 0660, 0602, 0610};
+  for (size_t i = 0; i < sizeof open_modes / sizeof open_modes[0]; i++) {
+    const char *key = write_secret(dir, "key", "PEM", open_modes[i]);
+    ck_assert(!wg_secret_file_read("TLS key file", key, &text, &len, err, sizeof err));
+    ck_assert_ptr_null(text);
+    snprintf(want, sizeof want, "Fix it with: chmod 600 %s", key);
+    ck_assert_msg(strstr(err, want) != NULL && strstr(err, "TLS key file") != NULL, "error \"%s\"", err);
+  }
+  const char *key = write_secret(dir, "key", "PEM", 0600);
+  ck_assert(wg_secret_file_read("TLS key file", key, &text, &len, err, sizeof err));
+  ck_assert_str_eq(text, "PEM");
+  ck_assert_uint_eq(len, 3);
+  wg_secret_free(text);
+  ck_assert(!wg_secret_file_read("TLS key file", dir, &text, &len, err, sizeof err));
+  ck_assert_msg(strstr(err, "not a regular file") != NULL, "error \"%s\"", err);
+  const char *empty = write_secret(dir, "empty", "", 0600);
+  ck_assert(!wg_secret_file_read("TLS key file", empty, &text, &len, err, sizeof err));
+  ck_assert_msg(strstr(err, "empty") != NULL, "error \"%s\"", err);
+
+  /* wg_secrets_load: the password without its newline, the S3 keys from their file. */
+  const char *pw = write_secret(dir, "pw", "s3cret pass\r\n", 0600);
+  const char *s3 = write_secret(dir, "s3", "# keys of the wg bucket\n\n  access_key_id = AKIAFILE \n"
+                                           "secret_access_key=sec=ret/+\nsession_token=tok\n", 0400);
+  ck_assert_int_eq(LOAD("--tls-cert", "c.pem", "--tls-key-file", key, "--db-password-file", pw,
+                        "--s3-credentials-file", s3),
+                   WG_CONFIG_OK);
+  ck_assert_msg(wg_secrets_load(&cfg, WG_SECRET_DB_PASSWORD | WG_SECRET_S3, err, sizeof err), "%s", err);
+  ck_assert_ptr_null(cfg.secrets.tls_key); /* not asked for */
+  ck_assert_str_eq(cfg.secrets.db_password, "s3cret pass");
+  ck_assert_str_eq(cfg.secrets.s3_access_key_id, "AKIAFILE");
+  ck_assert_str_eq(cfg.secrets.s3_secret_access_key, "sec=ret/+");
+  ck_assert_str_eq(cfg.secrets.s3_session_token, "tok");
+  ck_assert(wg_secrets_load(&cfg, WG_SECRET_TLS_KEY, err, sizeof err));
+  ck_assert_str_eq(cfg.secrets.tls_key, "PEM");
+  wg_config_free(&cfg);
+  ck_assert_ptr_null(cfg.secrets.db_password);
+
+  chmod(pw, 0644);
+  ck_assert_int_eq(LOAD("--db-password-file", pw), WG_CONFIG_OK);
+  ck_assert(!wg_secrets_load(&cfg, WG_SECRETS_ALL, err, sizeof err));
+  snprintf(want, sizeof want, "database password file %s", pw);
+  ck_assert_msg(strstr(err, want) != NULL && strstr(err, "chmod 600") != NULL, "error \"%s\"", err);
+  wg_config_free(&cfg);
+  pw = write_secret(dir, "pw", "\n", 0600);
+  ck_assert_int_eq(LOAD("--db-password-file", pw), WG_CONFIG_OK);
+  ck_assert(!wg_secrets_load(&cfg, WG_SECRETS_ALL, err, sizeof err));
+  ck_assert_msg(strstr(err, "holds no password") != NULL, "error \"%s\"", err);
+  wg_config_free(&cfg);
+
+  static const struct {
+    const char *text, *want;
+  } bad[] = {
+    {"access_key_id=A\n", "needs both"},
+    {"secret_access_key=B\n", "needs both"},
+    {"access_key_id=A\nsecret_access_key=B\nAKIAPASTED\n", "line 3: expected"},
+    {"access_key_id=A\n\nsecret=VALUE\n", "line 3: expected"},
+    {"access_key_id=A\naccess_key_id=A2\n", "line 2: access_key_id is given twice"},
+    {"access_key_id=\n", "line 1: access_key_id is empty"},
+  };
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    struct wg_secrets sec = {0};
+    char copy[128];
+    snprintf(copy, sizeof copy, "%s", bad[i].text);
+    ck_assert(!wg_secrets_parse_s3(copy, "F", &sec, err, sizeof err));
+    ck_assert_msg(strstr(err, bad[i].want) != NULL, "error \"%s\" for case %zu", err, i);
+    ck_assert_msg(strstr(err, "AKIAPASTED") == NULL && strstr(err, "VALUE") == NULL, "error \"%s\" shows a value", err);
+    wg_secrets_wipe(&sec);
+  }
+  remove_dir(dir, names);
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("config");
@@ -486,6 +674,9 @@ int main(void)
   tcase_add_test(tc, size_suffixes);
   tcase_add_test(tc, instance_id);
   tcase_add_test(tc, rest_index);
+  tcase_add_test(tc, secret_file_options);
+  tcase_add_test(tc, credentials_directory);
+  tcase_add_test(tc, secret_files);
   suite_add_tcase(s, tc);
   return wg_check_run(s);
 }
