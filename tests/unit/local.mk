@@ -40,3 +40,9 @@ tests_unit_test_job_cache_SOURCES = tests/unit/test_job_cache.c
 tests_unit_test_job_cache_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_job_cache_LDADD = $(UNIT_LIBS)
 TESTS += tests/unit/test_job_cache
+
+check_PROGRAMS += tests/unit/test_combiner
+tests_unit_test_combiner_SOURCES = tests/unit/test_combiner.c
+tests_unit_test_combiner_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_combiner_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test_combiner
