@@ -46,3 +46,9 @@ tests_unit_test_combiner_SOURCES = tests/unit/test_combiner.c
 tests_unit_test_combiner_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_combiner_LDADD = $(UNIT_LIBS)
 TESTS += tests/unit/test_combiner
+
+check_PROGRAMS += tests/unit/test_claimer
+tests_unit_test_claimer_SOURCES = tests/unit/test_claimer.c
+tests_unit_test_claimer_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_claimer_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test_claimer
