@@ -27,6 +27,7 @@ struct wg_combiner {
   pthread_cond_t finished; /* a group was answered */
   struct waiter *head, *tail;
   bool stopping;
+  size_t inside; /* submitters that took the lock and have not yet left: stop waits for them */
   int64_t groups, items;
   struct waiter **group; /* the thread's own: the group being run */
   void **group_items;
@@ -148,6 +149,13 @@ void wg_combiner_stop(struct wg_combiner *k)
   pthread_cond_signal(&k->work);
   pthread_mutex_unlock(&k->lock);
   pthread_join(k->thread, NULL);
+  /* Submitters woken by the last group, or refused, may still be on their way out of
+   * wg_combiner_submit (reacquiring the lock in pthread_cond_wait): the lock and k must outlive
+   * them. */
+  pthread_mutex_lock(&k->lock);
+  while (k->inside > 0)
+    pthread_cond_wait(&k->finished, &k->lock);
+  pthread_mutex_unlock(&k->lock);
   destroy(k);
 }
 
@@ -155,19 +163,23 @@ void wg_combiner_submit(struct wg_combiner *k, void *item)
 {
   struct waiter w = {item, false, NULL};
   pthread_mutex_lock(&k->lock);
+  k->inside++;
   if (k->stopping) {
     pthread_mutex_unlock(&k->lock);
     k->ops->refuse(item, k->arg);
-    return;
+    pthread_mutex_lock(&k->lock);
+  } else {
+    if (k->tail != NULL)
+      k->tail->next = &w;
+    else
+      k->head = &w;
+    k->tail = &w;
+    pthread_cond_signal(&k->work);
+    while (!w.finished)
+      pthread_cond_wait(&k->finished, &k->lock);
   }
-  if (k->tail != NULL)
-    k->tail->next = &w;
-  else
-    k->head = &w;
-  k->tail = &w;
-  pthread_cond_signal(&k->work);
-  while (!w.finished)
-    pthread_cond_wait(&k->finished, &k->lock);
+  if (--k->inside == 0 && k->stopping)
+    pthread_cond_broadcast(&k->finished); /* wg_combiner_stop may be waiting for the last one */
   pthread_mutex_unlock(&k->lock);
 }
 

@@ -30,7 +30,9 @@ struct wg_combiner_ops {
  * succeeds while the database is down. NULL when out of resources. */
 struct wg_combiner *wg_combiner_start(const char *conninfo, const struct wg_combiner_ops *ops, void *arg,
                                       size_t max_group);
-/* Refuses every item still waiting and joins the thread. */
+/* Refuses every item still waiting, joins the thread, and returns once every submitter has left
+ * wg_combiner_submit; an item submitted meanwhile is refused. No submit may start after it
+ * returns. */
 void wg_combiner_stop(struct wg_combiner *k);
 /* Queues item for the next group and waits until its group has run. */
 void wg_combiner_submit(struct wg_combiner *k, void *item);

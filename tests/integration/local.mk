@@ -124,3 +124,6 @@ INTEGRATION_TESTS += tests/integration/t_delete_unlocked.sh
 # down valid ones (issue 15 item 5).
 INTEGRATION_TESTS += tests/integration/t_token_flood.sh
 EXTRA_DIST += tests/tools/token_flood.py
+# The database cases of the combiner and claimer unit tests (issue 14): `make check` runs the unit
+# tests without a database, this runs their "db" cases on a throwaway cluster.
+INTEGRATION_TESTS += tests/integration/t_unit_db.sh

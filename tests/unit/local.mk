@@ -32,3 +32,23 @@ tests_unit_test_auth_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_auth_LDADD = $(UNIT_LIBS)
 TESTS += tests/unit/test_auth
 EXTRA_DIST += tests/unit/check_main.h
+
+# The database layer's pure parts (issue 14): the witness-location cache, the combiner and the
+# claimer's grouping, with no database (the claimer's share-out needs one: t_claimer.sh).
+check_PROGRAMS += tests/unit/test_job_cache
+tests_unit_test_job_cache_SOURCES = tests/unit/test_job_cache.c
+tests_unit_test_job_cache_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_job_cache_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test_job_cache
+
+check_PROGRAMS += tests/unit/test_combiner
+tests_unit_test_combiner_SOURCES = tests/unit/test_combiner.c
+tests_unit_test_combiner_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_combiner_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test_combiner
+
+check_PROGRAMS += tests/unit/test_claimer
+tests_unit_test_claimer_SOURCES = tests/unit/test_claimer.c
+tests_unit_test_claimer_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_claimer_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test_claimer
