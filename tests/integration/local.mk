@@ -123,3 +123,7 @@ INTEGRATION_TESTS += tests/integration/t_delete_unlocked.sh
 # down valid ones (issue 15 item 5).
 INTEGRATION_TESTS += tests/integration/t_token_flood.sh
 EXTRA_DIST += tests/tools/token_flood.py
+
+# Client text reaches no terminal and breaks no log (issue 15 item 2): control characters in a
+# failure text and a prover_id, an old row holding them, quotes in a token name and a method.
+INTEGRATION_TESTS += tests/integration/t_control_chars.sh
