@@ -117,6 +117,10 @@ void wg_log(enum wg_log_level level, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  /* libpq's messages end with a line break; the line ends anyway, so it is not written as \n. */
+  size_t n = strlen(msg);
+  while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+    msg[--n] = '\0';
   emit(level, msg, NULL, 0);
 }
 

@@ -3,6 +3,8 @@
 #include "config.h"
 
 #include <check.h>
+#include <stdio.h>
+#include <unistd.h>
 
 #include "check_main.h"
 #include <stdlib.h>
@@ -135,6 +137,49 @@ START_TEST(json_dumps_plain_has_no_control_byte)
 }
 END_TEST
 
+/* The text log's line for a message and fields, read back from stderr. */
+static char *log_line(const char *msg, const struct wg_log_field *f, size_t n)
+{
+  FILE *tmp = tmpfile();
+  ck_assert_ptr_nonnull(tmp);
+  fflush(stderr);
+  int saved = dup(2);
+  dup2(fileno(tmp), 2);
+  if (f != NULL)
+    wg_log_fields(WG_LOG_WARN, msg, f, n);
+  else
+    wg_warn("%s", msg);
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  static char line[1024];
+  rewind(tmp);
+  ck_assert_ptr_nonnull(fgets(line, sizeof line, tmp));
+  ck_assert_ptr_null(fgets(line + strlen(line), (int)(sizeof line - strlen(line)), tmp)); /* one line */
+  fclose(tmp);
+  /* Past the timestamp and the level. */
+  char *rest = strstr(line, "warn  ");
+  ck_assert_ptr_nonnull(rest);
+  return rest + 6;
+}
+
+START_TEST(log_text_escapes_values)
+{
+  struct wg_log_field f[] = {
+    {"method", "GET\"x=1", false},
+    {"token_name", "a \\ b", false},
+    {"route", "/jobs/{id}", false},
+    {"status", "405", true},
+    {"empty", "", false},
+    {"error", "\x1b[2J\xc2\x9b" "fake\nline", false},
+  };
+  ck_assert_str_eq(log_line("access", f, sizeof f / sizeof f[0]),
+                   "access method=\"GET\\\"x=1\" token_name=\"a \\\\ b\" route=/jobs/{id} status=405 empty=\"\""
+                   " error=\"\\x1b[2J\\u{9b}fake\\nline\"\n");
+  ck_assert_str_eq(log_line("title \x1b]0;x\x07 end\n", NULL, 0), "title \\x1b]0;x\\x07 end\n");
+}
+END_TEST
+
 int main(void)
 {
   Suite *s = suite_create("common");
@@ -147,6 +192,7 @@ int main(void)
   tcase_add_test(tc, text_clean_replaces_invalid_utf8);
   tcase_add_test(tc, text_escape_controls);
   tcase_add_test(tc, json_dumps_plain_has_no_control_byte);
+  tcase_add_test(tc, log_text_escapes_values);
   suite_add_tcase(s, tc);
   return wg_check_run(s);
 }
