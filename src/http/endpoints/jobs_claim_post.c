@@ -101,7 +101,8 @@ int wg_h_jobs_claim_post(struct wg_request *rq)
          *limit = json_object_get(body, "limit");
   /* The prover's name is shown to operators (picked_by, the attempts): stored without control
    * characters (common/text.h). */
-  char *prover_id = json_is_string(prover) ? wg_text_clean(json_string_value(prover), json_string_length(prover)) : NULL;
+  char *prover_id =
+    json_is_string(prover) ? wg_text_clean(json_string_value(prover), json_string_length(prover)) : NULL;
   int r;
   if (prover_id == NULL || prover_id[0] == '\0' || json_string_length(prover) > 200)
     r = wg_reply_error(rq, 400, "invalid_input",
