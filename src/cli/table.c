@@ -2,9 +2,13 @@
 #include "config.h"
 #include "cli/table.h"
 
+#include <langinfo.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "common/text.h"
 
 struct wg_table {
   size_t columns, rows, cap;
@@ -12,7 +16,25 @@ struct wg_table {
   char **cells; /* rows + 1 (the header) times columns, row-major */
 };
 
-static char *dup_or_dash(const char *s) { return strdup(s != NULL ? s : "-"); }
+static unsigned escape_flags = WG_ESCAPE_ASCII;
+
+void wg_cli_text_init(void)
+{
+  /* Only the character set is taken from the locale, and the C locale restored: a terminal
+   * that is not UTF-8 may take the bytes of a UTF-8 character for C1 controls (0x9b is CSI). */
+  if (setlocale(LC_CTYPE, "") != NULL) {
+    const char *set = nl_langinfo(CODESET);
+    escape_flags = set != NULL && (strcmp(set, "UTF-8") == 0 || strcmp(set, "utf8") == 0) ? 0 : WG_ESCAPE_ASCII;
+    setlocale(LC_CTYPE, "C");
+  }
+}
+
+char *wg_cli_text(const char *s)
+{
+  struct wg_strbuf b = {0};
+  wg_text_escape(&b, s != NULL ? s : "-", escape_flags);
+  return b.s;
+}
 
 struct wg_table *wg_table_new(const char *const *headers, unsigned right)
 {
@@ -23,7 +45,7 @@ struct wg_table *wg_table_new(const char *const *headers, unsigned right)
   t->cap = 8;
   t->cells = calloc(t->cap * t->columns, sizeof *t->cells);
   for (size_t c = 0; c < t->columns; c++)
-    t->cells[c] = dup_or_dash(headers[c]);
+    t->cells[c] = wg_cli_text(headers[c]);
   t->rows = 1;
   return t;
 }
@@ -37,7 +59,7 @@ void wg_table_row(struct wg_table *t, ...)
   va_list ap;
   va_start(ap, t);
   for (size_t c = 0; c < t->columns; c++)
-    t->cells[t->rows * t->columns + c] = dup_or_dash(va_arg(ap, const char *));
+    t->cells[t->rows * t->columns + c] = wg_cli_text(va_arg(ap, const char *));
   va_end(ap);
   t->rows++;
 }

@@ -13,6 +13,7 @@
 #include "cli/table.h"
 #include "common/hex.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "config/settings.h"
 #include "db/db.h"
 #include "db/batch_locks.h"
@@ -57,10 +58,11 @@ static void usage(FILE *f)
 }
 
 /* One JSON document on stdout. Reals keep 10 significant digits: enough for microsecond timings,
- * and no binary noise such as 0.27435900000000002. */
+ * and no binary noise such as 0.27435900000000002. Plain ASCII (common/text.h), so that no
+ * control byte of a stored error reaches a terminal even through --json. */
 static int print_json(json_t *j)
 {
-  char *text = json_dumps(j, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
+  char *text = wg_json_dumps_plain(j, JSON_INDENT(2) | JSON_REAL_PRECISION(10));
   json_decref(j);
   if (text == NULL)
     return 1;
@@ -119,12 +121,10 @@ static int cmd_token_add(const struct wg_config *cfg, int argc, char **argv)
     return 2;
   }
   /* Jobs are bound to the name of the token that claimed them: names are whole, short and
-   * printable, so that the daemon never confuses two of them nor prints a control byte. */
+   * printable (valid UTF-8 without any C0 or C1 control), so that the daemon never confuses two
+   * of them nor prints a control byte. */
   if (name != NULL) {
-    bool printable = true;
-    for (const char *p = name; *p; p++)
-      printable = printable && (unsigned char)*p >= 0x20 && (unsigned char)*p != 0x7f;
-    if (*name == '\0' || strlen(name) > WG_TOKEN_NAME_MAX || !printable) {
+    if (*name == '\0' || strlen(name) > WG_TOKEN_NAME_MAX || wg_text_needs_escape(name, 0)) {
       fprintf(stderr, "wgctl: token add: --name must be 1 to %d printable characters\n", WG_TOKEN_NAME_MAX);
       return 2;
     }
@@ -203,7 +203,9 @@ static int cmd_token_revoke(const struct wg_config *cfg, const char *name)
   enum wg_status s = wg_tokens_revoke(c, name);
   wg_db_disconnect(c);
   if (s == WG_E_NOT_FOUND) {
-    fprintf(stderr, "wgctl: no active token named \"%s\"\n", name);
+    char *shown = wg_cli_text(name);
+    fprintf(stderr, "wgctl: no active token named \"%s\"\n", shown);
+    free(shown);
     return 1;
   }
   if (s != WG_OK) {
@@ -212,7 +214,9 @@ static int cmd_token_revoke(const struct wg_config *cfg, const char *name)
   }
   if (json_output)
     return print_json(json_pack("{s:s,s:b}", "name", name, "revoked", 1));
-  fprintf(stderr, "revoked token \"%s\"\n", name);
+  char *shown = wg_cli_text(name);
+  fprintf(stderr, "revoked token \"%s\"\n", shown);
+  free(shown);
   return 0;
 }
 
@@ -280,12 +284,14 @@ static void print_batch(json_t *b)
   static const char *const headers[] = {"ROUND",   "W.WAIT", "W.QUEUED", "W.RUNNING", "W.DONE", "W.FAILED",
                                         "P.QUEUED", "P.RUNNING", "P.DONE",  "P.FAILED", "PROGRESS", "STARTED",
                                         "ELAPSED", NULL};
+  char *status = wg_cli_text(json_string_value(json_object_get(b, "status")));
+  char *created = wg_cli_text(json_string_value(json_object_get(b, "created_at")));
   printf("batch %lld: %s, protocol version %lld, created %s, input %lld bytes\n\n",
-         (long long)json_integer_value(json_object_get(b, "l1_batch_number")),
-         json_string_value(json_object_get(b, "status")),
-         (long long)json_integer_value(json_object_get(b, "protocol_version")),
-         json_string_value(json_object_get(b, "created_at")),
+         (long long)json_integer_value(json_object_get(b, "l1_batch_number")), status,
+         (long long)json_integer_value(json_object_get(b, "protocol_version")), created,
          (long long)json_integer_value(json_object_get(b, "input_bytes")));
+  free(status);
+  free(created);
   /* Counts and progress (columns 1 to 10) right-aligned, like numbers. */
   struct wg_table *t = wg_table_new(headers, ((1u << 11) - 1) & ~1u);
   size_t i;
@@ -315,8 +321,16 @@ static void print_batch(json_t *b)
     printf("\nerrors:\n");
     json_t *e;
     json_array_foreach(errors, i, e)
-    printf("  %s  %s: %s\n", json_string_value(json_object_get(e, "href")),
-           json_string_value(json_object_get(e, "status")), json_string_value(json_object_get(e, "error")));
+    {
+      /* The error is what a prover sent: escaped like every text wgctl did not write. */
+      char *href = wg_cli_text(json_string_value(json_object_get(e, "href")));
+      char *st = wg_cli_text(json_string_value(json_object_get(e, "status")));
+      char *error = wg_cli_text(json_string_value(json_object_get(e, "error")));
+      printf("  %s  %s: %s\n", href, st, error);
+      free(href);
+      free(st);
+      free(error);
+    }
   }
 }
 
@@ -456,8 +470,11 @@ static int cmd_requeue(const struct wg_config *cfg, int argc, char **argv)
                           (json_int_t)n, "status", status);
     else if (s == WG_OK)
       printf("requeued %s\n", what);
-    else if (s == WG_E_CONFLICT)
-      fprintf(stderr, "wgctl: %s is %s; only failed jobs can be requeued\n", what, status);
+    else if (s == WG_E_CONFLICT) {
+      char *shown = wg_cli_text(status);
+      fprintf(stderr, "wgctl: %s is %s; only failed jobs can be requeued\n", what, shown);
+      free(shown);
+    }
   }
   wg_db_disconnect(c);
   if (s == WG_E_NOT_FOUND)
@@ -726,6 +743,7 @@ int main(int argc, char **argv)
     return 2;
   }
   wg_log_set_level(WG_LOG_WARN);
+  wg_cli_text_init();
   wg_db_set_deadline_ms((int)cfg.db_deadline_ms);
   /* The same secret files as the daemon's (its TLS key excepted), with the same checks. */
   if (!wg_secrets_load(&cfg, WG_SECRET_DB_PASSWORD | WG_SECRET_S3, err, sizeof err)) {

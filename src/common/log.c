@@ -1,4 +1,8 @@
-/* Levelled logging to stderr, one formatted line per call, as text or JSON. */
+/* Levelled logging to stderr, one formatted line per call, as text or JSON. Messages and values
+ * may quote what a client sent (a method, a token's name, a prover's error): the text format
+ * escapes every control character (common/text.h) and quotes with escapes any value that is not
+ * a plain word, so that a line is always one line of key=value pairs; the JSON format is written
+ * as plain ASCII. */
 #include "config.h"
 #include "common/log.h"
 
@@ -10,6 +14,7 @@
 #include <time.h>
 
 #include "common/strbuf.h"
+#include "common/text.h"
 
 static enum wg_log_level min_level = WG_LOG_INFO;
 static bool json_format;
@@ -44,19 +49,31 @@ static void timestamp(char *out, size_t n)
   snprintf(out, n, "%s.%03ldZ", stamp, ts.tv_nsec / 1000000L);
 }
 
-/* jansson refuses invalid UTF-8, and a log line must never be lost for a byte a client sent. */
+/* jansson refuses invalid UTF-8, and a log line must never be lost for a byte a client sent:
+ * such a string is logged escaped (its bad bytes as \xNN). */
 static json_t *safe_string(const char *s)
 {
   json_t *j = json_string(s);
   if (j != NULL)
     return j;
-  char *copy = strdup(s);
-  for (char *p = copy; p != NULL && *p; p++)
-    if ((unsigned char)*p >= 0x80)
-      *p = '?';
-  j = json_string(copy != NULL ? copy : "");
-  free(copy);
+  struct wg_strbuf b = {0};
+  wg_text_escape(&b, s, 0);
+  j = json_string(b.s);
+  free(b.s);
   return j;
+}
+
+/* A text value stays bare when it is a plain word; else it is quoted, with quotes, backslashes
+ * and control characters escaped, as logfmt readers expect. */
+static void text_value(struct wg_strbuf *b, const char *key, const char *value)
+{
+  if (value[0] != '\0' && strpbrk(value, " =") == NULL && !wg_text_needs_escape(value, WG_ESCAPE_QUOTES)) {
+    wg_strbuf_printf(b, " %s=%s", key, value);
+    return;
+  }
+  wg_strbuf_printf(b, " %s=\"", key);
+  wg_text_escape(b, value, WG_ESCAPE_QUOTES);
+  wg_strbuf_printf(b, "\"");
 }
 
 static void emit(enum wg_log_level level, const char *msg, const struct wg_log_field *fields, size_t n)
@@ -72,7 +89,7 @@ static void emit(enum wg_log_level level, const char *msg, const struct wg_log_f
       json_t *v = fields[i].number ? json_loads(fields[i].value, JSON_DECODE_ANY, NULL) : NULL;
       json_object_set_new(o, fields[i].key, v != NULL ? v : safe_string(fields[i].value));
     }
-    char *line = json_dumps(o, JSON_COMPACT);
+    char *line = wg_json_dumps_plain(o, JSON_COMPACT);
     json_decref(o);
     /* A single fprintf keeps lines from different threads whole. */
     fprintf(stderr, "%s\n", line != NULL ? line : "{\"msg\":\"out of memory\"}");
@@ -80,12 +97,14 @@ static void emit(enum wg_log_level level, const char *msg, const struct wg_log_f
     return;
   }
   struct wg_strbuf b = {0};
-  wg_strbuf_printf(&b, "%s", msg);
+  wg_text_escape(&b, msg, 0);
   for (size_t i = 0; i < n; i++) {
-    bool quote = !fields[i].number && (fields[i].value[0] == '\0' || strpbrk(fields[i].value, " \"=") != NULL);
-    wg_strbuf_printf(&b, quote ? " %s=\"%s\"" : " %s=%s", fields[i].key, fields[i].value);
+    if (fields[i].number)
+      wg_strbuf_printf(&b, " %s=%s", fields[i].key, fields[i].value);
+    else
+      text_value(&b, fields[i].key, fields[i].value);
   }
-  fprintf(stderr, "%s %-5s %s\n", stamp, level_names[level], b.s != NULL ? b.s : msg);
+  fprintf(stderr, "%s %-5s %s\n", stamp, level_names[level], b.s);
   free(b.s);
 }
 
@@ -98,6 +117,10 @@ void wg_log(enum wg_log_level level, const char *fmt, ...)
   va_start(ap, fmt);
   vsnprintf(msg, sizeof msg, fmt, ap);
   va_end(ap);
+  /* libpq's messages end with a line break; the line ends anyway, so it is not written as \n. */
+  size_t n = strlen(msg);
+  while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+    msg[--n] = '\0';
   emit(level, msg, NULL, 0);
 }
 

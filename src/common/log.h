@@ -22,9 +22,10 @@ struct wg_log_field {
   const char *value;
   bool number;
 };
-/* One line with an event name and fields: in text "EVENT key=value …" (values with spaces
- * quoted), in JSON {"ts", "level", "msg": EVENT, key: value, …}, so that a log pipeline can
- * select on fields rather than parse messages. */
+/* One line with an event name and fields: in text "EVENT key=value …" (a value that is not a
+ * plain word quoted, with ", \ and control characters escaped), in JSON {"ts", "level",
+ * "msg": EVENT, key: value, …}, so that a log pipeline can select on fields rather than parse
+ * messages. */
 void wg_log_fields(enum wg_log_level level, const char *event, const struct wg_log_field *fields, size_t n);
 
 #define wg_debug(...) wg_log(WG_LOG_DEBUG, __VA_ARGS__)

@@ -1,4 +1,6 @@
-/* Building replies: JSON bodies, raw bytes and the one error format of docs/api.md. */
+/* Building replies: JSON bodies, raw bytes and the one error format of docs/api.md. JSON is
+ * written as plain ASCII (common/text.h), so that not even a row stored before client text was
+ * cleaned puts a control byte on the terminal of someone reading the API with curl. */
 #include "config.h"
 
 #include <microhttpd.h>
@@ -8,6 +10,7 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "common/text.h"
 #include "http/server.h"
 
 static int queue(struct wg_request *rq, unsigned status, struct MHD_Response *resp, const char *content_type)
@@ -55,7 +58,7 @@ int wg_reply_page(struct wg_request *rq, const char *html, size_t len, const cha
 
 int wg_reply_json(struct wg_request *rq, unsigned status, json_t *body)
 {
-  char *text = json_dumps(body, JSON_COMPACT);
+  char *text = wg_json_dumps_plain(body, JSON_COMPACT);
   json_decref(body);
   if (text == NULL)
     return MHD_NO;
@@ -72,20 +75,20 @@ int wg_reply_empty(struct wg_request *rq, unsigned status)
 char *wg_error_body(const char *code, const char *message)
 {
   json_t *body = json_pack("{s:{s:s,s:s}}", "error", "code", code, "message", message);
-  char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+  char *text = body ? wg_json_dumps_plain(body, JSON_COMPACT) : NULL;
   json_decref(body);
   return text;
 }
 
 static int reply_error_v(struct wg_request *rq, unsigned status, const char *code, const char *fmt, va_list ap)
 {
-  char message[1024];
-  vsnprintf(message, sizeof message, fmt, ap);
-  /* Messages may quote client input; jansson refuses invalid UTF-8, so replace such bytes. */
-  for (char *p = message; *p; p++)
-    if ((unsigned char)*p >= 0x80 || (unsigned char)*p < 0x20)
-      *p = '?';
+  char raw[1024];
+  vsnprintf(raw, sizeof raw, fmt, ap);
+  /* Messages may quote client input (a path, a key, a header, cut at any byte): cleaned like
+   * every client text, which also leaves the valid UTF-8 that jansson needs. */
+  char *message = wg_text_clean(raw, strlen(raw));
   char *text = wg_error_body(code, message);
+  free(message);
   if (text == NULL)
     return MHD_NO;
   struct MHD_Response *resp = MHD_create_response_from_buffer(strlen(text), text, MHD_RESPMEM_MUST_FREE);

@@ -127,3 +127,7 @@ EXTRA_DIST += tests/tools/token_flood.py
 # The database cases of the combiner and claimer unit tests (issue 14): `make check` runs the unit
 # tests without a database, this runs their "db" cases on a throwaway cluster.
 INTEGRATION_TESTS += tests/integration/t_unit_db.sh
+
+# Client text reaches no terminal and breaks no log (issue 15 item 2): control characters in a
+# failure text and a prover_id, an old row holding them, quotes in a token name and a method.
+INTEGRATION_TESTS += tests/integration/t_control_chars.sh

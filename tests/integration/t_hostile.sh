@@ -13,7 +13,8 @@
 # water mark after a gzip bomb. Afterwards the daemon is the same process, answers /healthz, has
 # answered no 5xx, and the database (every row, every sequence: pg_dump --data-only) and the
 # object store are exactly as before. Last, strings with quotes, backslashes and SQL in a claim's
-# prover_id and a failure's error text are stored literally (byte for byte) and drop nothing.
+# prover_id and a failure's error text are stored literally (byte for byte) and drop nothing but
+# their control characters (docs/api.md; line breaks and tabs become spaces, t_control_chars.sh).
 #
 # Every table case runs even when an earlier one fails; the failures are listed at the end.
 # WG_HOSTILE_SEED=N repeats the random truncation offsets of an earlier run.
@@ -954,6 +955,9 @@ lap "the checks afterwards"
 
 # hex_of TEXT: the bytes of TEXT in hex, to compare with what PostgreSQL holds byte for byte.
 hex_of() { printf '%s' "$1" | od -An -v -tx1 | tr -d ' \n'; }
+# stored_as TEXT: TEXT as the daemon stores client text: C0 controls, DEL and C1 controls left out
+# but for tab, line feed, vertical tab, form feed and carriage return, which become spaces.
+stored_as() { printf '%s' "$1" | perl -0777 -CSD -pe 's/[\t\n\x0b\f\r]/ /g; s/[\x00-\x1f\x7f-\x9f]//g'; }
 column_hex() { wg_psql "SELECT coalesce(encode(convert_to($1, 'UTF8'), 'hex'), 'NULL') FROM prover_jobs WHERE id = $2"; }
 prover_ids=(
 	"'; DROP TABLE prover_jobs; --"
@@ -975,16 +979,18 @@ for ((i = 0; i < ${#prover_ids[@]}; i++)); do
 	assert_status 200
 	id=$(wg_json .id)
 	lease=$(wg_json .lease)
-	assert_eq "$(hex_of "$prover_id")" "$(column_hex picked_by "$id")" "prover_id #$i stored as picked_by, byte for byte"
+	assert_eq "$(hex_of "$(stored_as "$prover_id")")" "$(column_hex picked_by "$id")" \
+		"prover_id #$i stored as picked_by, byte for byte but for control characters"
 	wg_http POST "$url/proofs/$id/fail" -H "Authorization: Bearer ${TOKEN[prover]}" -H 'Content-Type: application/json' \
 		-H "X-WG-Lease: $lease" --data-binary "$(g_fail "$error")"
 	assert_status 200
 	assert_json_eq .status queued
-	assert_eq "$(hex_of "$error")" "$(column_hex error "$id")" "error #$i stored byte for byte"
+	assert_eq "$(hex_of "$(stored_as "$error")")" "$(column_hex error "$id")" \
+		"error #$i stored byte for byte but for control characters"
 	# ... and served back as it was sent.
 	wg_http GET "$url/batches/5/jobs" -H "Authorization: Bearer ${TOKEN[viewer]}"
 	assert_status 200
-	assert_eq true "$(jq --arg e "$error" --argjson id "$id" '.prover_jobs[] | select(.id == $id) | .error == $e' \
+	assert_eq true "$(jq --arg e "$(stored_as "$error")" --argjson id "$id" '.prover_jobs[] | select(.id == $id) | .error == $e' \
 		"$HTTP_BODY_FILE")" "error #$i as GET /batches/5/jobs serves it"
 done
 for t in "${TABLES[@]}"; do

@@ -9,6 +9,7 @@
 
 #include "circuits/circuits.h"
 #include "common/log.h"
+#include "common/text.h"
 #include "config/settings.h"
 #include "db/claimer.h"
 #include "db/job_cache.h"
@@ -98,9 +99,14 @@ int wg_h_jobs_claim_post(struct wg_request *rq)
   char rounds[512], circuits[512];
   json_t *prover = json_object_get(body, "prover_id"), *pv = json_object_get(body, "protocol_version"),
          *limit = json_object_get(body, "limit");
+  /* The prover's name is shown to operators (picked_by, the attempts): stored without control
+   * characters (common/text.h). */
+  char *prover_id =
+    json_is_string(prover) ? wg_text_clean(json_string_value(prover), json_string_length(prover)) : NULL;
   int r;
-  if (!json_is_string(prover) || json_string_length(prover) == 0 || json_string_length(prover) > 200)
-    r = wg_reply_error(rq, 400, "invalid_input", "$.prover_id: expected a string of 1 to 200 characters");
+  if (prover_id == NULL || prover_id[0] == '\0' || json_string_length(prover) > 200)
+    r = wg_reply_error(rq, 400, "invalid_input",
+                       "$.prover_id: expected a string of 1 to 200 characters, not all of them control characters");
   else if (!json_is_integer(pv) || json_integer_value(pv) < 0 || json_integer_value(pv) > 65535)
     r = wg_reply_error(rq, 400, "invalid_input", "$.protocol_version: expected the prover's protocol version");
   else if (limit != NULL && (!json_is_integer(limit) || json_integer_value(limit) < 1 ||
@@ -115,7 +121,7 @@ int wg_h_jobs_claim_post(struct wg_request *rq)
   else {
     struct wg_claim_filter f = {(int)json_integer_value(pv), rounds[0] ? rounds : NULL, circuits[0] ? circuits : NULL};
     /* Claims arriving together share one statement (db/claimer.h). */
-    struct wg_claim x = {json_string_value(prover), rq->token_name, &f, limit ? (int)json_integer_value(limit) : 1,
+    struct wg_claim x = {prover_id, rq->token_name, &f, limit ? (int)json_integer_value(limit) : 1,
                          WG_OK, NULL, 0};
     wg_claimer_submit(rq->app->claimer, &x);
     enum wg_status s = x.status;
@@ -152,6 +158,7 @@ int wg_h_jobs_claim_post(struct wg_request *rq)
     free(h);
     free(jobs);
   }
+  free(prover_id);
   json_decref(body);
   return r;
 }

@@ -1,7 +1,11 @@
 /* POST /proofs/{id}/fail: a prover gives a job back with the reason; the job is queued again,
- * or failed once it has used its attempts. */
+ * or failed once it has used its attempts. The reason is stored without control characters
+ * (common/text.h): operators read it in wgctl, the dashboard and the log. */
 #include "config.h"
 
+#include <stdlib.h>
+
+#include "common/text.h"
 #include "config/settings.h"
 #include "db/prover_jobs.h"
 #include "http/endpoints.h"
@@ -18,12 +22,14 @@ int wg_h_proofs_fail_post(struct wg_request *rq)
   if (!json_is_string(error) || json_string_length(error) > 4096) {
     r = wg_reply_error(rq, 400, "invalid_input", "$.error: expected a string of at most 4096 bytes");
   } else {
+    char *text = wg_text_clean(json_string_value(error), json_string_length(error));
     struct wg_dbconn *c = wg_request_db(rq);
     bool failed = false;
-    enum wg_status s = c ? wg_prover_job_fail(c, id, &holder, json_string_value(error), (int)rq->app->cfg->max_attempts,
+    enum wg_status s = c ? wg_prover_job_fail(c, id, &holder, text, (int)rq->app->cfg->max_attempts,
                                               rq->app->cfg->retry_base_ms / 1000.0, rq->app->cfg->retry_max_ms / 1000.0,
                                               &failed)
                          : WG_E_UNAVAILABLE;
+    free(text);
     if (s == WG_E_NOT_FOUND)
       r = wg_reply_error(rq, 404, "not_found", "no job %lld", (long long)id);
     else if (s == WG_E_LEASE_LOST)
