@@ -123,3 +123,6 @@ INTEGRATION_TESTS += tests/integration/t_delete_unlocked.sh
 # down valid ones (issue 15 item 5).
 INTEGRATION_TESTS += tests/integration/t_token_flood.sh
 EXTRA_DIST += tests/tools/token_flood.py
+
+# Cheaper refusals and scrapes, the rest (issue 15 item 5): nosniff on every reply.
+INTEGRATION_TESTS += tests/integration/t_nosniff.sh
