@@ -126,3 +126,5 @@ EXTRA_DIST += tests/tools/token_flood.py
 
 # Cheaper refusals and scrapes, the rest (issue 15 item 5): nosniff on every reply.
 INTEGRATION_TESTS += tests/integration/t_nosniff.sh
+# The file store's blobs are 0600 in 0700 directories, whatever the umask.
+INTEGRATION_TESTS += tests/integration/t_store_modes.sh
