@@ -128,3 +128,5 @@ EXTRA_DIST += tests/tools/token_flood.py
 INTEGRATION_TESTS += tests/integration/t_nosniff.sh
 # The file store's blobs are 0600 in 0700 directories, whatever the umask.
 INTEGRATION_TESTS += tests/integration/t_store_modes.sh
+# /metrics reads the database at most once a second, however many scrape it.
+INTEGRATION_TESTS += tests/integration/t_metrics_scrapes.sh
