@@ -130,3 +130,5 @@ INTEGRATION_TESTS += tests/integration/t_nosniff.sh
 INTEGRATION_TESTS += tests/integration/t_store_modes.sh
 # /metrics reads the database at most once a second, however many scrape it.
 INTEGRATION_TESTS += tests/integration/t_metrics_scrapes.sh
+# The s3 store reads no more of an answer than it asked for.
+INTEGRATION_TESTS += tests/integration/t_s3_caps.sh
