@@ -1,5 +1,5 @@
 #!/bin/bash
-# t_nosniff.sh: every reply carries X-Content-Type-Options: nosniff (SPEC section 6). A sweep over
+# t_nosniff.sh: every reply carries X-Content-Type-Options: nosniff (docs/api.md). A sweep over
 # every route of src/http/routes.c (read from the source, so a new route is swept too), with and
 # without a token, with a role that may not call it, with HEAD and with a wrong method, and the
 # refusals the HTTP layer makes before any handler runs: 404, 405, 400 bad id, 401, 403, 415, 413
