@@ -1,15 +1,20 @@
-/* Metrics: lock-free counters updated on every request and round, rendered on scrape. */
+/* Metrics: lock-free counters updated on every request and round, rendered on scrape, and the
+ * database's figures (job counts, queue gauges), which are read at most once a second and shared
+ * by every scrape: /metrics is open to anyone, and its two aggregate queries must not run as
+ * often as anyone can ask. */
 #include "config.h"
 #include "http/metrics.h"
 #include "auth/auth.h"
 #include "db/claimer.h"
 #include "db/completer.h"
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/strbuf.h"
 #include "db/db.h"
 #include "http/router.h"
@@ -188,9 +193,86 @@ static void render_queue(struct wg_strbuf *b, struct wg_dbconn *c, long max_atte
                        at_max[k][r]);
 }
 
+/* The figures read from the database, as exposition text. */
+static void render_db(struct wg_strbuf *b, struct wg_dbconn *c, long max_attempts)
+{
+  PGresult *res = NULL;
+  bool up = c != NULL && wg_db_exec(c, "metrics_jobs", NULL, false, &res) == WG_OK;
+  wg_strbuf_printf(b, "# HELP wg_database_up Whether the database answered the last read of its figures (at most"
+                      " a second old).\n"
+                      "# TYPE wg_database_up gauge\nwg_database_up %d\n", up ? 1 : 0);
+  if (!up)
+    return;
+  wg_strbuf_printf(b, "# HELP wg_jobs Jobs by kind, round and status; successful jobs are not counted,"
+                      " failed ones are.\n"
+                      "# TYPE wg_jobs gauge\n");
+  for (int i = 0; i < PQntuples(res); i++)
+    wg_strbuf_printf(b, "wg_jobs{kind=\"%s\",round=\"%s\",status=\"%s\"} %s\n", PQgetvalue(res, i, 0),
+                     round_names[atoi(PQgetvalue(res, i, 1)) & 3], PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
+  PQclear(res);
+  render_queue(b, c, max_attempts);
+}
+
+/* The database's figures, shared by every scrape. figures_lock guards the text and its time;
+ * refresh_lock is held by the one scrape that reads the database, so that the others serve the
+ * previous text meanwhile instead of queueing up behind it (only the first scrapes of all, with
+ * no text yet, wait for it). The connection is taken from the pool only for a refresh. */
+#define FIGURES_MAX_AGE_MS 1000
+#define FIGURES_DB_WAIT_MS 5000
+static pthread_mutex_t figures_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t refresh_lock = PTHREAD_MUTEX_INITIALIZER;
+static char *figures_text;
+static int64_t figures_ms;
+static atomic_ullong figures_refreshes;
+
+/* A copy of the figures, or NULL; *fresh says whether they are under FIGURES_MAX_AGE_MS old. */
+static char *figures_copy(bool *fresh)
+{
+  pthread_mutex_lock(&figures_lock);
+  char *copy = figures_text != NULL ? strdup(figures_text) : NULL;
+  *fresh = figures_text != NULL && wg_monotonic_ms() - figures_ms < FIGURES_MAX_AGE_MS;
+  pthread_mutex_unlock(&figures_lock);
+  return copy;
+}
+
+/* Called with refresh_lock held. */
+static void figures_refresh(struct wg_db *pool, long max_attempts)
+{
+  struct wg_strbuf b = {0};
+  struct wg_dbconn *c = pool != NULL ? wg_db_acquire(pool, FIGURES_DB_WAIT_MS) : NULL;
+  render_db(&b, c, max_attempts);
+  wg_db_release(c);
+  atomic_fetch_add(&figures_refreshes, 1);
+  pthread_mutex_lock(&figures_lock);
+  free(figures_text);
+  figures_text = b.s;
+  figures_ms = wg_monotonic_ms();
+  pthread_mutex_unlock(&figures_lock);
+}
+
+static char *db_figures(struct wg_db *pool, long max_attempts)
+{
+  bool fresh;
+  char *text = figures_copy(&fresh);
+  if (fresh)
+    return text;
+  /* Stale: one scrape refreshes, the others serve what there is. */
+  if (text != NULL ? pthread_mutex_trylock(&refresh_lock) != 0 : pthread_mutex_lock(&refresh_lock) != 0)
+    return text;
+  /* Another scrape may have refreshed them while this one waited for the lock. */
+  free(text);
+  text = figures_copy(&fresh);
+  if (!fresh) {
+    figures_refresh(pool, max_attempts);
+    free(text);
+    text = figures_copy(&fresh);
+  }
+  pthread_mutex_unlock(&refresh_lock);
+  return text;
+}
+
 char *wg_metrics_render(const struct wg_metrics_sources *src)
 {
-  struct wg_dbconn *c = src->db;
   struct wg_completer *completer = src->completer;
   struct wg_claimer *claimer = src->claimer;
   struct wg_strbuf b = {0};
@@ -250,7 +332,7 @@ char *wg_metrics_render(const struct wg_metrics_sources *src)
     wg_db_pool_counts(src->pool, &pc);
     wg_strbuf_printf(&b, "# HELP wg_db_pool_connections Connections of the HTTP handlers' database pool.\n"
                          "# TYPE wg_db_pool_connections gauge\nwg_db_pool_connections %d\n"
-                         "# HELP wg_db_pool_in_use Pool connections held by requests (this scrape holds one).\n"
+                         "# HELP wg_db_pool_in_use Pool connections held by requests.\n"
                          "# TYPE wg_db_pool_in_use gauge\nwg_db_pool_in_use %d\n"
                          "# HELP wg_db_pool_waiting Requests waiting for a pool connection.\n"
                          "# TYPE wg_db_pool_waiting gauge\nwg_db_pool_waiting %d\n"
@@ -292,19 +374,13 @@ char *wg_metrics_render(const struct wg_metrics_sources *src)
   if (src->auth != NULL)
     counter(&b, "wg_token_reloads_total", "Reads of the token table by the token cache.", wg_auth_reloads(src->auth));
 
-  PGresult *res = NULL;
-  bool up = c != NULL && wg_db_exec(c, "metrics_jobs", NULL, false, &res) == WG_OK;
-  wg_strbuf_printf(&b, "# HELP wg_database_up Whether the database answered this scrape.\n"
-                       "# TYPE wg_database_up gauge\nwg_database_up %d\n", up ? 1 : 0);
-  if (up) {
-    wg_strbuf_printf(&b, "# HELP wg_jobs Jobs by kind, round and status; successful jobs are not counted,"
-                         " failed ones are.\n"
-                         "# TYPE wg_jobs gauge\n");
-    for (int i = 0; i < PQntuples(res); i++)
-      wg_strbuf_printf(&b, "wg_jobs{kind=\"%s\",round=\"%s\",status=\"%s\"} %s\n", PQgetvalue(res, i, 0),
-                       round_names[atoi(PQgetvalue(res, i, 1)) & 3], PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
-    PQclear(res);
-    render_queue(&b, c, src->max_attempts);
-  }
+  char *figures = db_figures(src->pool, src->max_attempts);
+  if (figures != NULL)
+    wg_strbuf_printf(&b, "%s", figures);
+  free(figures);
+  counter(&b, "wg_metrics_refreshes_total",
+          "Reads of the database's figures (wg_database_up, wg_jobs and the queue gauges), at most one a second"
+          " whatever the number of scrapes.",
+          (int64_t)atomic_load(&figures_refreshes));
   return b.s;
 }

@@ -1,6 +1,6 @@
 /* Prometheus metrics: in-process counters and latency histograms (HTTP requests by route, round
- * runs, object store operations), the connection pool's use, and queue gauges read from the
- * database at scrape time. */
+ * runs, object store operations), the connection pool's use, and job counts and queue gauges
+ * read from the database at most once a second, whatever the number of scrapes. */
 #ifndef WG_METRICS_H
 #define WG_METRICS_H
 
@@ -30,10 +30,9 @@ struct wg_db;
  * would give is then left out. */
 struct wg_auth;
 struct wg_metrics_sources {
-  struct wg_dbconn *db;         /* queue gauges */
   struct wg_completer *completer; /* completion group counters */
   struct wg_claimer *claimer;     /* claim group counters */
-  struct wg_db *pool;           /* the HTTP connection pool's use */
+  struct wg_db *pool;           /* the HTTP connection pool's use; job counts and queue gauges */
   long max_attempts;            /* for the jobs-at-max-attempts gauge */
   struct wg_auth *auth;         /* the token cache's reads */
 };

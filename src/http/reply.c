@@ -1,6 +1,8 @@
 /* Building replies: JSON bodies, raw bytes and the one error format of docs/api.md. JSON is
  * written as plain ASCII (common/text.h), so that not even a row stored before client text was
- * cleaned puts a control byte on the terminal of someone reading the API with curl. */
+ * cleaned puts a control byte on the terminal of someone reading the API with curl. Every reply,
+ * the early refusals and held 413s of server.c included, leaves through queue(), which adds the
+ * headers that every reply carries. */
 #include "config.h"
 
 #include <microhttpd.h>
@@ -20,6 +22,8 @@ static int queue(struct wg_request *rq, unsigned status, struct MHD_Response *re
   if (content_type != NULL)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+  /* A browser must not read a JSON error quoting client input, or a blob, as HTML. */
+  MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
   if (rq->request_id[0] != '\0')
     MHD_add_response_header(resp, "X-Request-Id", rq->request_id);
   if (atomic_load(&rq->app->closing))
@@ -51,7 +55,6 @@ int wg_reply_page(struct wg_request *rq, const char *html, size_t len, const cha
   if (resp == NULL)
     return MHD_NO;
   MHD_add_response_header(resp, "Content-Security-Policy", csp);
-  MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
   MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
   return queue(rq, 200, resp, "text/html; charset=utf-8");
 }

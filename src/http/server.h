@@ -102,12 +102,13 @@ const char *wg_request_arg(struct wg_request *rq, const char *name);
 /* A request header, or NULL. */
 const char *wg_request_header(struct wg_request *rq, const char *name);
 
-/* Replies. Each returns the value the MHD access handler must return. */
+/* Replies. Each returns the value the MHD access handler must return. Every reply carries
+ * Cache-Control: no-store, X-Content-Type-Options: nosniff and the request's X-Request-Id. */
 int wg_reply_json(struct wg_request *rq, unsigned status, json_t *body); /* steals body */
 int wg_reply_bytes(struct wg_request *rq, unsigned status, const char *content_type, void *data, size_t len); /* takes ownership of malloc'd data */
 int wg_reply_empty(struct wg_request *rq, unsigned status);
-/* A static HTML page (not copied, not freed) under the given Content-Security-Policy, with
- * nosniff and no referrer. */
+/* A static HTML page (not copied, not freed) under the given Content-Security-Policy, with no
+ * referrer. */
 int wg_reply_page(struct wg_request *rq, const char *html, size_t len, const char *csp);
 /* The one JSON error reply: {"error":{"code":CODE,"message":MESSAGE}}. */
 int wg_reply_error(struct wg_request *rq, unsigned status, const char *code, const char *fmt, ...)

@@ -2,7 +2,10 @@
  * durable, then renamed into place, so a reader sees either the old blob or the new one, never a
  * torn one. Directories it creates are synced in their parents, and the directory of each rename
  * is synced, so that a blob the database already refers to survives a crash. Packs stream to
- * their temporary file through a small buffer: one fdatasync makes a whole layer durable. */
+ * their temporary file through a small buffer: one fdatasync makes a whole layer durable.
+ *
+ * Blobs (inputs, witnesses, proofs) are the daemon's alone: files are made 0600 and directories
+ * 0700, set with fchmod/chmod rather than left to the umask the daemon happens to inherit. */
 #include "config.h"
 
 #include <dirent.h>
@@ -19,6 +22,9 @@
 
 #include "common/log.h"
 #include "store/store_backend.h"
+
+#define BLOB_MODE 0600
+#define DIR_MODE 0700
 
 struct file_store {
   struct wg_store base;
@@ -64,8 +70,9 @@ static bool mkdirs(char *path)
     if (*p != '/')
       continue;
     *p = '\0';
-    int r = mkdir(path, 0755);
-    bool ok = r == 0 ? sync_dir_of(path) : errno == EEXIST;
+    int r = mkdir(path, DIR_MODE);
+    /* The umask may have taken bits away, never added any: chmod only widens back to 0700. */
+    bool ok = r == 0 ? chmod(path, DIR_MODE) == 0 && sync_dir_of(path) : errno == EEXIST;
     *p = '/';
     if (!ok)
       return false;
@@ -99,11 +106,17 @@ static bool temp_name(const char *final, char *out, size_t n)
 
 static int create_temp(char *tmp)
 {
-  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, BLOB_MODE);
   if (fd < 0 && errno == ENOENT && mkdirs(tmp))
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0)
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, BLOB_MODE);
+  if (fd < 0) {
     wg_store_error("cannot create %s: %s", tmp, strerror(errno));
+  } else if (fchmod(fd, BLOB_MODE) != 0) {
+    wg_store_error("cannot set the mode of %s: %s", tmp, strerror(errno));
+    close(fd);
+    unlink(tmp);
+    fd = -1;
+  }
   return fd;
 }
 

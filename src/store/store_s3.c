@@ -8,7 +8,13 @@
  * store.c and written with one PUT.
  *
  * Each thread keeps its own curl handle (curl handles are not shareable between threads), which
- * keeps its connection to the endpoint open between requests. */
+ * keeps its connection to the endpoint open between requests.
+ *
+ * Answers are capped before they are read into memory: a ranged GET keeps at most the bytes it
+ * asked for, a whole object at most the largest blob the daemon writes (--max-body or
+ * --max-proof), a listing page S3_LIST_MAX, an error or any other answer S3_SMALL_ANSWER. A 2xx
+ * answer over its cap is refused (the transfer stops there, and the call fails as the store being
+ * unavailable), so that a broken or hostile endpoint cannot make the daemon buffer what it sends. */
 #include "config.h"
 
 #include <curl/curl.h>
@@ -35,6 +41,10 @@
  * can be large, so there is no fixed limit on a whole transfer. */
 #define S3_LOW_SPEED_BYTES 1024
 #define S3_LOW_SPEED_SECONDS 3
+/* ListObjectsV2 pages hold at most 1,000 keys of at most 1,024 bytes. */
+#define S3_LIST_MAX (8 * 1024 * 1024)
+/* Error bodies (kept for their <Code>), and the empty answers of PUT and DELETE. */
+#define S3_SMALL_ANSWER (64 * 1024)
 
 struct s3_store {
   struct wg_store base;
@@ -44,6 +54,7 @@ struct s3_store {
   char *sigv4;  /* "aws:amz:REGION:s3" */
   char *access_key, *secret_key;
   char *token_header; /* "x-amz-security-token: ..." or NULL */
+  size_t max_object;  /* the most bytes a whole-object GET accepts */
 };
 
 static pthread_key_t handle_key;
@@ -105,24 +116,87 @@ struct s3_buf {
   size_t len, cap;
 };
 
+/* Where an answer's body goes, and how much of it: the cap is chosen on the first bytes, once
+ * the status is known. */
+struct s3_sink {
+  struct s3_buf buf;
+  CURL *h;
+  size_t max_ok;       /* the most bytes of a 2xx answer */
+  uint64_t range_from; /* a ranged GET: its first byte and length (range_len 0: not ranged) */
+  size_t range_len;
+  bool started;
+  size_t limit; /* the most bytes kept */
+  uint64_t skip; /* bytes dropped before keeping any: a 200 answer to a ranged GET is the whole blob */
+  bool cut;     /* past limit, keep what fits and stop (else past limit is refused) */
+  bool enough;  /* stopped on purpose: the bytes kept are the answer */
+  bool over;    /* a 2xx answer over its cap: refused */
+};
+
+static void sink_start(struct s3_sink *k)
+{
+  long code = 0;
+  curl_off_t declared = -1;
+  curl_easy_getinfo(k->h, CURLINFO_RESPONSE_CODE, &code);
+  curl_easy_getinfo(k->h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &declared);
+  k->started = true;
+  if (code < 200 || code >= 300) {
+    k->limit = S3_SMALL_ANSWER;
+    k->cut = true;
+  } else if (code == 200 && k->range_len > 0) {
+    /* A server that ignores Range answers with the whole blob: keep only the slice. */
+    k->skip = k->range_from;
+    k->limit = k->range_len;
+    k->cut = true;
+  } else {
+    k->limit = k->range_len > 0 ? k->range_len : k->max_ok;
+    k->cut = false;
+    /* Refused before a byte is kept when its length says so. */
+    if (declared > 0 && (uint64_t)declared > (uint64_t)k->limit)
+      k->over = true;
+  }
+}
+
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *arg)
 {
-  struct s3_buf *b = arg;
+  struct s3_sink *k = arg;
+  struct s3_buf *b = &k->buf;
   size_t n = size * nmemb;
+  if (!k->started)
+    sink_start(k);
+  if (k->over)
+    return 0; /* makes curl stop the transfer */
+  if (k->skip > 0) {
+    size_t d = k->skip < n ? (size_t)k->skip : n;
+    ptr += d;
+    n -= d;
+    k->skip -= d;
+  }
+  if (n > k->limit - b->len) {
+    if (!k->cut) {
+      k->over = true;
+      return 0;
+    }
+    n = k->limit - b->len;
+    k->enough = true;
+  }
   if (b->len + n + 1 > b->cap) {
     size_t cap = b->cap ? b->cap : 16384;
     while (cap < b->len + n + 1)
       cap *= 2;
+    if (cap > k->limit + 1)
+      cap = k->limit + 1;
     uint8_t *bigger = realloc(b->data, cap);
     if (bigger == NULL)
-      return 0; /* makes curl fail the transfer */
+      return 0;
     b->data = bigger;
     b->cap = cap;
   }
-  memcpy(b->data + b->len, ptr, n);
+  if (n > 0)
+    memcpy(b->data + b->len, ptr, n);
   b->len += n;
-  b->data[b->len] = '\0';
-  return size * nmemb;
+  if (b->data != NULL)
+    b->data[b->len] = '\0';
+  return k->enough ? 0 : size * nmemb;
 }
 
 struct s3_upload {
@@ -157,7 +231,9 @@ struct s3_request {
   const char *query;  /* canonical query (sorted, encoded) or NULL */
   const uint8_t *body;
   size_t body_len;
-  const char *range; /* "bytes=a-b" or NULL */
+  uint64_t range_from; /* a ranged GET of range_len bytes from range_from (range_len 0: the whole object) */
+  size_t range_len;
+  size_t max_answer; /* the most bytes of a 2xx answer that is not ranged; 0: S3_SMALL_ANSWER */
 };
 
 /* The <Code> of an S3 error body, or "" (for logs). */
@@ -170,9 +246,10 @@ static void error_code_of(const struct s3_buf *b, char *out, size_t n)
     snprintf(out, n, "%.*s", (int)(e - p - 6), p + 6);
 }
 
-/* One attempt. Returns the curl result; *code is the HTTP status (0 without an answer). */
+/* One attempt. Returns the curl result; *code is the HTTP status (0 without an answer). A
+ * transfer the sink stopped because it had what it needed is a success. */
 static CURLcode perform(struct s3_store *s, CURL *h, const struct s3_request *rq, const char *url, bool fresh,
-                        struct s3_buf *out, long *code)
+                        struct s3_sink *out, long *code)
 {
   uint8_t digest[SHA256_DIGEST_LENGTH];
   char hex[2 * SHA256_DIGEST_LENGTH + 1], header[2 * SHA256_DIGEST_LENGTH + 64], range[96];
@@ -184,10 +261,13 @@ static CURLcode perform(struct s3_store *s, CURL *h, const struct s3_request *rq
   struct curl_slist *headers = curl_slist_append(NULL, header);
   if (s->token_header != NULL)
     headers = curl_slist_append(headers, s->token_header);
-  if (rq->range != NULL) {
-    snprintf(range, sizeof range, "Range: %s", rq->range);
+  if (rq->range_len > 0) {
+    snprintf(range, sizeof range, "Range: bytes=%llu-%llu", (unsigned long long)rq->range_from,
+             (unsigned long long)(rq->range_from + rq->range_len - 1));
     headers = curl_slist_append(headers, range);
   }
+  *out = (struct s3_sink){.h = h, .max_ok = rq->max_answer ? rq->max_answer : S3_SMALL_ANSWER,
+                          .range_from = rq->range_from, .range_len = rq->range_len};
   struct s3_upload up = {rq->body, rq->body_len, 0};
   curl_easy_setopt(h, CURLOPT_URL, url);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -213,8 +293,10 @@ static CURLcode perform(struct s3_store *s, CURL *h, const struct s3_request *rq
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
   }
   CURLcode rc = curl_easy_perform(h);
+  if (rc == CURLE_WRITE_ERROR && out->enough)
+    rc = CURLE_OK;
   *code = 0;
-  if (rc == CURLE_OK)
+  if (rc == CURLE_OK || out->over)
     curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, code);
   curl_slist_free_all(headers);
   return rc;
@@ -244,16 +326,23 @@ static enum wg_status s3_call(struct s3_store *s, const struct s3_request *rq, s
   int64_t deadline = wg_monotonic_ms() + S3_RETRY_BUDGET_MS;
   long backoff = S3_FIRST_BACKOFF_MS;
   for (int attempt = 1;; attempt++) {
-    struct s3_buf body = {0};
-    CURLcode rc = perform(s, h, rq, url, attempt > 1, &body, code);
+    struct s3_sink sink;
+    CURLcode rc = perform(s, h, rq, url, attempt > 1, &sink, code);
+    if (sink.over) {
+      /* Not retried: the same endpoint would send the same again. */
+      free(sink.buf.data);
+      wg_store_error("s3 %s %s: HTTP %ld with an answer over %zu bytes, the most it may have; refused", rq->method, what,
+                     *code, sink.limit);
+      return WG_E_UNAVAILABLE;
+    }
     bool transient = rc != CURLE_OK || *code >= 500 || *code == 429;
     if (!transient && *code >= 200 && *code < 300) {
-      *out = body;
+      *out = sink.buf;
       return WG_OK;
     }
     char s3code[128];
-    error_code_of(&body, s3code, sizeof s3code);
-    free(body.data);
+    error_code_of(&sink.buf, s3code, sizeof s3code);
+    free(sink.buf.data);
     if (!transient) {
       /* A missing bucket is a configuration error, not a missing blob: a round must not fail its
        * batch for an input "missing" from a bucket that is not there. */
@@ -303,7 +392,7 @@ static enum wg_status s3_put(struct wg_store *st, struct wg_dbconn *c, const cha
   char *k = full_key(s, key);
   if (k == NULL)
     return WG_E_INTERNAL;
-  struct s3_request rq = {"PUT", k, NULL, data, len, NULL};
+  struct s3_request rq = {"PUT", k, NULL, data, len, 0, 0, 0};
   struct s3_buf out = {0};
   long code;
   enum wg_status r = s3_call(s, &rq, &out, &code);
@@ -319,7 +408,7 @@ static enum wg_status s3_get(struct wg_store *st, struct wg_dbconn *c, const cha
   char *k = full_key(s, key);
   if (k == NULL)
     return WG_E_INTERNAL;
-  struct s3_request rq = {"GET", k, NULL, NULL, 0, NULL};
+  struct s3_request rq = {"GET", k, NULL, NULL, 0, 0, 0, s->max_object};
   struct s3_buf out = {0};
   long code;
   enum wg_status r = s3_call(s, &rq, &out, &code);
@@ -355,23 +444,14 @@ static enum wg_status s3_get_range(struct wg_store *st, struct wg_dbconn *c, con
   char *k = full_key(s, key);
   if (k == NULL)
     return WG_E_INTERNAL;
-  char range[80];
-  snprintf(range, sizeof range, "bytes=%llu-%llu", (unsigned long long)offset,
-           (unsigned long long)(offset + len - 1));
-  struct s3_request rq = {"GET", k, NULL, NULL, 0, range};
+  struct s3_request rq = {"GET", k, NULL, NULL, 0, offset, len, 0};
   struct s3_buf out = {0};
   long code;
   enum wg_status r = s3_call(s, &rq, &out, &code);
   free(k);
   if (r != WG_OK)
     return r;
-  /* A server that ignores Range answers 200 with the whole blob: take the slice from it. */
-  if (code == 200 && out.len >= offset + len) {
-    memmove(out.data, out.data + offset, len);
-    out.len = len;
-  } else if (code == 200) {
-    out.len = 0;
-  }
+  /* The sink kept at most len bytes, also of a 200 answer that ignored the Range. */
   if (out.len != len) {
     free(out.data);
     return WG_E_NOT_FOUND; /* shorter than asked */
@@ -466,7 +546,7 @@ static enum wg_status list_keys(struct s3_store *s, const char *full_prefix, str
          url_encode(query, sizeof query, &used, full_prefix, false);
     if (!ok)
       return WG_E_INTERNAL;
-    struct s3_request rq = {"GET", NULL, query, NULL, 0, NULL};
+    struct s3_request rq = {"GET", NULL, query, NULL, 0, 0, 0, S3_LIST_MAX};
     struct s3_buf out = {0};
     long code;
     enum wg_status r = s3_call(s, &rq, &out, &code);
@@ -510,7 +590,7 @@ static enum wg_status s3_delete_prefix(struct wg_store *st, struct wg_dbconn *c,
   /* One DELETE per key: a batch holds an input and one pack per layer, so there are few, and a
    * plain DELETE needs no XML body. A key already gone is not an error. */
   for (size_t i = 0; r == WG_OK && i < l.n; i++) {
-    struct s3_request rq = {"DELETE", l.keys[i], NULL, NULL, 0, NULL};
+    struct s3_request rq = {"DELETE", l.keys[i], NULL, NULL, 0, 0, 0, 0};
     struct s3_buf out = {0};
     long code;
     r = s3_call(s, &rq, &out, &code);
@@ -595,6 +675,7 @@ struct wg_store *wg_store_s3_open(const char *location, const struct wg_config *
   s->sigv4 = malloc(sl);
   if (s->sigv4 != NULL)
     snprintf(s->sigv4, sl, "aws:amz:%s:s3", region);
+  s->max_object = (size_t)(cfg->max_body > cfg->max_proof ? cfg->max_body : cfg->max_proof);
   s->access_key = strdup(key);
   s->secret_key = strdup(secret);
   if (token != NULL && token[0] != '\0') {

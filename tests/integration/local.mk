@@ -131,3 +131,12 @@ INTEGRATION_TESTS += tests/integration/t_unit_db.sh
 # Client text reaches no terminal and breaks no log (issue 15 item 2): control characters in a
 # failure text and a prover_id, an old row holding them, quotes in a token name and a method.
 INTEGRATION_TESTS += tests/integration/t_control_chars.sh
+
+# Cheaper refusals and scrapes, the rest (issue 15 item 5): nosniff on every reply.
+INTEGRATION_TESTS += tests/integration/t_nosniff.sh
+# The file store's blobs are 0600 in 0700 directories, whatever the umask.
+INTEGRATION_TESTS += tests/integration/t_store_modes.sh
+# /metrics reads the database at most once a second, however many scrape it.
+INTEGRATION_TESTS += tests/integration/t_metrics_scrapes.sh
+# The s3 store reads no more of an answer than it asked for.
+INTEGRATION_TESTS += tests/integration/t_s3_caps.sh

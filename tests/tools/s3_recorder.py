@@ -6,6 +6,13 @@ SHA-256 of the body, and whether its AWS Signature V4 verifies with the secret i
 $S3_RECORDER_SECRET (computed here from the AWS documentation, independently of libcurl). Objects live in
 memory; ListObjectsV2 answers one key a page, so that continuation tokens are exercised.
 A file DIR/deny holding "GET" or "ALL" makes those requests answer 403 AccessDenied.
+A file DIR/flood makes GETs answer with far more than they asked for (t_s3_caps.sh), streamed
+until the client stops reading; the bytes written are added to DIR/flood_sent. It holds one of:
+  range          a Range GET answers 206 with FLOOD_BYTES bytes, Content-Length declared
+  range-chunked  the same, chunked, with no length declared
+  range-200      a Range GET answers 200 with the whole object followed by FLOOD_BYTES more
+  whole          a GET of a whole object answers 200 with FLOOD_BYTES bytes, chunked
+  list           a listing answers 200 with FLOOD_BYTES bytes of keys, chunked
 
 usage: s3_recorder.py PORT DIR
 """
@@ -22,6 +29,7 @@ PORT, DIR = int(sys.argv[1]), sys.argv[2]
 LOG = os.path.join(DIR, "requests.jsonl")
 objects = {}
 SECRET = os.environ.get("S3_RECORDER_SECRET", "")
+FLOOD_BYTES = 1 << 30
 
 
 def signature_ok(method, raw_path, headers):
@@ -68,6 +76,50 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    def stream(self, code, head, chunked, declared=None, fill=b"x"):
+        """Sends head, then fill repeated up to FLOOD_BYTES, until the client stops reading."""
+        self.send_response(code)
+        if chunked:
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Content-Length", str(declared))
+        self.end_headers()
+        piece = (fill * (65536 // len(fill) + 1))[:65536]
+        sent = 0
+        try:
+            for data in [head] + [piece] * (FLOOD_BYTES // len(piece)):
+                if not data:
+                    continue
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data) if chunked else data)
+                sent += len(data)
+            if chunked:
+                self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        finally:
+            with open(os.path.join(DIR, "flood_sent"), "a") as f:
+                f.write("%d\n" % sent)
+        self.close_connection = True
+
+    def flood(self, mode, key, listing):
+        """Answers as DIR/flood says, or returns False to answer normally."""
+        rng = self.headers.get("Range")
+        if listing:
+            if mode != "list":
+                return False
+            self.stream(200, b"<ListBucketResult>", True, fill=b"<Contents><Key>zz</Key></Contents>")
+            return True
+        if mode in ("range", "range-chunked") and rng:
+            self.stream(206, b"", mode == "range-chunked", FLOOD_BYTES)
+            return True
+        if mode == "range-200" and rng and key in objects:
+            self.stream(200, objects[key], True)
+            return True
+        if mode == "whole" and not rng:
+            self.stream(200, b"", True)
+            return True
+        return False
+
     def handle_any(self):
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length) if length else b""
@@ -88,6 +140,16 @@ class Handler(http.server.BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         parts = url.path.split("/", 2)  # "", bucket, key
         query = urllib.parse.parse_qs(url.query)
+        mode = ""
+        try:
+            with open(os.path.join(DIR, "flood")) as f:
+                mode = f.read().strip()
+        except FileNotFoundError:
+            pass
+        listing = len(parts) == 2 or parts[2] == ""
+        if mode and self.command == "GET" and self.flood(
+                mode, "" if listing else urllib.parse.unquote(parts[2]), listing):
+            return None
         if len(parts) == 2 or parts[2] == "":
             if self.command != "GET" or query.get("list-type") != ["2"]:
                 return self.reply(400)
