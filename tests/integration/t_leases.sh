@@ -168,7 +168,7 @@ assert_json_eq .attempts 2
 pl_fail "$K" "$LEASE_OF" "out of GPU memory, twice"
 assert_status 200
 assert_json_eq .status failed
-assert_eq "failed|2|failer|out of GPU memory, twice|t" "$(job_row "$K")" "fail at max attempts: failed"
+assert_eq "failed|2|failer|out of GPU memory, twice; reached max_attempts (2)|t" "$(job_row "$K")" "fail at max attempts: failed"
 assert_eq failed "$(batch_status 1)" "a failed prover job fails the batch"
 # Nothing claims a failed job.
 claim_as other
