@@ -25,7 +25,8 @@ const struct wg_stmt wg_sql_job_views[] = {
   WITNESS_VIEW("leaf", "leaf_aggregation_jobs", "circuit_id", "0", "number_of_basic_circuits, proofs_done"),
   WITNESS_VIEW("node", "node_aggregation_jobs", "circuit_id", "depth", "number_of_dependent_jobs, proofs_done"),
   WITNESS_VIEW("sched", "scheduler_witness_jobs", "0", "0", "number_of_dependent_jobs, proofs_done"),
-  {"job_view_prover_error", "SELECT error FROM prover_jobs WHERE id = $1"},
+  {"job_view_prover_error",
+   "SELECT error FROM prover_jobs WHERE id = $1 UNION ALL SELECT error FROM prover_jobs_archive WHERE id = $1 LIMIT 1"},
   /* One row per attempt, oldest first, or one row of NULLs for a job never claimed; no row for
    * an unknown job. Archived jobs keep their records (sql/0007_attempts.sql). */
   {"job_view_prover_attempts",

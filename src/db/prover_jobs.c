@@ -74,6 +74,7 @@ const struct wg_stmt wg_sql_prover_jobs[] = {
    "   FROM held WHERE p.id = held.id AND NOT held.lease_touched RETURNING p.id)"
    " SELECT " COLUMNS " FROM prover_jobs WHERE id = (SELECT id FROM held)"},
   {"prover_get", "SELECT " COLUMNS " FROM prover_jobs WHERE id = $1"},
+  {"prover_get_archived", "SELECT " COLUMNS " FROM prover_jobs_archive WHERE id = $1"},
   {"prover_get_held", "SELECT " COLUMNS ", coalesce(" HELD("$2", "$3") ", false) FROM prover_jobs WHERE id = $1"},
   {"prover_heartbeat",
    "UPDATE prover_jobs SET lease_expires_at = now() + make_interval(secs => $4::integer), lease_touched = true,"
@@ -293,6 +294,13 @@ enum wg_status wg_prover_job_get(struct wg_dbconn *c, int64_t id, struct wg_prov
   struct wg_params p = {0};
   wg_p_int(&p, id);
   return one_job(c, "prover_get", &p, job);
+}
+
+enum wg_status wg_prover_job_get_archived(struct wg_dbconn *c, int64_t id, struct wg_prover_job *job)
+{
+  struct wg_params p = {0};
+  wg_p_int(&p, id);
+  return one_job(c, "prover_get_archived", &p, job);
 }
 
 enum wg_status wg_prover_job_get_held(struct wg_dbconn *c, int64_t id, const struct wg_holder *h,

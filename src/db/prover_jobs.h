@@ -69,6 +69,8 @@ enum wg_status wg_prover_jobs_give_back(struct wg_dbconn *c, const struct wg_pro
 enum wg_status wg_prover_job_touch(struct wg_dbconn *c, int64_t id, const struct wg_holder *h, int lease_seconds,
                                    struct wg_prover_job *job);
 enum wg_status wg_prover_job_get(struct wg_dbconn *c, int64_t id, struct wg_prover_job *job);
+/* A job the archive moved to prover_jobs_archive (operator views only: nothing acts on it). */
+enum wg_status wg_prover_job_get_archived(struct wg_dbconn *c, int64_t id, struct wg_prover_job *job);
 /* A job and whether h holds it. */
 enum wg_status wg_prover_job_get_held(struct wg_dbconn *c, int64_t id, const struct wg_holder *h,
                                       struct wg_prover_job *job, bool *held);

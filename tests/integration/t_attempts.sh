@@ -7,7 +7,8 @@
 #    error, RFC 3339 UTC times, ended_at null only while in progress.
 # 2. Job K is failed --max-attempts times: the last fail reply is failed with retry_at null, its
 #    error says it reached max_attempts, and each attempt keeps the prover's own error.
-# 3. The records survive the archive of the batch's jobs, and go with a deleted batch.
+# 3. The records survive the archive of the batch's jobs (GET /jobs/{id} still answers too, with
+#    "archived": true), and go with a deleted batch.
 # shellcheck source=tests/integration/lib.sh
 . "$WG_SRCDIR/tests/integration/lib.sh"
 # shellcheck source=tests/integration/pipeline_lib.sh
@@ -120,7 +121,7 @@ assert_json_eq '[.attempts[] | .ended_at >= .claimed_at] | all' true
 assert_json_eq '[.attempts[].claimed_at] == ([.attempts[].claimed_at] | sort)' true
 cp "$HTTP_BODY_FILE" "$WG_TMP/attempts-J.json"
 pl_get "/jobs/$J"
-assert_json_eq .attempts 4
+assert_json_eq '"\(.status) \(.attempts) \(.archived)"' "successful 4 false"
 # Attempts are read by viewers and admins, not by provers.
 wg_http GET "$PL_URL/jobs/$J/attempts" -H "Authorization: Bearer $ONE"
 assert_status 403
@@ -167,10 +168,16 @@ attempts_of "$J"
 assert_eq "$(jq -cS . "$WG_TMP/attempts-J.json")" "$(jq -cS . "$HTTP_BODY_FILE")" "J's attempts after the archive"
 attempts_of "$K"
 assert_json_eq '.attempts | length' 5
+# The job itself still answers too, from the archive.
+pl_get "/jobs/$J"
+assert_status 200
+assert_json_eq '"\(.id) \(.status) \(.attempts) \(.archived)"' "$J successful 4 true"
 
 wg_http DELETE "$PL_URL/batches/1" -H "Authorization: Bearer $PL_ADMIN"
 assert_status 200
 pl_get "/jobs/$J/attempts"
+assert_status 404
+pl_get "/jobs/$J"
 assert_status 404
 assert_eq 0 "$(wg_psql "SELECT count(*) FROM prover_job_attempts WHERE l1_batch_number = 1")" \
 	"a deleted batch leaves no attempt records"
