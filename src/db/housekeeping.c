@@ -10,22 +10,29 @@
 #include "db/witness_jobs.h"
 
 /* EXTRA sets more columns; it may use $2 and $3 (the prover jobs' retry backoff). WHY says why
- * the job was taken back. */
-#define EXPIRE(NAME, TABLE, WHY, EXTRA)                                                                        \
-  {"expire_" NAME,                                                                                            \
-   "UPDATE " TABLE " SET status = CASE WHEN attempts - attempts_base >= $1 THEN 'failed' ELSE 'queued' END,"   \
-   " error = " WHY " || coalesce(picked_by, 'unknown')"                                                       \
-   " || CASE WHEN attempts - attempts_base >= $1 THEN '; no attempts left' ELSE '' END,"                      \
-   " lease_expires_at = NULL, updated_at = now()" EXTRA                                                       \
-   " WHERE id IN (SELECT id FROM " TABLE " WHERE status = 'in_progress' AND lease_expires_at < now()"         \
-   " ORDER BY lease_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED) RETURNING status"}
+ * the job was taken back; a job failed for good also says that it reached max_attempts. */
+#define EXPIRE_UPDATE(TABLE, WHY, EXTRA)                                                                      \
+  "UPDATE " TABLE " SET status = CASE WHEN attempts - attempts_base >= $1 THEN 'failed' ELSE 'queued' END,"   \
+  " error = " WHY " || coalesce(picked_by, 'unknown')"                                                        \
+  " || CASE WHEN attempts - attempts_base >= $1"                                                              \
+  " THEN '; reached max_attempts (' || (attempts_base + $1) || ')' ELSE '' END,"                             \
+  " lease_expires_at = NULL, updated_at = now()" EXTRA                                                        \
+  " WHERE id IN (SELECT id FROM " TABLE " WHERE status = 'in_progress' AND lease_expires_at < now()"          \
+  " ORDER BY lease_expires_at LIMIT 1000 FOR UPDATE SKIP LOCKED)"
+#define EXPIRE(NAME, TABLE, WHY, EXTRA) {"expire_" NAME, EXPIRE_UPDATE(TABLE, WHY, EXTRA) " RETURNING status"}
 #define LEASE_EXPIRED "'lease expired while held by '"
+#define PROVER_EXPIRED                                                                                         \
+  "CASE WHEN lease_touched THEN 'lease expired while held by ' ELSE 'claim not taken up within the claim"       \
+  " grace by ' END"
+#define PROVER_EXPIRED_EXTRA                                                                                   \
+  ", lease_hash = NULL, retry_at = CASE WHEN lease_touched THEN now() + " WG_SQL_BACKOFF("$2", "$3") " END"
 #define RECOVER(NAME, TABLE)                                                                                   \
   {"recover_" NAME,                                                                                           \
    "UPDATE " TABLE " SET status = CASE WHEN attempts - attempts_base >= $2 THEN 'failed' ELSE 'queued' END,"   \
    " lease_expires_at = NULL, updated_at = now(),"                                                            \
    " error = 'held when ' || $1 || ' stopped without releasing it'"                                          \
-   " || CASE WHEN attempts - attempts_base >= $2 THEN '; no attempts left' ELSE '' END"                      \
+   " || CASE WHEN attempts - attempts_base >= $2"                                                              \
+   " THEN '; reached max_attempts (' || (attempts_base + $2) || ')' ELSE '' END"                             \
    " WHERE status = 'in_progress' AND picked_by = $1 RETURNING id"}
 
 static const char *const expire_names[] = {"expire_prover", "expire_basic", "expire_leaf", "expire_node",
@@ -34,12 +41,15 @@ static const char *const recover_names[] = {"recover_basic", "recover_leaf", "re
 
 const struct wg_stmt wg_sql_housekeeping[] = {
   /* A prover job whose witness was never downloaded nor heartbeaten was held only for the claim
-   * grace: its claim reply most likely never reached the prover, so it is claimable at once. */
-  EXPIRE("prover", "prover_jobs",
-         "CASE WHEN lease_touched THEN 'lease expired while held by ' ELSE 'claim not taken up within the claim"
-         " grace by ' END",
-         ", lease_hash = NULL, retry_at = CASE WHEN lease_touched THEN now() + " WG_SQL_BACKOFF("$2", "$3")
-         " END"),
+   * grace: its claim reply most likely never reached the prover, so it is claimable at once. Its
+   * attempt record ends as expired either way, with the reason alone: the claim counted. */
+  {"expire_prover",
+   "WITH expired AS (" EXPIRE_UPDATE("prover_jobs", PROVER_EXPIRED, PROVER_EXPIRED_EXTRA)
+   " RETURNING id, claims, status, lease_touched, picked_by),"
+   " ended AS (UPDATE prover_job_attempts a SET outcome = 'expired', ended_at = now(),"
+   "   error = " PROVER_EXPIRED " || coalesce(e.picked_by, 'unknown')"
+   "   FROM expired e WHERE a.prover_job_id = e.id AND a.attempt = e.claims)"
+   " SELECT status FROM expired"},
   EXPIRE("basic", "basic_circuit_witness_jobs", LEASE_EXPIRED, ""),
   EXPIRE("leaf", "leaf_aggregation_jobs", LEASE_EXPIRED, ""),
   EXPIRE("node", "node_aggregation_jobs", LEASE_EXPIRED, ""),

@@ -1,4 +1,5 @@
-/* Operator views of single jobs: a witness job by round and id, a prover job's error. Kept apart
+/* Operator views of single jobs: a witness job by round and id, a prover job's error and its
+ * attempt records. Kept apart
  * from the claim and lease statements, which the rounds and provers depend on. */
 #include "config.h"
 #include "db/job_views.h"
@@ -24,15 +25,25 @@ const struct wg_stmt wg_sql_job_views[] = {
   WITNESS_VIEW("leaf", "leaf_aggregation_jobs", "circuit_id", "0", "number_of_basic_circuits, proofs_done"),
   WITNESS_VIEW("node", "node_aggregation_jobs", "circuit_id", "depth", "number_of_dependent_jobs, proofs_done"),
   WITNESS_VIEW("sched", "scheduler_witness_jobs", "0", "0", "number_of_dependent_jobs, proofs_done"),
-  {"job_view_prover_error", "SELECT error FROM prover_jobs WHERE id = $1"},
+  {"job_view_prover_error",
+   "SELECT error FROM prover_jobs WHERE id = $1 UNION ALL SELECT error FROM prover_jobs_archive WHERE id = $1 LIMIT 1"},
+  /* One row per attempt, oldest first, or one row of NULLs for a job never claimed; no row for
+   * an unknown job. Archived jobs keep their records (sql/0007_attempts.sql). */
+  {"job_view_prover_attempts",
+   "SELECT a.attempt, a.prover_id, a.token_name, " TS("a.claimed_at") ", " TS("a.ended_at") ", a.outcome, a.error"
+   " FROM (SELECT 1 WHERE EXISTS (SELECT 1 FROM prover_jobs WHERE id = $1)"
+   "   OR EXISTS (SELECT 1 FROM prover_jobs_archive WHERE id = $1)) AS job"
+   " LEFT JOIN prover_job_attempts a ON a.prover_job_id = $1 ORDER BY a.attempt"},
   {NULL, NULL},
 };
 
-static json_t *text_or_null(const PGresult *r, int col)
+static json_t *text_at(const PGresult *r, int row, int col)
 {
-  const char *v = wg_db_str(r, 0, col);
+  const char *v = wg_db_str(r, row, col);
   return v ? json_string(v) : json_null();
 }
+
+static json_t *text_or_null(const PGresult *r, int col) { return text_at(r, 0, col); }
 
 static json_t *int_or_null(const PGresult *r, int col)
 {
@@ -81,5 +92,30 @@ enum wg_status wg_prover_job_error(struct wg_dbconn *c, int64_t id, json_t **err
     return s;
   *error = text_or_null(r, 0);
   PQclear(r);
+  return WG_OK;
+}
+
+enum wg_status wg_prover_job_attempts(struct wg_dbconn *c, int64_t id, json_t **out)
+{
+  struct wg_params p = {0};
+  wg_p_int(&p, id);
+  PGresult *r;
+  enum wg_status s = wg_db_exec_row(c, "job_view_prover_attempts", &p, false, &r);
+  if (s != WG_OK)
+    return s;
+  json_t *list = json_array();
+  for (int row = 0; row < PQntuples(r); row++) {
+    if (wg_db_isnull(r, row, 0))
+      continue; /* a job never claimed */
+    json_t *a = json_pack("{s:I,s:s}", "attempt", (json_int_t)wg_db_int(r, row, 0), "outcome", PQgetvalue(r, row, 5));
+    json_object_set_new(a, "prover_id", text_at(r, row, 1));
+    json_object_set_new(a, "token_name", text_at(r, row, 2));
+    json_object_set_new(a, "claimed_at", text_at(r, row, 3));
+    json_object_set_new(a, "ended_at", text_at(r, row, 4));
+    json_object_set_new(a, "error", text_at(r, row, 6));
+    json_array_append_new(list, a);
+  }
+  PQclear(r);
+  *out = json_pack("{s:o}", "attempts", list);
   return WG_OK;
 }

@@ -24,6 +24,15 @@
 #define HELD(LEASE, TOKEN)                                                                                     \
   "status = 'in_progress' AND lease_hash = decode(" LEASE ", 'hex') AND lease_token = " TOKEN
 
+/* The update that ends the attempt record of each claim in FROM (a CTE returning id and claims):
+ * the record of the claim that held the job. */
+#define END_ATTEMPT(FROM, OUTCOME, ERROR)                                                                       \
+  "UPDATE prover_job_attempts a SET outcome = " OUTCOME ", ended_at = now(), error = " ERROR " FROM " FROM " e"  \
+  " WHERE a.prover_job_id = e.id AND a.attempt = e.claims"
+
+/* A job, being given back, that has used the claims it is allowed ($5 since the last requeue). */
+#define OUT_OF_ATTEMPTS "attempts - attempts_base >= $5"
+
 /* Whether a queued job may be claimed now (docs/state-machine.md, retries). */
 #define CLAIMABLE "status = 'queued' AND (retry_at IS NULL OR retry_at <= now())"
 
@@ -32,7 +41,8 @@ const struct wg_stmt wg_sql_prover_jobs[] = {
    * partial index prover_jobs_queued. The k-th job claimed (slot k) is recorded as picked by
    * $1[k] with token $8[k] and lease hash $7[k], so that claims of several provers can be served
    * by one statement; the slot comes back last so that each job gets its slot's lease. The job
-   * is held for the claim grace ($2) until its witness is downloaded or it is heartbeaten. */
+   * is held for the claim grace ($2) until its witness is downloaded or it is heartbeaten. Each
+   * claim starts its attempt record, numbered by claims (sql/0007_attempts.sql). */
   {"prover_claim",
    "WITH picked AS (SELECT id, row_number() OVER (ORDER BY l1_batch_number, aggregation_round, id) AS slot"
    "   FROM (SELECT id, l1_batch_number, aggregation_round FROM prover_jobs WHERE " CLAIMABLE
@@ -40,17 +50,21 @@ const struct wg_stmt wg_sql_prover_jobs[] = {
    "   AND ($4::smallint[] IS NULL OR aggregation_round = ANY($4::smallint[]))"
    "   AND ($5::smallint[] IS NULL OR circuit_id = ANY($5::smallint[]))"
    "   ORDER BY l1_batch_number, aggregation_round, id LIMIT $6 FOR UPDATE SKIP LOCKED) AS queued),"
-   " claimed AS (UPDATE prover_jobs p SET status = 'in_progress', attempts = p.attempts + 1,"
+   " claimed AS (UPDATE prover_jobs p SET status = 'in_progress', attempts = p.attempts + 1, claims = p.claims + 1,"
    "   picked_by = ($1::text[])[picked.slot], lease_token = ($8::text[])[picked.slot],"
    "   lease_hash = decode(($7::text[])[picked.slot], 'hex'), lease_touched = false,"
    "   lease_expires_at = now() + make_interval(secs => $2::integer), processing_started_at = now(),"
-   "   retry_at = NULL, updated_at = now() FROM picked WHERE p.id = picked.id RETURNING p.*, picked.slot)"
+   "   retry_at = NULL, updated_at = now() FROM picked WHERE p.id = picked.id RETURNING p.*, picked.slot),"
+   " recorded AS (INSERT INTO prover_job_attempts (prover_job_id, attempt, l1_batch_number, prover_id, token_name)"
+   "   SELECT id, claims, l1_batch_number, picked_by, nullif(lease_token, '') FROM claimed)"
    " SELECT " COLUMNS ", slot FROM claimed ORDER BY slot"},
+  /* A claim given back takes its attempt back; its record stays, as released. */
   {"prover_give_back",
-   "UPDATE prover_jobs p SET status = 'queued', attempts = p.attempts - 1, lease_hash = NULL, lease_token = NULL,"
-   " lease_expires_at = NULL, picked_by = NULL, updated_at = now()"
-   " FROM unnest($1::bigint[], $2::text[]) AS g(id, lease) WHERE p.id = g.id AND p.status = 'in_progress'"
-   " AND p.lease_hash = decode(g.lease, 'hex')"},
+   "WITH given AS (UPDATE prover_jobs p SET status = 'queued', attempts = p.attempts - 1, lease_hash = NULL,"
+   "   lease_token = NULL, lease_expires_at = NULL, picked_by = NULL, updated_at = now()"
+   "   FROM unnest($1::bigint[], $2::text[]) AS g(id, lease) WHERE p.id = g.id AND p.status = 'in_progress'"
+   "   AND p.lease_hash = decode(g.lease, 'hex') RETURNING p.id, p.claims)"
+   " " END_ATTEMPT("given", "'released'", "'the claim reply never reached the prover; the claim was given back'")},
   /* The first download of a claimed job's witness turns its claim grace into the full lease; a
    * later one only reads the row. */
   {"prover_touch",
@@ -60,6 +74,7 @@ const struct wg_stmt wg_sql_prover_jobs[] = {
    "   FROM held WHERE p.id = held.id AND NOT held.lease_touched RETURNING p.id)"
    " SELECT " COLUMNS " FROM prover_jobs WHERE id = (SELECT id FROM held)"},
   {"prover_get", "SELECT " COLUMNS " FROM prover_jobs WHERE id = $1"},
+  {"prover_get_archived", "SELECT " COLUMNS " FROM prover_jobs_archive WHERE id = $1"},
   {"prover_get_held", "SELECT " COLUMNS ", coalesce(" HELD("$2", "$3") ", false) FROM prover_jobs WHERE id = $1"},
   {"prover_heartbeat",
    "UPDATE prover_jobs SET lease_expires_at = now() + make_interval(secs => $4::integer), lease_touched = true,"
@@ -79,7 +94,8 @@ const struct wg_stmt wg_sql_prover_jobs[] = {
    "   updated_at = now(), error = NULL"
    "   FROM input i WHERE p.id = i.id AND p.status = 'in_progress' AND p.lease_hash = decode(i.lease, 'hex')"
    "   AND p.lease_token = i.token"
-   "   RETURNING p.id, p.l1_batch_number, p.aggregation_round, p.circuit_id, p.depth),"
+   "   RETURNING p.id, p.claims, p.l1_batch_number, p.aggregation_round, p.circuit_id, p.depth),"
+   " ended AS (" END_ATTEMPT("done", "'successful'", "NULL") "),"
    " stored AS (INSERT INTO proofs (prover_job_id, l1_batch_number, proof)"
    "   SELECT d.id, d.l1_batch_number, decode(i.proof, 'hex') FROM done d JOIN input i ON i.id = d.id"
    "   ON CONFLICT (prover_job_id) DO UPDATE SET proof = EXCLUDED.proof, created_at = now()),"
@@ -108,10 +124,19 @@ const struct wg_stmt wg_sql_prover_jobs[] = {
    "   UNION SELECT 3 FROM sched WHERE status = 'queued') AS q(r))"
    " SELECT d.id, (SELECT count(*) FROM woken) FROM done d"},
   {"prover_load_proof", "SELECT proof FROM proofs WHERE prover_job_id = $1"},
+  /* The job is queued again after its backoff, or failed for good once it has used its claims
+   * (OUT_OF_ATTEMPTS), which its error says; its attempt record keeps the prover's error alone.
+   * The reply tells the prover where the job stands: attempts, the attempts at which it fails
+   * for good, and when it may be claimed again. */
   {"prover_fail",
-   "UPDATE prover_jobs SET status = CASE WHEN attempts - attempts_base >= $5 THEN 'failed' ELSE 'queued' END,"
-   " error = $4, lease_expires_at = NULL, lease_hash = NULL, updated_at = now(),"
-   " retry_at = now() + " WG_SQL_BACKOFF("$6", "$7") " WHERE id = $1 AND " HELD("$2", "$3") " RETURNING status"},
+   "WITH failed AS (UPDATE prover_jobs SET status = CASE WHEN " OUT_OF_ATTEMPTS " THEN 'failed' ELSE 'queued' END,"
+   "   error = $4::text || CASE WHEN " OUT_OF_ATTEMPTS " THEN '; reached max_attempts (' || (attempts_base + $5) || ')'"
+   "   ELSE '' END, lease_expires_at = NULL, lease_hash = NULL, updated_at = now(),"
+   "   retry_at = CASE WHEN " OUT_OF_ATTEMPTS " THEN NULL ELSE now() + " WG_SQL_BACKOFF("$6", "$7") " END"
+   "   WHERE id = $1 AND " HELD("$2", "$3") " RETURNING id, claims, status, attempts, attempts_base + $5 AS max_attempts,"
+   "   retry_at),"
+   " ended AS (" END_ATTEMPT("failed", "'failed'", "$4::text") ")"
+   " SELECT status, attempts, max_attempts, " UTC("retry_at") " FROM failed"},
   {"prover_insert_layer",
    "INSERT INTO prover_jobs (l1_batch_number, protocol_version, aggregation_round, depth, circuit_id, sequence_number,"
    " witness_pack_id, witness_offset, witness_length)"
@@ -271,6 +296,13 @@ enum wg_status wg_prover_job_get(struct wg_dbconn *c, int64_t id, struct wg_prov
   return one_job(c, "prover_get", &p, job);
 }
 
+enum wg_status wg_prover_job_get_archived(struct wg_dbconn *c, int64_t id, struct wg_prover_job *job)
+{
+  struct wg_params p = {0};
+  wg_p_int(&p, id);
+  return one_job(c, "prover_get_archived", &p, job);
+}
+
 enum wg_status wg_prover_job_get_held(struct wg_dbconn *c, int64_t id, const struct wg_holder *h,
                                       struct wg_prover_job *job, bool *held)
 {
@@ -414,7 +446,7 @@ enum wg_status wg_prover_jobs_complete(struct wg_dbconn *c, struct wg_completion
 }
 
 enum wg_status wg_prover_job_fail(struct wg_dbconn *c, int64_t id, const struct wg_holder *h, const char *error,
-                                  int max_attempts, double retry_base, double retry_max, bool *failed)
+                                  int max_attempts, double retry_base, double retry_max, struct wg_fail_outcome *out)
 {
   struct wg_params p = {0};
   char base[32], max[32], hex[65];
@@ -434,7 +466,10 @@ enum wg_status wg_prover_job_fail(struct wg_dbconn *c, int64_t id, const struct 
     PQclear(r);
     return explain_miss(c, id);
   }
-  *failed = strcmp(PQgetvalue(r, 0, 0), "failed") == 0;
+  out->failed = strcmp(PQgetvalue(r, 0, 0), "failed") == 0;
+  out->attempts = (int)wg_db_int(r, 0, 1);
+  out->max_attempts = (int)wg_db_int(r, 0, 2);
+  snprintf(out->retry_at, sizeof out->retry_at, "%s", PQgetvalue(r, 0, 3));
   PQclear(r);
   return WG_OK;
 }

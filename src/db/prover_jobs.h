@@ -62,13 +62,15 @@ enum wg_status wg_prover_jobs_claim(struct wg_dbconn *c, const struct wg_claim_s
                                     int grace_seconds, const struct wg_claim_filter *f, struct wg_prover_job **jobs,
                                     size_t *n);
 /* Gives back claims whose reply never reached their prover: queued again at once, the claim taken
- * back (attempts - 1), if still held under those leases. */
+ * back (attempts - 1), if still held under those leases; their attempt records end as released. */
 enum wg_status wg_prover_jobs_give_back(struct wg_dbconn *c, const struct wg_prover_job *jobs, size_t n);
 /* The witness download of a held job: fenced on its holder; the first one extends the claim's
  * grace to the full lease. WG_E_LEASE_LOST / WG_E_NOT_FOUND. */
 enum wg_status wg_prover_job_touch(struct wg_dbconn *c, int64_t id, const struct wg_holder *h, int lease_seconds,
                                    struct wg_prover_job *job);
 enum wg_status wg_prover_job_get(struct wg_dbconn *c, int64_t id, struct wg_prover_job *job);
+/* A job the archive moved to prover_jobs_archive (operator views only: nothing acts on it). */
+enum wg_status wg_prover_job_get_archived(struct wg_dbconn *c, int64_t id, struct wg_prover_job *job);
 /* A job and whether h holds it. */
 enum wg_status wg_prover_job_get_held(struct wg_dbconn *c, int64_t id, const struct wg_holder *h,
                                       struct wg_prover_job *job, bool *held);
@@ -100,10 +102,18 @@ struct wg_completion {
 enum wg_status wg_prover_jobs_complete(struct wg_dbconn *c, struct wg_completion *group, size_t n);
 /* The stored proof of a job, malloc'd. WG_E_NOT_FOUND when it has none. */
 enum wg_status wg_prover_job_load_proof(struct wg_dbconn *c, int64_t id, uint8_t **proof, size_t *len);
+/* Where a job given back by its prover stands. */
+struct wg_fail_outcome {
+  bool failed;       /* for good: it used its claims, and its error says it reached max_attempts */
+  int attempts;      /* the job's attempts */
+  int max_attempts;  /* the attempts at which it fails for good (moved up by an operator requeue) */
+  char retry_at[40]; /* when it may be claimed again (ISO 8601 UTC); empty when failed */
+};
 /* Gives a held job back: queued again after a backoff (retry_base seconds doubled per attempt, at
- * most retry_max), or failed once it has used max_attempts claims. *failed tells which. */
+ * most retry_max), or failed once it has used max_attempts claims; its attempt record ends as
+ * failed with `error`. *out tells where the job stands. */
 enum wg_status wg_prover_job_fail(struct wg_dbconn *c, int64_t id, const struct wg_holder *h, const char *error,
-                                  int max_attempts, double retry_base, double retry_max, bool *failed);
+                                  int max_attempts, double retry_base, double retry_max, struct wg_fail_outcome *out);
 
 /* Inserts the circuits of one round layer in one statement: ids, seqs, offsets and lengths are
  * PostgreSQL array literals of equal length ("{1,1,2}", "{0,1,0}", ...) and `pack_id` names the

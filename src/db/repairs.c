@@ -1,7 +1,9 @@
 /* Operator repairs and retention. A requeue records who moved the job in its error column and
  * grants the job max_attempts more claims from where it stands: attempts only grows (leases are
  * fenced on it), so the limit counts from attempts_base, which the requeue moves up to attempts.
- * A requeued prover job is claimable at once (no retry backoff). */
+ * A requeued prover job is claimable at once (no retry backoff). A requeue takes only failed jobs,
+ * whose last attempt has ended, so it ends no attempt record (none is ever "requeued"); deleting or
+ * restarting a batch removes its attempt records with its jobs, and the archive leaves them. */
 #include "config.h"
 #include "db/repairs.h"
 
@@ -25,7 +27,7 @@
   "id, l1_batch_number, protocol_version, aggregation_round, circuit_id, depth, sequence_number, status,"      \
   " proof_hash, attempts, error, picked_by, lease_expires_at, processing_started_at, time_taken, created_at,"   \
   " updated_at, witness_pack, witness_offset, witness_length, retry_at, attempts_base, lease_hash, lease_token,"   \
-  " lease_touched, witness_pack_id"
+  " lease_touched, witness_pack_id, claims"
 #define REQUEUE_ONE(NAME, TABLE)                                                                               \
   {"requeue_witness_" NAME,                                                                                   \
    "UPDATE " TABLE " SET status = 'queued', lease_expires_at = NULL, updated_at = now(), attempts_base = attempts," \
@@ -49,6 +51,7 @@ const struct wg_stmt wg_sql_repairs[] = {
   DELETE("proofs", "proofs"),
   DELETE("prover", "prover_jobs"),
   DELETE("archive", "prover_jobs_archive"),
+  DELETE("attempts", "prover_job_attempts"),
   DELETE("leaf", "leaf_aggregation_jobs"),
   DELETE("node", "node_aggregation_jobs"),
   DELETE("sched", "scheduler_witness_jobs"),
@@ -196,9 +199,9 @@ enum wg_status wg_repair_requeue_witness_job(struct wg_dbconn *c, int round, int
 
 enum wg_status wg_repair_delete_batch(struct wg_dbconn *c, int64_t batch)
 {
-  static const char *const order[] = {"proofs", "prover", "archive", "leaf", "node", "sched", "basic"};
+  static const char *const order[] = {"proofs", "prover", "archive", "attempts", "leaf", "node", "sched", "basic"};
   enum wg_status s = batch_exists(c, batch);
-  for (int t = 0; s == WG_OK && t < 7; t++) {
+  for (size_t t = 0; s == WG_OK && t < sizeof order / sizeof order[0]; t++) {
     char name[48];
     snprintf(name, sizeof name, "delete_batch_%s", order[t]);
     struct wg_params p = {0};
@@ -210,9 +213,9 @@ enum wg_status wg_repair_delete_batch(struct wg_dbconn *c, int64_t batch)
 
 enum wg_status wg_repair_restart_batch(struct wg_dbconn *c, int64_t batch)
 {
-  static const char *const order[] = {"proofs", "prover", "archive", "leaf", "node", "sched"};
+  static const char *const order[] = {"proofs", "prover", "archive", "attempts", "leaf", "node", "sched"};
   enum wg_status s = batch_exists(c, batch);
-  for (int t = 0; s == WG_OK && t < 6; t++) {
+  for (size_t t = 0; s == WG_OK && t < sizeof order / sizeof order[0]; t++) {
     char name[48];
     snprintf(name, sizeof name, "delete_batch_%s", order[t]);
     struct wg_params p = {0};

@@ -18,6 +18,7 @@ int wg_h_batches_get(struct wg_request *rq);
 int wg_h_batch_get(struct wg_request *rq);
 int wg_h_batch_jobs_get(struct wg_request *rq);
 int wg_h_job_get(struct wg_request *rq);
+int wg_h_job_attempts_get(struct wg_request *rq);
 int wg_h_batch_proof_get(struct wg_request *rq);
 int wg_h_batch_requeue_post(struct wg_request *rq);
 int wg_h_job_requeue_post(struct wg_request *rq);

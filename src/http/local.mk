@@ -18,6 +18,7 @@ libwgserver_a_SOURCES += \
 	src/http/endpoints/batch_jobs_get.c \
 	src/http/endpoints/batch_proof_get.c \
 	src/http/endpoints/job_get.c \
+	src/http/endpoints/job_attempts_get.c \
 	src/http/endpoints/batch_requeue_post.c \
 	src/http/endpoints/job_requeue_post.c \
 	src/http/endpoints/witness_job_get.c \

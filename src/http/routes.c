@@ -20,6 +20,7 @@ const struct wg_route wg_routes[] = {
   {"GET", "/batches/{n}/jobs", wg_h_batch_jobs_get, WG_ROLE_VIEWER, WG_BODY_NONE},
   {"GET", "/batches/{n}/proof", wg_h_batch_proof_get, WG_ROLE_VIEWER, WG_BODY_NONE},
   {"GET", "/jobs/{id}", wg_h_job_get, WG_ROLE_VIEWER, WG_BODY_NONE},
+  {"GET", "/jobs/{id}/attempts", wg_h_job_attempts_get, WG_ROLE_VIEWER, WG_BODY_NONE},
   {"POST", "/batches/{n}/requeue", wg_h_batch_requeue_post, WG_ROLE_ADMIN, WG_BODY_NONE},
   {"POST", "/jobs/{id}/requeue", wg_h_job_requeue_post, WG_ROLE_ADMIN, WG_BODY_NONE},
   {"GET", "/witness-jobs/{round}/{id}", wg_h_witness_job_get, WG_ROLE_VIEWER, WG_BODY_NONE},

@@ -31,6 +31,7 @@ GET /batches operator
 GET /batches/{n} operator
 GET /batches/{n}/jobs operator
 GET /jobs/{id} operator
+GET /jobs/{id}/attempts operator
 GET /batches/{n}/proof operator
 POST /batches/{n}/requeue admin
 POST /jobs/{id}/requeue admin

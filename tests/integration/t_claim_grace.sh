@@ -5,7 +5,7 @@
 #    job whose witness was downloaded keeps the full --lease.
 # 2. A client that gives up while its claim waits in the combiner (the claim group stalled at a
 #    fault point): the daemon finds it gone when the claim returns and gives the job back at once,
-#    the claim taken back; it does not wait for the grace.
+#    the claim taken back (its attempt records end as released); it does not wait for the grace.
 # 3. Completions whose group cannot commit (a fault point fails the group statement) are answered
 #    503, never 409, and each completes when sent again; wg-prover retries them by itself.
 #
@@ -54,6 +54,9 @@ wg_wait_until 8 back_in_queue
 ((SECONDS - claimed_at <= 8)) || fail "the lost claim came back after $((SECONDS - claimed_at)) s (grace 3 s + 5)"
 assert_contains "$(wg_psql "SELECT error FROM prover_jobs WHERE id = $lost")" "claim not taken up within the claim grace" \
 	"the reason on the row"
+assert_eq "1|lost|expired|claim not taken up within the claim grace by lost" \
+	"$(wg_psql "SELECT attempt, prover_id, outcome, error FROM prover_job_attempts WHERE prover_job_id = $lost")" \
+	"its attempt record"
 # Claimable at once (no backoff), under a new lease.
 pl_claim '{"prover_id":"again","protocol_version":24}'
 assert_status 200
@@ -86,6 +89,8 @@ wg_wait_until 10 given_back
 assert_eq "$queued_before" "$(wg_psql "SELECT count(*) FROM prover_jobs WHERE status = 'queued'")" \
 	"the jobs of the claim nobody received are queued again"
 assert_eq "$attempts_before" "$(wg_psql "SELECT sum(attempts) FROM prover_jobs")" "their claim was taken back"
+assert_eq "released|t" "$(wg_psql "SELECT string_agg(DISTINCT outcome, ','), bool_and(ended_at IS NOT NULL)
+	FROM prover_job_attempts WHERE prover_id = 'impatient'")" "their attempt records say released"
 ((SECONDS - gave_up_at < 10)) || fail "giving the claim back took $((SECONDS - gave_up_at)) s"
 wg_stop_daemon b
 

@@ -115,7 +115,7 @@ wg_psql "INSERT INTO basic_circuit_witness_jobs (l1_batch_number, protocol_versi
 	now() + interval '2 s')"
 ghost_expired() {
 	[[ $(wg_psql "SELECT status || '|' || error FROM basic_circuit_witness_jobs WHERE l1_batch_number = 99") == \
-		"failed|lease expired while held by ghost; no attempts left" ]]
+		"failed|lease expired while held by ghost; reached max_attempts (1200)" ]]
 }
 wg_wait_until 10 ghost_expired
 wg__pass

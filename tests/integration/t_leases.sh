@@ -170,21 +170,21 @@ assert_json_eq .attempts 2
 pl_fail "$K" "$LEASE_OF" "out of GPU memory, twice"
 assert_status 200
 assert_json_eq .status failed
-assert_eq "failed|2|failer|out of GPU memory, twice|t" "$(job_row "$K")" "fail at max attempts: failed"
+assert_eq "failed|2|failer|out of GPU memory, twice; reached max_attempts (2)|t" "$(job_row "$K")" "fail at max attempts: failed"
 assert_eq failed "$(batch_status 1)" "a failed prover job fails the batch"
 # Nothing claims a failed job.
 claim_as other
 assert_eq "${JOBS[2]}" "$PL_JOB_ID" "the failed job is skipped by claims"
 L=$PL_JOB_ID
 prove_file "$L" # taken up: its lease, not the claim grace, runs out
-# Two expiries of job L: queued, then failed with no attempts left.
+# Two expiries of job L: queued, then failed, having reached max_attempts.
 wg_wait_until 10 job_is "$L" queued
 assert_eq "queued|1|other|lease expired while held by other|t" "$(job_row "$L")" "first expiry at max attempts 2"
 claim_as other
 assert_eq "$L" "$PL_JOB_ID" "the expired job is claimed again"
 prove_file "$L"
 wg_wait_until 10 job_is "$L" failed
-assert_eq "failed|2|other|lease expired while held by other; no attempts left|t" "$(job_row "$L")" \
+assert_eq "failed|2|other|lease expired while held by other; reached max_attempts (2)|t" "$(job_row "$L")" \
 	"second expiry at max attempts 2: failed"
 wg_http POST "$PL_URL/jobs/claim" -H "Authorization: Bearer $PL_PROVER" -H 'Content-Type: application/json' \
 	--data-binary '{"prover_id":"other","protocol_version":24}'

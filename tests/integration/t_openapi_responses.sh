@@ -157,6 +157,15 @@ call 404 GET /batches/{n}/proof /batches/2/proof -H "$(v)"
 call 200 GET /jobs/{id} "/jobs/$id" -H "$(v)"
 call 200 GET /jobs/{id} "/jobs/$id2" -H "$(v)"
 call 404 GET /jobs/{id} /jobs/987654 -H "$(v)"
+att=/jobs/{id}/attempts
+call 200 GET $att "/jobs/$id/attempts" -H "$(v)"
+assert_json_eq '[.attempts[].outcome] | join(",")' successful
+call 200 GET $att "/jobs/$id2/attempts" -H "$(v)"
+assert_json_eq '[.attempts[].outcome] | join(",")' failed,failed
+call 404 GET $att /jobs/987654/attempts -H "$(v)"
+call 400 GET $att /jobs/abc/attempts -H "$(v)"
+call 403 GET $att "/jobs/$id/attempts" -H "$(as "$PL_PROVER")"
+call 405 GET $att "/jobs/$id/attempts" -X POST -H "$(v)"
 call 200 GET /witness-jobs/{round}/{id} /witness-jobs/0/1 -H "$(v)"
 call 200 GET /witness-jobs/{round}/{id} /witness-jobs/1/1 -H "$(v)"
 call 404 GET /witness-jobs/{round}/{id} /witness-jobs/4/1 -H "$(v)"

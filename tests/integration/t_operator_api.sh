@@ -109,7 +109,7 @@ wg_wait_until 20 sql_is successful "SELECT status FROM basic_circuit_witness_job
 # Its leaf job as a dead daemon would leave it on its second (= --max-attempts) claim.
 wg_psql "UPDATE leaf_aggregation_jobs SET status = 'in_progress', attempts = 2, picked_by = 'ghost',
 	lease_expires_at = now() - interval '1 second' WHERE l1_batch_number = 3"
-wg_wait_until 10 sql_is "failed|2|lease expired while held by ghost; no attempts left" \
+wg_wait_until 10 sql_is "failed|2|lease expired while held by ghost; reached max_attempts (2)" \
 	"SELECT status || '|' || attempts || '|' || error FROM leaf_aggregation_jobs WHERE l1_batch_number = 3"
 wg_http GET "$PL_URL/batches/3" "${auth[@]}"
 assert_json_eq .status failed
@@ -127,7 +127,7 @@ wg_http GET "$PL_URL/witness-jobs/1/$leaf3" -H "Authorization: Bearer $PL_VIEWER
 assert_status 200
 assert_json_eq '[.id, .aggregation_round, .l1_batch_number, .circuit_id, .depth, .status, .attempts, .picked_by] | join(",")' \
 	"$leaf3,1,3,1,0,failed,2,ghost"
-assert_json_eq .error "lease expired while held by ghost; no attempts left"
+assert_json_eq .error "lease expired while held by ghost; reached max_attempts (2)"
 wg_http GET "$PL_URL/witness-jobs/0/$(wg_psql "SELECT id FROM basic_circuit_witness_jobs WHERE l1_batch_number = 2")" \
 	-H "Authorization: Bearer $PL_VIEWER"
 assert_json_eq '[.aggregation_round, .l1_batch_number, .status, .attempts] | join(",")' "0,2,successful,1"

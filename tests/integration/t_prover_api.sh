@@ -254,7 +254,7 @@ wg_wait_until 60 leaf_ran
 # Job 1 (batch 7), attempt 1: requeued with the attempt kept and the error stored.
 pl_fail 1 "${LEASE[1]}" "gpu on fire"
 assert_status 200
-assert_json_eq '"\(.id) \(.status)"' "1 queued"
+assert_json_eq '"\(.id) \(.status) \(.attempts) \(.max_attempts) \(.retry_at != null)"' "1 queued 1 $MAX_ATTEMPTS true"
 assert_eq "queued|1||gpu on fire" "$(job_row 1)" "failed once: queued, attempts kept, error stored"
 pl_get "/batches/7/jobs?round=0"
 assert_json_eq '[.prover_jobs[] | select(.id == 1) | "\(.status)|\(.attempts)|\(.error)"] | join("")' \
@@ -280,9 +280,10 @@ for attempt in 2 3; do
 		assert_eq "queued|$attempt||gpu on fire, attempt $attempt" "$(job_row 1)" "failed at attempt $attempt"
 	fi
 done
-# --max-attempts 3: the third failure is final.
-assert_json_eq .status failed
-assert_eq "failed|3||gpu on fire, attempt 3" "$(job_row 1)" "failed for good at --max-attempts"
+# --max-attempts 3: the third failure is final, and the job's error says so.
+assert_json_eq '"\(.status) \(.attempts) \(.max_attempts) \(.retry_at)"' "failed 3 3 null"
+assert_eq "failed|3||gpu on fire, attempt 3; reached max_attempts (3)" "$(job_row 1)" \
+	"failed for good at --max-attempts"
 pl_claim "$(claim_body '"rounds":[0]')"
 assert_status 204
 assert_eq failed "$(batch_status 7)" "a failed prover job fails its batch"

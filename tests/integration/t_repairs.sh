@@ -98,7 +98,7 @@ assert_status 201
 wg_wait_until 30 basic_is $batch "successful|1"
 first=$(wg_psql "SELECT min(id) FROM prover_jobs WHERE l1_batch_number = $batch")
 fail_until_failed "$first"
-assert_eq "failed|$MAX|prover crashed ($MAX)" \
+assert_eq "failed|$MAX|prover crashed ($MAX); reached max_attempts ($MAX)" \
 	"$(wg_psql "SELECT status, attempts, error FROM prover_jobs WHERE id = $first")" "prover job at max attempts"
 assert_eq failed "$(batch_status $batch)" "a prover job at max attempts fails the batch"
 admin POST "/jobs/$((first + 1))/requeue"
@@ -128,6 +128,7 @@ for ((i = 1; i < MAX; i++)); do
 	pl_fail "$PL_JOB_ID" "$PL_JOB_LEASE" "after the requeue ($i)"
 	assert_status 200
 	assert_json_eq .status queued
+	assert_json_eq '"\(.attempts) \(.max_attempts)"' "$((MAX + i)) $((2 * MAX))"
 done
 assert_eq "queued $((2 * MAX - 1))" "$(wg_psql "SELECT status || ' ' || attempts FROM prover_jobs WHERE id = $first")" \
 	"a requeued job keeps its retries"

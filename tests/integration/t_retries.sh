@@ -66,7 +66,7 @@ claim_after_backoff 4
 pl_get "/jobs/$J"
 assert_json_eq .retry_at null
 
-# The fourth claim fails: no attempts left.
+# The fourth claim fails: it reached max_attempts.
 pl_fail "$J" "$PL_JOB_LEASE" "out of memory for good"
 assert_json_eq .status failed
 assert_eq failed "$(batch_status 1)" "the batch is failed"

@@ -194,6 +194,11 @@ START_TEST(real_table_claim_vs_job)
   ck_assert_int_eq(m.params[0], 0);
   ck_assert_int_eq(find_real("GET", "/jobs/9223372036854775807"), WG_ROUTE_OK);
   ck_assert(m.params[0] == INT64_MAX);
+  ck_assert_int_eq(find_real("GET", "/jobs/8/attempts"), WG_ROUTE_OK);
+  ck_assert_ptr_eq(m.route, real_route("GET", "/jobs/{id}/attempts"));
+  ck_assert_int_eq(m.params[0], 8);
+  ck_assert_int_eq(find_real("POST", "/jobs/8/attempts"), WG_ROUTE_BAD_METHOD);
+  ck_assert_str_eq(m.allow, "GET");
   ck_assert_int_eq(find_real("GET", "/jobs/77/witness"), WG_ROUTE_OK);
   ck_assert_ptr_eq(m.route, real_route("GET", "/jobs/{id}/witness"));
   ck_assert_int_eq(m.params[0], 77);
@@ -251,6 +256,7 @@ START_TEST(real_table_roles)
     {"GET", "/batches/{n}/jobs", WG_ROLE_VIEWER, WG_BODY_NONE},
     {"GET", "/batches/{n}/proof", WG_ROLE_VIEWER, WG_BODY_NONE},
     {"GET", "/jobs/{id}", WG_ROLE_VIEWER, WG_BODY_NONE},
+    {"GET", "/jobs/{id}/attempts", WG_ROLE_VIEWER, WG_BODY_NONE},
   };
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
     const struct wg_route *r = real_route(want[i].method, want[i].pattern);
