@@ -60,8 +60,10 @@ wg_http POST "$PL_URL/proofs/$J/fail" -H "Authorization: Bearer $PL_PROVER" -H "
 assert_status 200
 assert_json_eq .status failed
 
-# Stored without a control character, the printable text kept (line breaks become spaces).
-assert_eq ']0;pwned[2J[31mFAKE: all good[0m1m tail second line' \
+# Stored without a control character, the printable text kept (line breaks become spaces); the
+# job failed for good, which its error says after the prover's text.
+STORED=']0;pwned[2J[31mFAKE: all good[0m1m tail second line; reached max_attempts (1)'
+assert_eq "$STORED" \
 	"$(wg_psql "SELECT error FROM prover_jobs WHERE id = $J")" "the stored error"
 assert_eq 'gpu-7[8m' "$(wg_psql "SELECT picked_by FROM prover_jobs WHERE id = $J")" "the stored prover_id"
 assert_eq 0 "$(wg_psql "SELECT count(*) FROM prover_jobs WHERE error ~ '[\x01-\x1f\x7f-\x9f]' OR picked_by ~ '[\x01-\x1f\x7f-\x9f]'")" \
@@ -76,7 +78,7 @@ assert_error_code invalid_input
 pl_get "/jobs/$J"
 assert_status 200
 assert_no_controls "$HTTP_BODY_FILE" "GET /jobs/$J"
-assert_json_eq .error ']0;pwned[2J[31mFAKE: all good[0m1m tail second line'
+assert_json_eq .error "$STORED"
 pl_get "/batches/1/jobs"
 assert_status 200
 assert_no_controls "$HTTP_BODY_FILE" "GET /batches/1/jobs"
