@@ -52,6 +52,7 @@ static const struct option_def options[] = {
   {"node-arity", L(node_arity), "32", 2, 4096, "proofs per node circuit"},
   {"max-body", B(max_body), "64M", 1024, LONG_MAX, "largest witness-input body, on the wire and decoded"},
   {"max-proof", B(max_proof), "16M", 1024, LONG_MAX, "largest proof body (POST /proofs/{id}/complete)"},
+  {"max-buffered-bytes", B(max_buffered_bytes), "256M", 65536, LONG_MAX, "request bodies all requests in flight may hold at once, on the wire and decoded; a request past it is 503"},
   {"poll-ms", L(poll_ms), "2000", 10, 3600000, "round workers' fallback poll interval, ms"},
   {"housekeeping-ms", L(housekeeping_ms), "1000", 10, 3600000, "housekeeping interval (expired leases, blobs of deleted batches, archive), ms"},
   {"db-deadline", MS(db_deadline_ms), "30", 100, 86400000, "longest wait for a database statement's answer before its connection is given up, seconds (or Nms)"},
@@ -91,7 +92,7 @@ static bool parse_long(const char *s, long *out)
   return true;
 }
 
-/* Accepts a plain number or one with a K, M or G suffix (powers of 1024). */
+/* Accepts a plain number or one with a K, M or G suffix (powers of 1024), also spelt KiB, MiB, GiB. */
 static bool parse_bytes(const char *s, long *out)
 {
   char *end;
@@ -106,6 +107,8 @@ static bool parse_bytes(const char *s, long *out)
     mul = 1024L * 1024, end++;
   else if (*end == 'G' || *end == 'g')
     mul = 1024L * 1024 * 1024, end++;
+  if (mul != 1 && strcmp(end, "iB") == 0)
+    end += 2;
   if (*end != '\0' || v > LONG_MAX / mul)
     return false;
   *out = v * mul;
