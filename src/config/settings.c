@@ -58,7 +58,7 @@ static const struct option_def options[] = {
   {"db-deadline", MS(db_deadline_ms), "30", 100, 86400000, "longest wait for a database statement's answer before its connection is given up, seconds (or Nms)"},
   {"connection-timeout", L(connection_timeout), "30", 1, 86400, "seconds before an idle client is dropped"},
   {"request-timeout", L(request_timeout), "60", 1, 86400, "seconds a client has to send a request's headers and body"},
-  {"max-connections-per-ip", L(max_connections_per_ip), "512", 0, 65535, "connections one client address may hold (0: no limit)"},
+  {"max-connections-per-ip", L(max_connections_per_ip), "64", 0, 65535, "connections one client address may hold (0: no limit)"},
   {"archive-after", L(archive_after), "0", 0, 86400L * 3650, "archive prover jobs of batches proven this many seconds ago (0: never)"},
   {"tls-cert", S(tls_cert), NULL, 0, 0, "PEM certificate: serve HTTPS"},
   {"tls-key", S(tls_key), NULL, 0, 0, "PEM private key for --tls-cert"},

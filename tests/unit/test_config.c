@@ -135,7 +135,7 @@ START_TEST(defaults)
   ck_assert_int_eq(cfg.connection_timeout, 30);
   ck_assert_int_eq(cfg.max_proof, 16L * 1024 * 1024);
   ck_assert_int_eq(cfg.request_timeout, 60);
-  ck_assert_int_eq(cfg.max_connections_per_ip, 512);
+  ck_assert_int_eq(cfg.max_connections_per_ip, 64);
   ck_assert_int_eq(cfg.max_buffered_bytes, 256L * 1024 * 1024);
   ck_assert_ptr_null(cfg.tls_cert);
   ck_assert_ptr_null(cfg.tls_key);
