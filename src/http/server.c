@@ -551,54 +551,69 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 /* A lingering close: the body of a request answered before it arrived is read and thrown away
- * (for at most LINGER_MS and 64 MiB) on a duplicate of the socket, so that
- * closing it does not reset the connection under a client still sending, which would lose the
- * reply it has not read yet. Budget refusals come in floods (every upload past the budget is
- * one), hence room for as many as the per-address limit lets four addresses hold; each thread
- * keeps a small stack and reads into a 16 KiB buffer, so they cost little memory. */
+ * on a duplicate of the socket, so that closing it does not reset the connection under a client
+ * still sending, which would lose the reply it has not read yet. It ends when the client closes
+ * or stops sending for LINGER_MS, after 64 MiB, or after --request-timeout (the time a client
+ * has for its body anyway): a flood of refused uploads shares the bandwidth, and a client still
+ * sending after a few seconds is not a slow one. Budget refusals come in floods (every upload
+ * past the budget is one), hence room for as many as the per-address limit lets four addresses
+ * hold; each thread keeps a small stack and reads into a 16 KiB buffer, so they cost little
+ * memory. */
 static atomic_int lingering;
 #define LINGER_MAX_CONNECTIONS 256
 #define LINGER_STACK (256 * 1024)
 
+struct lingering_close {
+  int fd;
+  int64_t deadline_ms;
+};
+
 static void *linger_main(void *arg)
 {
-  int fd = (int)(intptr_t)arg;
+  struct lingering_close l = *(struct lingering_close *)arg;
+  free(arg);
   struct timeval tv = {0, 200 * 1000};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  int64_t deadline = wg_monotonic_ms() + LINGER_MS;
+  setsockopt(l.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  int64_t now = wg_monotonic_ms(), idle_until = now + LINGER_MS;
   size_t drained = 0;
   char buf[16384];
-  while (wg_monotonic_ms() < deadline && drained < 64u * 1024 * 1024) {
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
+  while (now < l.deadline_ms && now < idle_until && drained < 64u * 1024 * 1024) {
+    ssize_t n = recv(l.fd, buf, sizeof buf, 0);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
       break;
-    if (n > 0)
+    now = wg_monotonic_ms();
+    if (n > 0) {
       drained += (size_t)n;
+      idle_until = now + LINGER_MS;
+    }
   }
-  close(fd);
+  close(l.fd);
   atomic_fetch_sub(&lingering, 1);
   return NULL;
 }
 
-static void linger_after_close(MHD_socket fd)
+static void linger_after_close(MHD_socket fd, long timeout_s)
 {
   if (atomic_fetch_add(&lingering, 1) >= LINGER_MAX_CONNECTIONS) {
     atomic_fetch_sub(&lingering, 1);
     return;
   }
-  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  struct lingering_close *l = malloc(sizeof *l);
+  int copy = l != NULL ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
   pthread_attr_t attr;
   pthread_t thread;
   bool started = false;
   if (copy >= 0 && pthread_attr_init(&attr) == 0) {
+    *l = (struct lingering_close){copy, wg_monotonic_ms() + (timeout_s * 1000 > LINGER_MS ? timeout_s * 1000 : LINGER_MS)};
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, LINGER_STACK);
-    started = pthread_create(&thread, &attr, linger_main, (void *)(intptr_t)copy) == 0;
+    started = pthread_create(&thread, &attr, linger_main, l) == 0;
     pthread_attr_destroy(&attr);
   }
   if (!started) {
     if (copy >= 0)
       close(copy);
+    free(l);
     atomic_fetch_sub(&lingering, 1);
   }
 }
@@ -634,7 +649,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
       t->next->prev = t->prev;
     pthread_mutex_unlock(&srv->conns_lock);
     if (t->linger && !t->reaped)
-      linger_after_close(t->fd);
+      linger_after_close(t->fd, srv->app->cfg->request_timeout);
     free(t);
     *socket_context = NULL;
   }
