@@ -123,3 +123,7 @@ INTEGRATION_TESTS += tests/integration/t_delete_unlocked.sh
 # down valid ones (issue 15 item 5).
 INTEGRATION_TESTS += tests/integration/t_token_flood.sh
 EXTRA_DIST += tests/tools/token_flood.py
+
+# Request bodies held at once are bounded by --max-buffered-bytes (issue 15 item 4).
+INTEGRATION_TESTS += tests/integration/t_memory_budget.sh
+EXTRA_DIST += tests/tools/upload_flood.py
