@@ -552,13 +552,13 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 
 /* A lingering close: the body of a request answered before it arrived is read and thrown away
  * on a duplicate of the socket, so that closing it does not reset the connection under a client
- * still sending, which would lose the reply it has not read yet. It ends when the client closes
- * or stops sending for LINGER_MS, after 64 MiB, or after --request-timeout (the time a client
- * has for its body anyway): a flood of refused uploads shares the bandwidth, and a client still
- * sending after a few seconds is not a slow one. Budget refusals come in floods (every upload
- * past the budget is one), hence room for as many as the per-address limit lets four addresses
- * hold; each thread keeps a small stack and reads into a 16 KiB buffer, so they cost little
- * memory. */
+ * still sending, which would lose the reply it has not read yet. It ends when the client closes,
+ * after 64 MiB, when the client has sent nothing for --connection-timeout, or after
+ * --request-timeout (the limits of any connection and of any request's body): in a flood of
+ * refused uploads on a loaded machine a client may wait seconds for its turn to send. Budget
+ * refusals come in floods (every upload past the budget is one), hence room for as many as the
+ * per-address limit lets four addresses hold; each thread keeps a small stack and reads into a
+ * 16 KiB buffer, so they cost little memory. */
 static atomic_int lingering;
 #define LINGER_MAX_CONNECTIONS 256
 #define LINGER_STACK (256 * 1024)
@@ -566,6 +566,7 @@ static atomic_int lingering;
 struct lingering_close {
   int fd;
   int64_t deadline_ms;
+  int64_t idle_ms;
 };
 
 static void *linger_main(void *arg)
@@ -574,7 +575,7 @@ static void *linger_main(void *arg)
   free(arg);
   struct timeval tv = {0, 200 * 1000};
   setsockopt(l.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  int64_t now = wg_monotonic_ms(), idle_until = now + LINGER_MS;
+  int64_t now = wg_monotonic_ms(), idle_until = now + l.idle_ms;
   size_t drained = 0;
   char buf[16384];
   while (now < l.deadline_ms && now < idle_until && drained < 64u * 1024 * 1024) {
@@ -584,7 +585,7 @@ static void *linger_main(void *arg)
     now = wg_monotonic_ms();
     if (n > 0) {
       drained += (size_t)n;
-      idle_until = now + LINGER_MS;
+      idle_until = now + l.idle_ms;
     }
   }
   close(l.fd);
@@ -592,7 +593,7 @@ static void *linger_main(void *arg)
   return NULL;
 }
 
-static void linger_after_close(MHD_socket fd, long timeout_s)
+static void linger_after_close(MHD_socket fd, const struct wg_config *cfg)
 {
   if (atomic_fetch_add(&lingering, 1) >= LINGER_MAX_CONNECTIONS) {
     atomic_fetch_sub(&lingering, 1);
@@ -604,7 +605,7 @@ static void linger_after_close(MHD_socket fd, long timeout_s)
   pthread_t thread;
   bool started = false;
   if (copy >= 0 && pthread_attr_init(&attr) == 0) {
-    *l = (struct lingering_close){copy, wg_monotonic_ms() + (timeout_s * 1000 > LINGER_MS ? timeout_s * 1000 : LINGER_MS)};
+    *l = (struct lingering_close){copy, wg_monotonic_ms() + cfg->request_timeout * 1000, cfg->connection_timeout * 1000};
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
     pthread_attr_setstacksize(&attr, LINGER_STACK);
     started = pthread_create(&thread, &attr, linger_main, l) == 0;
@@ -649,7 +650,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
       t->next->prev = t->prev;
     pthread_mutex_unlock(&srv->conns_lock);
     if (t->linger && !t->reaped)
-      linger_after_close(t->fd, srv->app->cfg->request_timeout);
+      linger_after_close(t->fd, srv->app->cfg);
     free(t);
     *socket_context = NULL;
   }
