@@ -48,6 +48,8 @@ for i in 1 2 3 4 5 6 7 8; do
 done
 pl_claim
 assert_status 200
+# Downloaded, so that --claim-grace does not give it back during a slow flood.
+pl_witness "$PL_JOB_ID" "$WG_TMP/witness9"
 junk="$PL_JOB_ID:$PL_JOB_LEASE,999999:00000000000000000000000000000000"
 # The warm-up: the daemon's threads and pools have served requests of every kind.
 wg_http GET "$PL_URL/metrics"
