@@ -53,12 +53,13 @@ static const struct option_def options[] = {
   {"node-arity", L(node_arity), "32", 2, 4096, "proofs per node circuit"},
   {"max-body", B(max_body), "64M", 1024, LONG_MAX, "largest witness-input body, on the wire and decoded"},
   {"max-proof", B(max_proof), "16M", 1024, LONG_MAX, "largest proof body (POST /proofs/{id}/complete)"},
+  {"max-buffered-bytes", B(max_buffered_bytes), "256M", 65536, LONG_MAX, "request bodies all requests in flight may hold at once, on the wire and decoded; a request past it is 503"},
   {"poll-ms", L(poll_ms), "2000", 10, 3600000, "round workers' fallback poll interval, ms"},
   {"housekeeping-ms", L(housekeeping_ms), "1000", 10, 3600000, "housekeeping interval (expired leases, blobs of deleted batches, archive), ms"},
   {"db-deadline", MS(db_deadline_ms), "30", 100, 86400000, "longest wait for a database statement's answer before its connection is given up, seconds (or Nms)"},
   {"connection-timeout", L(connection_timeout), "30", 1, 86400, "seconds before an idle client is dropped"},
   {"request-timeout", L(request_timeout), "60", 1, 86400, "seconds a client has to send a request's headers and body"},
-  {"max-connections-per-ip", L(max_connections_per_ip), "512", 0, 65535, "connections one client address may hold (0: no limit)"},
+  {"max-connections-per-ip", L(max_connections_per_ip), "64", 0, 65535, "connections one client address may hold (0: no limit)"},
   {"archive-after", L(archive_after), "0", 0, 86400L * 3650, "archive prover jobs of batches proven this many seconds ago (0: never)"},
   {"tls-cert", S(tls_cert), NULL, 0, 0, "PEM certificate: serve HTTPS"},
   {"tls-key-file", S(tls_key_file), NULL, 0, 0, "PEM private key for --tls-cert, mode 0600 (or $CREDENTIALS_DIRECTORY/tls-key)"},
@@ -110,7 +111,7 @@ static bool parse_long(const char *s, long *out)
   return true;
 }
 
-/* Accepts a plain number or one with a K, M or G suffix (powers of 1024). */
+/* Accepts a plain number or one with a K, M or G suffix (powers of 1024), also spelt KiB, MiB, GiB. */
 static bool parse_bytes(const char *s, long *out)
 {
   char *end;
@@ -125,6 +126,8 @@ static bool parse_bytes(const char *s, long *out)
     mul = 1024L * 1024, end++;
   else if (*end == 'G' || *end == 'g')
     mul = 1024L * 1024 * 1024, end++;
+  if (mul != 1 && strcmp(end, "iB") == 0)
+    end += 2;
   if (*end != '\0' || v > LONG_MAX / mul)
     return false;
   *out = v * mul;

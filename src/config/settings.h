@@ -33,6 +33,7 @@ struct wg_config {
   long node_arity;
   long max_body;     /* witness-input bodies: bytes, on the wire and after decoding */
   long max_proof;    /* proof bodies, bytes */
+  long max_buffered_bytes; /* request bodies held by all requests in flight at once (http/budget.h) */
   long poll_ms;      /* round workers' fallback poll when no notification arrives */
   long housekeeping_ms;
   long db_deadline_ms; /* longest wait for a statement's answer (db.h, WG_DB_DEFAULT_DEADLINE_MS) */

@@ -18,6 +18,7 @@
 #include "db/db.h"
 #include "db/health.h"
 #include "db/housekeeping.h"
+#include "http/budget.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "rounds/rounds.h"
@@ -142,11 +143,13 @@ int main(int argc, char **argv)
   app.claimer = wg_claimer_start(cfg.db, (int)(cfg.claim_grace < cfg.lease ? cfg.claim_grace : cfg.lease));
   app.jobs = wg_job_cache_new(16384); /* NULL only costs the shortcut */
   app.health = wg_health_start(cfg.db);
-  struct wg_server *srv = app.completer && app.claimer && app.health ? wg_server_start(&app) : NULL;
+  app.budget = wg_budget_new((size_t)cfg.max_buffered_bytes);
+  struct wg_server *srv = app.completer && app.claimer && app.health && app.budget ? wg_server_start(&app) : NULL;
   /* GnuTLS holds the parsed key from here on; no copy of it stays in our memory. */
   wg_secret_free(cfg.secrets.tls_key);
   cfg.secrets.tls_key = NULL;
   if (srv == NULL) {
+    wg_budget_free(app.budget);
     wg_health_stop(app.health);
     wg_completer_stop(app.completer);
     wg_claimer_stop(app.claimer);
@@ -178,6 +181,7 @@ int main(int argc, char **argv)
   if (!wg_server_drain(srv, 10000))
     wg_warn("requests still in flight after 10 s; closing their connections");
   wg_server_stop(srv);
+  wg_budget_free(app.budget);
   wg_health_stop(app.health);
   wg_completer_stop(app.completer);
   wg_claimer_stop(app.claimer);

@@ -1,5 +1,6 @@
 /* Decoding gzip request bodies with a hard limit on the decoded size, so a small bomb cannot
- * become a large allocation. */
+ * become a large allocation, and with each allocation asked of the caller first (the memory
+ * budget of http/budget.h). */
 #include "config.h"
 
 #include <stdint.h>
@@ -8,7 +9,8 @@
 
 #include "http/server.h"
 
-enum wg_status wg_gunzip(const uint8_t *in, size_t in_len, size_t limit, uint8_t **out, size_t *out_len)
+enum wg_status wg_gunzip(const uint8_t *in, size_t in_len, size_t limit, wg_grow_fn grow, void *grow_arg,
+                         uint8_t **out, size_t *out_len)
 {
   z_stream z = {0};
   /* zlib counts in 32 bits; a compressed body that large is over any sane limit anyway. */
@@ -17,6 +19,8 @@ enum wg_status wg_gunzip(const uint8_t *in, size_t in_len, size_t limit, uint8_t
   size_t cap = in_len * 4 + 1024;
   if (cap > limit + 1)
     cap = limit + 1;
+  if (grow != NULL && !grow(grow_arg, cap + 1))
+    return WG_E_UNAVAILABLE;
   uint8_t *buf = malloc(cap + 1);
   if (buf == NULL)
     return WG_E_INTERNAL;
@@ -34,7 +38,12 @@ enum wg_status wg_gunzip(const uint8_t *in, size_t in_len, size_t limit, uint8_t
         s = WG_E_CONFLICT;
         break;
       }
-      cap = cap * 2 > limit + 1 ? limit + 1 : cap * 2;
+      size_t more = (cap * 2 > limit + 1 ? limit + 1 : cap * 2) - cap;
+      if (grow != NULL && !grow(grow_arg, more)) {
+        s = WG_E_UNAVAILABLE;
+        break;
+      }
+      cap += more;
       uint8_t *bigger = realloc(buf, cap + 1);
       if (bigger == NULL) {
         s = WG_E_INTERNAL;

@@ -17,6 +17,7 @@
 #include "common/clock.h"
 #include "common/strbuf.h"
 #include "db/db.h"
+#include "http/budget.h"
 #include "http/router.h"
 
 #define MAX_ROUTES 64
@@ -369,6 +370,18 @@ char *wg_metrics_render(const struct wg_metrics_sources *src)
     wg_claimer_counts(claimer, &groups, &items);
     counter(&b, "wg_claim_groups_total", "Claim statements, each serving the claims that arrived together.", groups);
     counter(&b, "wg_claims_total", "Claims served by those statements.", items);
+  }
+
+  if (src->budget != NULL) {
+    wg_strbuf_printf(&b, "# HELP wg_http_buffered_bytes Bytes of request bodies reserved by the requests in flight"
+                         " (on the wire and decoded).\n"
+                         "# TYPE wg_http_buffered_bytes gauge\nwg_http_buffered_bytes %zu\n"
+                         "# HELP wg_http_buffered_bytes_limit The budget of request bodies, --max-buffered-bytes.\n"
+                         "# TYPE wg_http_buffered_bytes_limit gauge\nwg_http_buffered_bytes_limit %zu\n",
+                     wg_budget_used(src->budget), wg_budget_limit(src->budget));
+    counter(&b, "wg_http_budget_refusals_total",
+            "Requests refused 503 because their bodies would have passed --max-buffered-bytes.",
+            (int64_t)wg_budget_refusals(src->budget));
   }
 
   if (src->auth != NULL)

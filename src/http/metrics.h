@@ -29,12 +29,14 @@ struct wg_db;
 /* What a scrape reads besides the in-process counters; any pointer may be NULL, and what it
  * would give is then left out. */
 struct wg_auth;
+struct wg_budget;
 struct wg_metrics_sources {
   struct wg_completer *completer; /* completion group counters */
   struct wg_claimer *claimer;     /* claim group counters */
   struct wg_db *pool;           /* the HTTP connection pool's use; job counts and queue gauges */
   long max_attempts;            /* for the jobs-at-max-attempts gauge */
   struct wg_auth *auth;         /* the token cache's reads */
+  const struct wg_budget *budget; /* request bodies held (--max-buffered-bytes) */
 };
 /* The text exposition format; malloc'd. */
 char *wg_metrics_render(const struct wg_metrics_sources *src);

@@ -7,6 +7,12 @@
  * (bounded in bytes and time), because a client that writes its whole body before it reads would
  * otherwise see its connection reset under it and never read the reply.
  *
+ * Bodies are held in memory, and all requests together hold at most --max-buffered-bytes of them
+ * (http/budget.h): a request reserves its declared Content-Length before its body is read (a
+ * chunked one as its buffer grows, a gzip one also as it decodes) and gives it back when it ends.
+ * One that would pass the budget is answered 503 with Retry-After at once, its body thrown away
+ * as a refusal's is; a chunked one that outgrows the budget is read to its end and thrown away.
+ *
  * A request has --request-timeout seconds from the moment its connection is ready for it until
  * its last body byte: libmicrohttpd's own timeout is an idle one, which a client sending a byte
  * now and then never reaches, so a reaper thread shuts such connections down. */
@@ -36,6 +42,7 @@
 #include "common/log.h"
 #include "config/settings.h"
 #include "db/db.h"
+#include "http/budget.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "common/clock.h"
@@ -112,6 +119,68 @@ static size_t body_limit(const struct wg_request *rq)
     break;
   }
   return SMALL_BODY;
+}
+
+/* Takes n more bytes of the budget for rq; false when they would pass it. */
+static bool reserve(struct wg_request *rq, size_t n)
+{
+  if (rq->app->budget == NULL)
+    return true;
+  if (!wg_budget_reserve(rq->app->budget, n))
+    return false;
+  rq->reserved += n;
+  return true;
+}
+
+static bool reserve_grow(void *rq, size_t n) { return reserve(rq, n); }
+
+/* Gives back n bytes of what rq holds of the budget. */
+static void release(struct wg_request *rq, size_t n)
+{
+  if (n > rq->reserved)
+    n = rq->reserved;
+  if (rq->app->budget != NULL && n > 0)
+    wg_budget_release(rq->app->budget, n);
+  rq->reserved -= n;
+}
+
+/* Throws the body away (it is over a limit), and what it held of the budget with it. */
+static void drop_body(struct wg_request *rq)
+{
+  free(rq->body);
+  rq->body = NULL;
+  rq->body_len = rq->body_cap = 0;
+  release(rq, rq->reserved);
+}
+
+static int reply_over_budget(struct wg_request *rq)
+{
+  rq->over_budget = true;
+  double mib = 1024.0 * 1024.0;
+  return wg_reply_error(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                        "this body would take the request bodies held in memory past --max-buffered-bytes (%.1f MiB,"
+                        " %.1f MiB held now): retry later", (double)wg_budget_limit(rq->app->budget) / mib,
+                        (double)wg_budget_used(rq->app->budget) / mib);
+}
+
+/* Reserves a declared body before any of it is read; false after replying 503. A chunked body
+ * declares nothing: it reserves as it grows (take_upload). */
+static bool reserve_declared_body(struct wg_request *rq)
+{
+  if (rq->route->body == WG_BODY_NONE)
+    return true;
+  const char *cl = wg_request_header(rq, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  if (cl == NULL)
+    return true;
+  char *end;
+  unsigned long long n = strtoull(cl, &end, 10);
+  /* refuse_early let through only lengths within the route's limit. */
+  if (*end != '\0' || n == 0 || n > body_limit(rq))
+    return true;
+  if (reserve(rq, (size_t)n + 1))
+    return true;
+  reply_over_budget(rq);
+  return false;
 }
 
 static enum MHD_Result add_arg_length(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
@@ -233,23 +302,28 @@ static bool refuse_early(struct wg_request *rq, const char *url)
 static void take_upload(struct wg_request *rq, const char *data, size_t size)
 {
   size_t limit = body_limit(rq);
-  if (rq->too_large)
+  if (rq->too_large || rq->over_budget)
     return;
   if (rq->body_seen > limit) {
     rq->too_large = true;
-    free(rq->body);
-    rq->body = NULL;
-    rq->body_len = rq->body_cap = 0;
+    drop_body(rq);
     return;
   }
   if (rq->route->body == WG_BODY_NONE)
     return;
   if (rq->body_len + size + 1 > rq->body_cap) {
-    size_t cap = rq->body_cap ? rq->body_cap : 4096;
+    /* A declared body (reserved whole) is allocated whole; a chunked one doubles. */
+    size_t cap = rq->body_cap ? rq->body_cap : rq->reserved > 0 ? rq->reserved : 4096;
     while (cap < rq->body_len + size + 1)
       cap *= 2;
     if (cap > limit + 1)
       cap = limit + 1;
+    /* Until the body is complete, all the request holds of the budget is for this buffer. */
+    if (cap > rq->reserved && !reserve(rq, cap - rq->reserved)) {
+      drop_body(rq);
+      rq->over_budget = true;
+      return;
+    }
     uint8_t *bigger = realloc(rq->body, cap);
     if (bigger == NULL) {
       rq->too_large = true;
@@ -269,10 +343,16 @@ static int finish_body(struct wg_request *rq)
     return wg_reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large",
                           "the body is over the limit of %zu bytes for %s %s", body_limit(rq), rq->method,
                           rq->route->pattern);
+  if (rq->over_budget)
+    return reply_over_budget(rq);
   if (rq->gzip) {
     uint8_t *plain;
-    size_t plain_len;
-    enum wg_status s = wg_gunzip(rq->body, rq->body_len, body_limit(rq), &plain, &plain_len);
+    size_t plain_len, wire = rq->reserved;
+    enum wg_status s = wg_gunzip(rq->body, rq->body_len, body_limit(rq), reserve_grow, rq, &plain, &plain_len);
+    if (s == WG_E_UNAVAILABLE) {
+      drop_body(rq);
+      return reply_over_budget(rq);
+    }
     if (s == WG_E_CONFLICT)
       return wg_reply_error(rq, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large",
                             "the body decodes to more than the limit of %zu bytes for %s %s", body_limit(rq),
@@ -280,6 +360,7 @@ static int finish_body(struct wg_request *rq)
     if (s != WG_OK)
       return wg_reply_error(rq, MHD_HTTP_BAD_REQUEST, "bad_request", "the body is not valid gzip");
     free(rq->body);
+    release(rq, wire);
     rq->body = plain;
     rq->body_len = plain_len;
     rq->body_cap = plain_len + 1;
@@ -388,12 +469,14 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
       wg_reply_error(rq, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", "the daemon is shutting down");
       return MHD_YES;
     }
-    /* A refusal is held while its body arrives, unless that body is declared over the limit:
-     * then it is not read, and only clients that read while they send see the 413. */
+    /* A refusal is held while its body arrives, unless that body is declared over the limit or
+     * over the budget: then it is answered at once, and the connection lingers after its close
+     * (linger_after_close) so that a client that writes its whole body first still reads it. */
     rq->hold_reply = body_follows(rq);
-    (void)refuse_early(rq, url);
+    if (!refuse_early(rq, url))
+      (void)reserve_declared_body(rq);
     rq->hold_reply = false;
-    if (rq->held != NULL && rq->status == MHD_HTTP_CONTENT_TOO_LARGE) {
+    if (rq->held != NULL && (rq->status == MHD_HTTP_CONTENT_TOO_LARGE || rq->over_budget)) {
       struct conn_track *t = track_of(conn);
       if (t != NULL)
         t->linger = true;
@@ -461,56 +544,76 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
     log_access(rq, micros);
   }
   wg_db_release(rq->dbc);
-  free(rq->body);
+  drop_body(rq);
   free(rq);
   *con_cls = NULL;
 }
 
 /* A lingering close: the body of a request answered before it arrived is read and thrown away
- * (for at most LINGER_MS and 64 MiB) on a duplicate of the socket, so that
- * closing it does not reset the connection under a client still sending, which would lose the
- * reply it has not read yet. */
+ * on a duplicate of the socket, so that closing it does not reset the connection under a client
+ * still sending, which would lose the reply it has not read yet. It ends when the client closes,
+ * after 64 MiB, when the client has sent nothing for --connection-timeout, or after
+ * --request-timeout (the limits of any connection and of any request's body): in a flood of
+ * refused uploads on a loaded machine a client may wait seconds for its turn to send. Budget
+ * refusals come in floods (every upload past the budget is one), hence room for as many as the
+ * per-address limit lets four addresses hold; each thread keeps a small stack and reads into a
+ * 16 KiB buffer, so they cost little memory. */
 static atomic_int lingering;
-#define LINGER_MAX_CONNECTIONS 64
+#define LINGER_MAX_CONNECTIONS 256
+#define LINGER_STACK (256 * 1024)
+
+struct lingering_close {
+  int fd;
+  int64_t deadline_ms;
+  int64_t idle_ms;
+};
 
 static void *linger_main(void *arg)
 {
-  int fd = (int)(intptr_t)arg;
+  struct lingering_close l = *(struct lingering_close *)arg;
+  free(arg);
   struct timeval tv = {0, 200 * 1000};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  int64_t deadline = wg_monotonic_ms() + LINGER_MS;
+  setsockopt(l.fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  int64_t now = wg_monotonic_ms(), idle_until = now + l.idle_ms;
   size_t drained = 0;
   char buf[16384];
-  while (wg_monotonic_ms() < deadline && drained < 64u * 1024 * 1024) {
-    ssize_t n = recv(fd, buf, sizeof buf, 0);
+  while (now < l.deadline_ms && now < idle_until && drained < 64u * 1024 * 1024) {
+    ssize_t n = recv(l.fd, buf, sizeof buf, 0);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
       break;
-    if (n > 0)
+    now = wg_monotonic_ms();
+    if (n > 0) {
       drained += (size_t)n;
+      idle_until = now + l.idle_ms;
+    }
   }
-  close(fd);
+  close(l.fd);
   atomic_fetch_sub(&lingering, 1);
   return NULL;
 }
 
-static void linger_after_close(MHD_socket fd)
+static void linger_after_close(MHD_socket fd, const struct wg_config *cfg)
 {
   if (atomic_fetch_add(&lingering, 1) >= LINGER_MAX_CONNECTIONS) {
     atomic_fetch_sub(&lingering, 1);
     return;
   }
-  int copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+  struct lingering_close *l = malloc(sizeof *l);
+  int copy = l != NULL ? fcntl(fd, F_DUPFD_CLOEXEC, 0) : -1;
   pthread_attr_t attr;
   pthread_t thread;
   bool started = false;
   if (copy >= 0 && pthread_attr_init(&attr) == 0) {
+    *l = (struct lingering_close){copy, wg_monotonic_ms() + cfg->request_timeout * 1000, cfg->connection_timeout * 1000};
     pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    started = pthread_create(&thread, &attr, linger_main, (void *)(intptr_t)copy) == 0;
+    pthread_attr_setstacksize(&attr, LINGER_STACK);
+    started = pthread_create(&thread, &attr, linger_main, l) == 0;
     pthread_attr_destroy(&attr);
   }
   if (!started) {
     if (copy >= 0)
       close(copy);
+    free(l);
     atomic_fetch_sub(&lingering, 1);
   }
 }
@@ -546,7 +649,7 @@ static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_
       t->next->prev = t->prev;
     pthread_mutex_unlock(&srv->conns_lock);
     if (t->linger && !t->reaped)
-      linger_after_close(t->fd);
+      linger_after_close(t->fd, srv->app->cfg);
     free(t);
     *socket_context = NULL;
   }

@@ -22,6 +22,7 @@ struct wg_completer;
 struct wg_claimer;
 struct wg_job_cache;
 struct wg_health;
+struct wg_budget;
 
 /* A client's X-Request-Id is used when it is 1 to this many of [A-Za-z0-9._:-]; otherwise the
  * daemon makes one, so that a hostile header can neither bloat nor forge log lines. */
@@ -37,6 +38,7 @@ struct wg_app {
   struct wg_claimer *claimer;     /* combined claims of prover jobs */
   struct wg_job_cache *jobs;      /* where claimed jobs' witnesses lie */
   struct wg_health *health;       /* whether the database answers, for /readyz */
+  struct wg_budget *budget;       /* request bodies held at once (--max-buffered-bytes) */
   atomic_bool closing; /* set at shutdown: no new request starts, connections are not kept alive */
 };
 
@@ -56,6 +58,8 @@ struct wg_request {
   size_t body_cap;
   bool first_call_done;
   bool too_large;
+  bool over_budget; /* refused for --max-buffered-bytes: 503, the body read and thrown away */
+  size_t reserved;  /* bytes of app->budget this request holds, given back when it ends */
   bool gzip;
   bool replied;
   struct wg_dbconn *dbc;
@@ -122,9 +126,14 @@ const char *wg_error_code_of(enum wg_status s);
 /* The error body, as a string the caller frees (exported for unit tests). */
 char *wg_error_body(const char *code, const char *message);
 
-/* Decodes a gzip body into a malloc'd buffer of at most limit bytes. Returns WG_OK,
- * WG_E_INVALID for a corrupt stream, or WG_E_CONFLICT when the output would exceed limit. */
-enum wg_status wg_gunzip(const uint8_t *in, size_t in_len, size_t limit, uint8_t **out, size_t *out_len);
+/* Asked for `bytes` more before an allocation; false refuses them. */
+typedef bool (*wg_grow_fn)(void *arg, size_t bytes);
+/* Decodes a gzip body into a malloc'd buffer of at most limit bytes. grow, unless NULL, is asked
+ * for every byte the output buffer allocates, as it grows (what it granted is the caller's to
+ * give back, whatever the result). Returns WG_OK, WG_E_INVALID for a corrupt stream,
+ * WG_E_CONFLICT when the output would exceed limit, or WG_E_UNAVAILABLE when grow refused. */
+enum wg_status wg_gunzip(const uint8_t *in, size_t in_len, size_t limit, wg_grow_fn grow, void *grow_arg,
+                         uint8_t **out, size_t *out_len);
 
 #endif
 

@@ -140,3 +140,7 @@ INTEGRATION_TESTS += tests/integration/t_store_modes.sh
 INTEGRATION_TESTS += tests/integration/t_metrics_scrapes.sh
 # The s3 store reads no more of an answer than it asked for.
 INTEGRATION_TESTS += tests/integration/t_s3_caps.sh
+
+# Request bodies held at once are bounded by --max-buffered-bytes (issue 15 item 4).
+INTEGRATION_TESTS += tests/integration/t_memory_budget.sh
+EXTRA_DIST += tests/tools/upload_flood.py

@@ -14,7 +14,10 @@ wg_setup
 LEAF_ARITY=4
 NODE_ARITY=2
 REPEATS=3
-shared=(--store "file:$WG_TMP/store-shared" --leaf-arity "$LEAF_ARITY" --node-arity "$NODE_ARITY" --http-threads 8)
+# A wave sends up to 3 x 87 completions at once from one address, over the default
+# --max-connections-per-ip of 64.
+shared=(--store "file:$WG_TMP/store-shared" --leaf-arity "$LEAF_ARITY" --node-arity "$NODE_ARITY" --http-threads 8
+	--max-connections-per-ip 512)
 wg_start_daemon a "${shared[@]}"
 wg_start_daemon b "${shared[@]}"
 URLS=("$(wg_url a)" "$(wg_url b)")

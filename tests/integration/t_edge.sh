@@ -21,7 +21,9 @@ PY=/usr/bin/python3
 [[ -x $PY ]] || fail "/usr/bin/python3 could not be installed"
 CLIENTS="$WG_SRCDIR/tests/integration/edge_clients.py"
 
-wg_start_daemon a --request-timeout 3 --max-proof 4K --leaf-arity 4 --node-arity 2
+# The 300 slow clients below come from one address: more than the default
+# --max-connections-per-ip of 64, which daemon b checks.
+wg_start_daemon a --request-timeout 3 --max-proof 4K --leaf-arity 4 --node-arity 2 --max-connections-per-ip 512
 pl_use a
 PORT=${WG_DAEMON_PORT[a]}
 refused() {

@@ -22,12 +22,12 @@ static const char *const wg_vars[] = {
   "WG_HTTP_THREADS", "WG_DB_POOL", "WG_LEASE", "WG_CLAIM_GRACE", "WG_WITNESS_LEASE", "WG_WITNESS_JOB_TIMEOUT", "WG_MAX_ATTEMPTS", "WG_LEAF_ARITY",
   "WG_NODE_ARITY", "WG_MAX_BODY", "WG_POLL_MS", "WG_HOUSEKEEPING_MS", "WG_CONNECTION_TIMEOUT", "WG_TLS_CERT",
   "WG_TLS_KEY", "WG_S3_ENDPOINT", "WG_S3_REGION", "WG_TLS_KEY_FILE", "WG_DB_PASSWORD_FILE",
-  "WG_S3_CREDENTIALS_FILE", "CREDENTIALS_DIRECTORY",
+  "WG_S3_CREDENTIALS_FILE", "CREDENTIALS_DIRECTORY", "WG_MAX_BUFFERED_BYTES",
 };
 
 static struct wg_config cfg;
 static char err[1024];
-static char tmp_files[8][64];
+static char tmp_files[16][64];
 static int n_tmp_files;
 
 static void clear_env(void)
@@ -54,7 +54,7 @@ static void teardown(void)
 /* Writes text to a new temporary file and returns its path (removed by teardown). */
 static const char *write_config(const char *text)
 {
-  ck_assert_int_lt(n_tmp_files, 8);
+  ck_assert_int_lt(n_tmp_files, 16);
   char *path = tmp_files[n_tmp_files++];
   snprintf(path, 64, "%s", "/tmp/wg-test-config.XXXXXX");
   int fd = mkstemp(path);
@@ -138,7 +138,8 @@ START_TEST(defaults)
   ck_assert_int_eq(cfg.connection_timeout, 30);
   ck_assert_int_eq(cfg.max_proof, 16L * 1024 * 1024);
   ck_assert_int_eq(cfg.request_timeout, 60);
-  ck_assert_int_eq(cfg.max_connections_per_ip, 512);
+  ck_assert_int_eq(cfg.max_connections_per_ip, 64);
+  ck_assert_int_eq(cfg.max_buffered_bytes, 256L * 1024 * 1024);
   ck_assert_ptr_null(cfg.tls_cert);
   ck_assert_ptr_null(cfg.tls_key_file);
   ck_assert_ptr_null(cfg.db_password_file);
@@ -168,6 +169,7 @@ START_TEST(file_parsing)
                                   "max-proof = 64K\n"
                                   "request_timeout = 7\n"
                                   "max-connections-per-ip = 0\n"
+                                  "max_buffered_bytes = 1G\n"
                                   "log_level = debug\n"
                                   "instance-id = daemon-a\n");
   ck_assert_int_eq(LOAD("--config", path), WG_CONFIG_OK);
@@ -186,6 +188,7 @@ START_TEST(file_parsing)
   ck_assert_int_eq(cfg.max_proof, 64L * 1024);
   ck_assert_int_eq(cfg.request_timeout, 7);
   ck_assert_int_eq(cfg.max_connections_per_ip, 0);
+  ck_assert_int_eq(cfg.max_buffered_bytes, 1024L * 1024 * 1024);
   ck_assert_str_eq(cfg.log_level, "debug");
   ck_assert_str_eq(cfg.instance_id, "daemon-a");
   /* Untouched options keep their defaults. */
@@ -203,6 +206,8 @@ START_TEST(file_errors)
   assert_file_error("workers = 0\n", 1, "workers");           /* below the minimum of 1 */
   assert_file_error("leaf-arity = 1\n", 1, "leaf-arity");     /* below the minimum of 2 */
   assert_file_error("max-body = 12Q\n", 1, "max-body");
+  assert_file_error("max-body = 12iB\n", 1, "max-body"); /* "iB" only after K, M or G */
+  assert_file_error("max-buffered-bytes = 12MB\n", 1, "max-buffered-bytes");
   assert_file_error("# no equals sign below\nlisten 127.0.0.1:1\n", 2, "key = value");
   assert_file_error("config = /etc/other.conf\n", 1, "config"); /* no nested config files */
 
@@ -266,6 +271,7 @@ START_TEST(env_overrides_file)
   setenv("WG_INSTANCE_ID", "env-instance", 1);
   setenv("WG_HTTP_THREADS", "3", 1);
   setenv("WG_WITNESS_JOB_TIMEOUT", "120", 1);
+  setenv("WG_MAX_BUFFERED_BYTES", "64MiB", 1); /* "MiB" as well as "M" */
   ck_assert_int_eq(LOAD("--config", path), WG_CONFIG_OK);
   ck_assert_int_eq(cfg.workers, 5);
   ck_assert_int_eq(cfg.lease, 100); /* only in the file */
@@ -275,6 +281,7 @@ START_TEST(env_overrides_file)
   ck_assert_int_eq(cfg.http_threads, 3);
   ck_assert_int_eq(cfg.db_pool, 5); /* follows http-threads */
   ck_assert_int_eq(cfg.witness_job_timeout, 120);
+  ck_assert_int_eq(cfg.max_buffered_bytes, 64L * 1024 * 1024);
   wg_config_free(&cfg);
 
   /* A bad value in the environment is an error that names the variable. */

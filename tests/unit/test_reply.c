@@ -175,7 +175,7 @@ START_TEST(gunzip_valid)
 {
   size_t gz_len, out_len = 0;
   uint8_t *gz = gzip_bytes(sample, strlen(sample), &gz_len), *out = NULL;
-  ck_assert_int_eq(wg_gunzip(gz, gz_len, 1 << 20, &out, &out_len), WG_OK);
+  ck_assert_int_eq(wg_gunzip(gz, gz_len, 1 << 20, NULL, NULL, &out, &out_len), WG_OK);
   ck_assert_uint_eq(out_len, strlen(sample));
   ck_assert_mem_eq(out, sample, out_len);
   ck_assert_int_eq(out[out_len], '\0'); /* NUL-terminated for convenience */
@@ -185,7 +185,7 @@ START_TEST(gunzip_valid)
   /* An empty body compresses to a valid, empty stream. */
   gz = gzip_bytes("", 0, &gz_len);
   out = NULL;
-  ck_assert_int_eq(wg_gunzip(gz, gz_len, 1024, &out, &out_len), WG_OK);
+  ck_assert_int_eq(wg_gunzip(gz, gz_len, 1024, NULL, NULL, &out, &out_len), WG_OK);
   ck_assert_uint_eq(out_len, 0);
   ck_assert_ptr_nonnull(out);
   free(out);
@@ -203,7 +203,7 @@ START_TEST(gunzip_growth)
     plain[i] = (uint8_t)('a' + (i / 1000) % 26);
   uint8_t *gz = gzip_bytes(plain, n, &gz_len);
   ck_assert_uint_lt(gz_len * 20, n);
-  ck_assert_int_eq(wg_gunzip(gz, gz_len, n, &out, &out_len), WG_OK); /* exactly at the limit */
+  ck_assert_int_eq(wg_gunzip(gz, gz_len, n, NULL, NULL, &out, &out_len), WG_OK); /* exactly at the limit */
   ck_assert_uint_eq(out_len, n);
   ck_assert_mem_eq(out, plain, n);
   free(out);
@@ -216,10 +216,49 @@ START_TEST(gunzip_growth)
   }
   gz = gzip_bytes(plain, n, &gz_len);
   out = NULL;
-  ck_assert_int_eq(wg_gunzip(gz, gz_len, 4 * n, &out, &out_len), WG_OK);
+  ck_assert_int_eq(wg_gunzip(gz, gz_len, 4 * n, NULL, NULL, &out, &out_len), WG_OK);
   ck_assert_uint_eq(out_len, n);
   ck_assert_mem_eq(out, plain, n);
   free(out);
+  free(gz);
+  free(plain);
+}
+END_TEST
+
+/* The grow hook sees every byte the output buffer takes, and its refusal ends the decoding. */
+struct grant {
+  size_t left, granted;
+};
+
+static bool grant_up_to(void *arg, size_t bytes)
+{
+  struct grant *g = arg;
+  if (bytes > g->left)
+    return false;
+  g->left -= bytes;
+  g->granted += bytes;
+  return true;
+}
+
+START_TEST(gunzip_grow_hook)
+{
+  size_t n = 700 * 1000, gz_len, out_len = 0;
+  uint8_t *plain = calloc(1, n), *out = NULL;
+  ck_assert_ptr_nonnull(plain);
+  uint8_t *gz = gzip_bytes(plain, n, &gz_len);
+  struct grant g = {SIZE_MAX, 0};
+  ck_assert_int_eq(wg_gunzip(gz, gz_len, n, grant_up_to, &g, &out, &out_len), WG_OK);
+  ck_assert_uint_eq(out_len, n);
+  ck_assert_uint_ge(g.granted, n + 1); /* at least the output and its NUL */
+  ck_assert_uint_le(g.granted, n + 2); /* and no more than the buffer: at most limit + 1, plus the NUL */
+  free(out);
+
+  /* Refused half way: WG_E_UNAVAILABLE, nothing handed out, no more taken than granted. */
+  g = (struct grant){n / 2, 0};
+  out = NULL;
+  ck_assert_int_eq(wg_gunzip(gz, gz_len, n, grant_up_to, &g, &out, &out_len), WG_E_UNAVAILABLE);
+  ck_assert_ptr_null(out);
+  ck_assert_uint_le(g.granted, n / 2);
   free(gz);
   free(plain);
 }
@@ -229,7 +268,7 @@ static void assert_gunzip(const uint8_t *in, size_t len, size_t limit, enum wg_s
 {
   uint8_t sentinel = 0, *out = &sentinel;
   size_t out_len = 12345;
-  enum wg_status s = wg_gunzip(in, len, limit, &out, &out_len);
+  enum wg_status s = wg_gunzip(in, len, limit, NULL, NULL, &out, &out_len);
   ck_assert_msg(s == want, "%s: wg_gunzip returned %s, expected %s", what, wg_status_name(s), wg_status_name(want));
   if (s == WG_OK) {
     free(out);
@@ -335,7 +374,7 @@ START_TEST(gunzip_bomb)
   /* The same stream is fine with a limit that holds it: it really decodes to 100 MB. */
   uint8_t *out = NULL;
   size_t out_len = 0;
-  ck_assert_int_eq(wg_gunzip(gz, gz_len, bomb_size, &out, &out_len), WG_OK);
+  ck_assert_int_eq(wg_gunzip(gz, gz_len, bomb_size, NULL, NULL, &out, &out_len), WG_OK);
   ck_assert_uint_eq(out_len, bomb_size);
   ck_assert_int_eq(out[0], 0);
   ck_assert_int_eq(out[bomb_size - 1], 0);
@@ -356,6 +395,7 @@ int main(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, gunzip_valid);
   tcase_add_test(tc, gunzip_growth);
+  tcase_add_test(tc, gunzip_grow_hook);
   tcase_add_test(tc, gunzip_corrupt);
   tcase_add_test(tc, gunzip_over_limit);
   tcase_add_test(tc, gunzip_bomb);
