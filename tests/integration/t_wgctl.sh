@@ -21,10 +21,12 @@ claim_ok() {
 }
 STORE="$WG_TMP/store-a"
 
-# w ARGS...: run wgctl with the daemon's store; sets RC, OUT, ERR.
+# w ARGS...: run wgctl, with no --store (restart and delete use the store the daemon recorded)
+# and from a directory of its own, where no ./var/store may appear; sets RC, OUT, ERR.
+mkdir -p "$WG_TMP/cwd"
 w() {
 	RC=0
-	wg_wgctl --store "file:$STORE" "$@" >"$WG_TMP/w.out" 2>"$WG_TMP/w.err" || RC=$?
+	(cd "$WG_TMP/cwd" && wg_wgctl "$@") >"$WG_TMP/w.out" 2>"$WG_TMP/w.err" || RC=$?
 	OUT=$(cat "$WG_TMP/w.out")
 	ERR=$(cat "$WG_TMP/w.err")
 }
@@ -136,6 +138,30 @@ w requeue "$failed_job"
 assert_eq 1 "$RC" "requeue JOB of a queued job"
 assert_contains "$ERR" "is queued; only failed jobs can be requeued"
 
+# ---------------------------------------------------------------- the daemons' store
+# The daemon records its store at start; restart and delete refuse another --store, naming the
+# one in use, and change nothing; the same store spelt otherwise is accepted.
+assert_eq "file:$(realpath "$STORE")|a" "$(wg_psql "SELECT url || '|' || recorded_by FROM store_config")" \
+	"the daemon recorded its store's absolute directory"
+rows_before=$(wg_psql "SELECT count(*) FROM prover_jobs")
+for cmd in "delete 2" "restart 1"; do
+	# shellcheck disable=SC2086 # $cmd is two words
+	w --store "file:$WG_TMP/elsewhere" $cmd
+	assert_eq 2 "$RC" "wgctl $cmd with another --store"
+	assert_contains "$ERR" "--store file:$WG_TMP/elsewhere is not the store the daemons use: they use file:$(realpath "$STORE")"
+	# shellcheck disable=SC2086
+	w --store postgres $cmd
+	assert_eq 2 "$RC" "wgctl $cmd with --store postgres"
+	# shellcheck disable=SC2086
+	WG_STORE=file:./var/store w $cmd
+	assert_eq 2 "$RC" "wgctl $cmd with WG_STORE the default"
+	assert_contains "$ERR" "they use file:$(realpath "$STORE")"
+done
+[[ ! -e $WG_TMP/elsewhere && ! -e $WG_TMP/cwd/var ]] || fail "a refused --store was created"
+assert_eq "$rows_before" "$(wg_psql "SELECT count(*) FROM prover_jobs")" "a refused wgctl changed nothing"
+w --store "file:$WG_TMP/cwd/../store-a/" restart 999
+assert_eq "1|wgctl: no batch 999" "$RC|$ERR" "the daemons' store spelt otherwise is accepted"
+
 # ---------------------------------------------------------------- restart
 packs_before=$(find "$STORE/batches/1" -name '*.pack' | wc -l)
 assert_ne 0 "$packs_before" "batch 1 has witness packs"
@@ -169,6 +195,7 @@ w delete 2
 assert_eq 1 "$RC" "delete of a deleted batch"
 w delete two
 assert_eq 2 "$RC" "delete with a bad batch number"
+[[ ! -e $WG_TMP/cwd/var ]] || fail "wgctl made ./var in its working directory"
 
 # ---------------------------------------------------------------- tokens, migrate, archive, gen-input
 wj token add --role viewer --name ops-viewer
