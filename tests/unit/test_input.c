@@ -6,6 +6,7 @@
 
 #include "check_main.h"
 #include <jansson.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -632,6 +633,11 @@ START_TEST(round_trip)
   char *again = wg_input_to_json(&parsed);
   ck_assert_str_eq(json, again);
   free(again);
+  /* The canonical digest is the SHA-256 of those bytes, made without them. */
+  uint8_t digest[32], expected[32];
+  ck_assert(wg_input_canonical_sha256(&parsed, digest));
+  SHA256((const unsigned char *)json, strlen(json), expected);
+  ck_assert_mem_eq(digest, expected, 32);
   free(json);
   wg_input_free(&parsed);
   free(paths);
