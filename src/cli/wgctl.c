@@ -186,8 +186,9 @@ static int cmd_token_list(const struct wg_config *cfg)
     const char *state = wg_db_isnull(r, i, 3) ? "active" : "revoked";
     if (t != NULL)
       wg_table_row(t, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), state, PQgetvalue(r, i, 2));
-    json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s}", "name", PQgetvalue(r, i, 0), "role",
-                                          PQgetvalue(r, i, 1), "state", state, "created_at", PQgetvalue(r, i, 2)));
+    json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:s?}", "name", PQgetvalue(r, i, 0), "role",
+                                          PQgetvalue(r, i, 1), "state", state, "created_at", PQgetvalue(r, i, 2),
+                                          "revoked_at", wg_db_isnull(r, i, 3) ? NULL : PQgetvalue(r, i, 3)));
   }
   PQclear(r);
   wg_db_disconnect(c);

@@ -13,8 +13,7 @@ const struct wg_stmt wg_sql_store_config[] = {
    " ON CONFLICT (id) DO UPDATE SET url = EXCLUDED.url, recorded_by = EXCLUDED.recorded_by, updated_at = now()"
    " RETURNING coalesce((SELECT url FROM old), '')"},
   {"store_config_get",
-   "SELECT url, recorded_by, to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
-   " FROM store_config WHERE id = 1"},
+   "SELECT url, recorded_by, " WG_SQL_UTC("updated_at") " FROM store_config WHERE id = 1"},
   {NULL, NULL},
 };
 

@@ -44,6 +44,16 @@ prove_all() {
 assert_no_float_noise() {
 	assert_eq "" "$(grep -oE '[0-9]+\.[0-9]{11,}' <<<"$OUT" || true)" "no float noise in: $1"
 }
+# assert_timestamps WHAT MIN: $OUT shows at least MIN timestamps, each in the one format of wgctl
+# (RFC 3339, UTC, milliseconds: 2026-12-05T00:10:00.123Z), in tables and in --json alike.
+assert_timestamps() {
+	local found bad
+	found=$(grep -oE '[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9:.+Z-]*)?' <<<"$OUT" || true)
+	bad=$(grep -vE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$' <<<"$found" || true)
+	assert_eq "" "$bad" "timestamps of $1 in RFC 3339 UTC"
+	(($(grep -c . <<<"$found") >= $2)) || fail "$1 shows fewer than $2 timestamps: $OUT"
+	wg__pass
+}
 
 # ---------------------------------------------------------------- a proven and a failed batch
 pl_gen_input 1 --logs 8 >"$WG_TMP/in1.json"
@@ -74,11 +84,13 @@ assert_eq "1 proven|2 failed" "$(tail -n +2 <<<"$OUT" | awk '{ print $1, $2 }' |
 # Columns are aligned: every line has its STATUS column at the same offset.
 assert_eq 1 "$(awk '{ print index($0, $2) }' <<<"$OUT" | sort -u | wc -l)" "status columns aligned"
 assert_no_float_noise status
+assert_timestamps status 2
 wj status
 assert_eq "1 proven $total1 $total1|2 failed" \
 	"$(jq -r '.[] | "\(.l1_batch_number) \(.status)" + (if .status == "proven" then " \(.prover_jobs.successful) \(.prover_jobs.total)" else "" end)' <<<"$OUT" | paste -sd'|')" \
 	"status --json"
 assert_eq true "$(jq '.[0].elapsed_seconds > 0' <<<"$OUT")" "status --json elapsed_seconds"
+assert_timestamps "status --json" 2
 
 w status 1
 sed 's/^/# /' <<<"$OUT"
@@ -90,9 +102,11 @@ assert_eq "0 basic|1 leaf|2 node|3 scheduler" "$(grep -E '^[0-3] ' <<<"$OUT" | a
 assert_contains "$(grep '^3 scheduler' <<<"$OUT")" "1/1 100%"
 assert_eq 1 "$(grep -cE '^0 basic .* (ms|s)$' <<<"$OUT")" "round 0 elapsed as a duration"
 assert_no_float_noise "status 1"
+assert_timestamps "status 1" 5
 wj status 1
 assert_eq "1 proven 4" "$(jq -r '"\(.l1_batch_number) \(.status) \(.rounds | length)"' <<<"$OUT")" "status 1 --json"
 assert_no_float_noise "status 1 --json"
+assert_timestamps "status 1 --json" 5
 w status 2
 assert_contains "$OUT" "/jobs/$failed_job  failed: out of GPU memory"
 w status 999
@@ -108,6 +122,7 @@ assert_eq 0 "$RC" "wgctl stats"
 assert_contains "$(head -n 1 <<<"$OUT")" "all time: 1 batches proven, upload to proof mean "
 assert_eq "ROUND JOBS DONE FAILED MEAN P95" "$(sed -n 3p <<<"$OUT" | tr -s ' ')" "stats header"
 assert_no_float_noise stats
+assert_timestamps stats 0
 wj stats
 basic_done=$(wg_psql "SELECT count(*) FROM prover_jobs WHERE aggregation_round = 0 AND status = 'successful'")
 assert_eq "1|$basic_done|1|true|true" \
@@ -149,6 +164,7 @@ for cmd in "delete 2" "restart 1"; do
 	w --store "file:$WG_TMP/elsewhere" $cmd
 	assert_eq 2 "$RC" "wgctl $cmd with another --store"
 	assert_contains "$ERR" "--store file:$WG_TMP/elsewhere is not the store the daemons use: they use file:$(realpath "$STORE")"
+	OUT=$ERR assert_timestamps "the refusal of another --store" 1
 	# shellcheck disable=SC2086
 	w --store postgres $cmd
 	assert_eq 2 "$RC" "wgctl $cmd with --store postgres"
@@ -204,10 +220,14 @@ wg_http GET "$PL_URL/batches" -H "Authorization: Bearer $(jq -r .token <<<"$OUT"
 assert_status 200
 w token list
 assert_contains "$(grep ops-viewer <<<"$OUT")" "viewer  active"
+assert_timestamps "token list" 5
 wj token revoke ops-viewer
 assert_eq "ops-viewer true" "$(jq -r '"\(.name) \(.revoked)"' <<<"$OUT")" "token revoke --json"
 wj token list
 assert_eq revoked "$(jq -r '.[] | select(.name == "ops-viewer") | .state' <<<"$OUT")" "token list --json"
+assert_timestamps "token list --json" 6
+assert_eq "true true" "$(jq -r '.[] | select(.name == "ops-viewer") | "\(.created_at <= .revoked_at) \(.revoked_at | endswith("Z"))"' <<<"$OUT")" \
+	"token list --json: revoked_at"
 w token revoke ops-viewer
 assert_eq 1 "$RC" "revoke of a revoked token"
 
