@@ -514,8 +514,11 @@ static struct wg_store *open_daemons_store(const struct wg_config *cfg, struct w
     return NULL;
   }
   if (strncmp(url, "file:", 5) == 0 && wg_store_identity(url, given, sizeof given) == WG_E_NOT_FOUND) {
-    fprintf(stderr, "wgctl: %s: the store %s is not on this machine (no such directory); run wgctl where the"
-                    " daemons' store is\n", command, url);
+    if (cfg->store_given)
+      fprintf(stderr, "wgctl: %s: the store %s does not exist\n", command, url);
+    else
+      fprintf(stderr, "wgctl: %s: the daemons' store %s is not on this machine (no such directory); run wgctl"
+                      " where it is\n", command, url);
     return NULL;
   }
   struct wg_config with_store = *cfg;

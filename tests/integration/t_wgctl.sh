@@ -177,6 +177,20 @@ done
 assert_eq "$rows_before" "$(wg_psql "SELECT count(*) FROM prover_jobs")" "a refused wgctl changed nothing"
 w --store "file:$WG_TMP/cwd/../store-a/" restart 999
 assert_eq "1|wgctl: no batch 999" "$RC|$ERR" "the daemons' store spelt otherwise is accepted"
+# A recorded directory that is not on this machine is not made here; with no store recorded at
+# all, wgctl needs --store (it has no default).
+recorded=$(wg_psql "SELECT url FROM store_config")
+wg_psql "UPDATE store_config SET url = 'file:$WG_TMP/on-another-host'" >/dev/null
+w restart 1
+assert_eq 1 "$RC" "restart with the daemons' store elsewhere"
+assert_contains "$ERR" "the daemons' store file:$WG_TMP/on-another-host is not on this machine"
+[[ ! -e $WG_TMP/on-another-host ]] || fail "wgctl made the daemons' store directory"
+wg_psql "DELETE FROM store_config" >/dev/null
+w delete 2
+assert_eq 1 "$RC" "delete with no store recorded"
+assert_contains "$ERR" "no daemon has recorded its store in this database yet"
+wg_psql "INSERT INTO store_config (id, url, recorded_by) VALUES (1, '$recorded', 'a')" >/dev/null
+assert_eq "$rows_before" "$(wg_psql "SELECT count(*) FROM prover_jobs")" "a refused wgctl changed nothing"
 
 # ---------------------------------------------------------------- restart
 packs_before=$(find "$STORE/batches/1" -name '*.pack' | wc -l)
