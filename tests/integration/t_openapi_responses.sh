@@ -184,6 +184,7 @@ call 405 GET /batches/{n} /batches/1 -X PUT -H "$(a)"
 UP='def up: if type == "string" then "0X" + (.[2:] | ascii_upcase) else . end;'
 ZERO="0x$(printf '0%.0s' {1..64})"
 ONE="0x$(printf '1%.0s' {1..64})"
+# shellcheck disable=SC2016 # jq filters, with jq variables
 declare -A VARIANT=(
 	[201:as-generated]='.'
 	[201:reads-value_written-null]='.storage_logs |= map(if .is_write then . else .value_written = null end)'
