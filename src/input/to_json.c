@@ -79,9 +79,16 @@ static void put_log(struct out_buf *b, const struct wg_storage_log *log)
   put_hash(b, log->value_read);
   put_str(b, ",\"value_written\":");
   put_hash(b, log->value_written);
+  /* The digest names the input, not its spelling: a path's leaf-level empty subtrees, which may be
+   * left out, are left out. */
+  size_t skip = 0;
+  if (b->digest != NULL)
+    while (skip < log->path_len &&
+           memcmp(log->path[skip], wg_tree_empty((int)(WG_TREE_DEPTH - log->path_len + skip)), WG_HASH_LEN) == 0)
+      skip++;
   put_str(b, ",\"merkle_path\":[");
-  for (size_t k = 0; k < log->path_len; k++) {
-    if (k > 0)
+  for (size_t k = skip; k < log->path_len; k++) {
+    if (k > skip)
       put(b, ",", 1);
     put_hash(b, log->path[k]);
   }

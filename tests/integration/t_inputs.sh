@@ -75,6 +75,18 @@ jq . "$WG_TMP/in1.json" >"$WG_TMP/in1-pretty.json"
 pl_upload 1 "$WG_TMP/in1-pretty.json"
 assert_status 200
 assert_json_eq .created false
+# A merkle path with a leaf-level empty subtree spelt out is the same path (docs/tree.md): E[k],
+# the empty subtree k levels above the leaves, made with Python's BLAKE2s.
+len0=$(jq '.storage_logs[0].merkle_path | length' "$WG_TMP/in1.json")
+((len0 < 256)) || fail "log 0 of in1.json has a full path"
+empty=$(python3 -c 'import hashlib, sys
+e = hashlib.blake2s(bytes(40)).digest()
+for _ in range(int(sys.argv[1])): e = hashlib.blake2s(e + e).digest()
+print("0x" + e.hex())' $((255 - len0)))
+edit "$WG_TMP/in1.json" "$WG_TMP/in1-padded.json" ".storage_logs[0].merkle_path |= [\"$empty\"] + ."
+pl_upload 1 "$WG_TMP/in1-padded.json"
+assert_status 200
+assert_json_eq .created false
 assert_eq "$before" "$(stored)" "nothing stored for the same input spelt otherwise"
 assert_eq 1 "$(wg_psql "SELECT count(*) FROM basic_circuit_witness_jobs WHERE l1_batch_number = 1")" "one batch 1"
 
