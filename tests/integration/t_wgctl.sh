@@ -259,3 +259,12 @@ assert_eq "0 7" "$RC $(jq .l1_batch_number <<<"$OUT")" "gen-input"
 w frobnicate
 assert_eq 2 "$RC" "unknown command"
 assert_contains "$ERR" "usage: wgctl"
+
+# ---------------------------------------------------------------- another daemon, another store
+# A daemon that records a store other than the one recorded before says so; wgctl then follows
+# the store recorded last.
+wg_start_daemon b
+wg_wait_until 10 grep -q "the store recorded in the database was file:$(realpath "$STORE"); it is now this daemon's, file:$(realpath "$WG_TMP/store-b")" "$WG_TMP/b.log"
+w --store "file:$STORE" restart 1
+assert_eq 2 "$RC" "restart with the store recorded before"
+assert_contains "$ERR" "they use file:$(realpath "$WG_TMP/store-b") (recorded by b at "
