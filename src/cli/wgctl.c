@@ -20,6 +20,7 @@
 #include "db/batches.h"
 #include "db/repairs.h"
 #include "db/stats.h"
+#include "db/store_config.h"
 #include "db/tokens.h"
 #include "input/generate.h"
 #include "store/store.h"
@@ -44,9 +45,9 @@ static void usage(FILE *f)
              "                                        witness job of a round (0-3), those of a batch, or\n"
              "                                        those of every batch\n"
              "  restart BATCH                         start a batch over from its stored input\n"
-             "                                        (needs the daemon's --store)\n"
+             "                                        (in the store the daemons recorded)\n"
              "  delete BATCH                          remove a batch, its jobs, proofs and blobs\n"
-             "                                        (needs the daemon's --store)\n"
+             "                                        (in the store the daemons recorded)\n"
              "  stats [--since DURATION]              batches proven, jobs per round, failures, mean and\n"
              "                                        p95 times; DURATION like 90s, 15m, 2h, 7d\n"
              "  archive --older-than SECONDS          move prover jobs of long-proven batches to the archive\n"
@@ -185,8 +186,9 @@ static int cmd_token_list(const struct wg_config *cfg)
     const char *state = wg_db_isnull(r, i, 3) ? "active" : "revoked";
     if (t != NULL)
       wg_table_row(t, PQgetvalue(r, i, 0), PQgetvalue(r, i, 1), state, PQgetvalue(r, i, 2));
-    json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s}", "name", PQgetvalue(r, i, 0), "role",
-                                          PQgetvalue(r, i, 1), "state", state, "created_at", PQgetvalue(r, i, 2)));
+    json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:s?}", "name", PQgetvalue(r, i, 0), "role",
+                                          PQgetvalue(r, i, 1), "state", state, "created_at", PQgetvalue(r, i, 2),
+                                          "revoked_at", wg_db_isnull(r, i, 3) ? NULL : PQgetvalue(r, i, 3)));
   }
   PQclear(r);
   wg_db_disconnect(c);
@@ -486,8 +488,64 @@ static int cmd_requeue(const struct wg_config *cfg, int argc, char **argv)
   return s == WG_OK ? 0 : 1;
 }
 
-/* restart and delete change blobs as well as rows, so they open the object store the daemon uses
- * (--store, the same option as the daemon's) on a one-connection pool. */
+/* restart and delete change blobs as well as rows, so they open the object store the daemons use,
+ * which each daemon records in the database at start (db/store_config.h): that one when no --store
+ * is given (nor WG_STORE, nor a config file's), and a different one is refused with the name of the
+ * one in use. Never the default ./var/store, and never a directory made here: a wrong store would
+ * leave the batch's blobs behind while the command reported success. NULL after saying why on
+ * stderr, with *rc 2 for a --store that is not the daemons', else 1. */
+static struct wg_store *open_daemons_store(const struct wg_config *cfg, struct wg_db *db, struct wg_dbconn *c,
+                                           const char *command, int *rc)
+{
+  char recorded[4200], by[256], at[64], given[4200], err[512];
+  *rc = 1;
+  enum wg_status s = wg_store_config_get(c, recorded, sizeof recorded, by, sizeof by, at, sizeof at);
+  if (s != WG_OK && s != WG_E_NOT_FOUND) {
+    fprintf(stderr, "wgctl: %s: cannot read the daemons' store from the database (%s)\n", command, wg_status_name(s));
+    return NULL;
+  }
+  bool have = s == WG_OK;
+  const char *url = recorded;
+  if (cfg->store_given) {
+    enum wg_status g = wg_store_identity(cfg->store, given, sizeof given);
+    if (have && strcmp(given, recorded) != 0) {
+      fprintf(stderr,
+              "wgctl: %s: --store %s is not the store the daemons use: they use %s (recorded by %s at %s); run again"
+              " without --store to use it\n",
+              command, cfg->store, recorded, by, at);
+      *rc = 2;
+      return NULL;
+    }
+    if (g == WG_E_INVALID) {
+      fprintf(stderr, "wgctl: %s: --store must be file:DIR, postgres or s3://BUCKET/PREFIX, got \"%s\"\n", command,
+              cfg->store);
+      *rc = 2;
+      return NULL;
+    }
+    url = given;
+  } else if (!have) {
+    fprintf(stderr,
+            "wgctl: %s: no daemon has recorded its store in this database yet (each records it at start); give the"
+            " daemons' store with --store\n",
+            command);
+    return NULL;
+  }
+  if (strncmp(url, "file:", 5) == 0 && wg_store_identity(url, given, sizeof given) == WG_E_NOT_FOUND) {
+    if (cfg->store_given)
+      fprintf(stderr, "wgctl: %s: the store %s does not exist\n", command, url);
+    else
+      fprintf(stderr, "wgctl: %s: the daemons' store %s is not on this machine (no such directory); run wgctl"
+                      " where it is\n", command, url);
+    return NULL;
+  }
+  struct wg_config with_store = *cfg;
+  with_store.store = (char *)url;
+  struct wg_store *store = wg_store_open(&with_store, db, err, sizeof err);
+  if (store == NULL)
+    fprintf(stderr, "wgctl: %s: cannot open the store %s: %s\n", command, url, err);
+  return store;
+}
+
 struct batch_change {
   struct wg_store *store;
   int64_t batch;
@@ -521,16 +579,14 @@ static int cmd_batch_change(const struct wg_config *cfg, bool restart, int argc,
     fprintf(stderr, "wgctl: usage: %s BATCH\n", name);
     return 2;
   }
-  char err[512];
   struct wg_db *db = wg_db_open(cfg->db, 1);
   struct wg_dbconn *c = db ? wg_db_acquire(db, 5000) : NULL;
-  struct wg_store *store = c ? wg_store_open(cfg, db, err, sizeof err) : NULL;
+  int rc = 1;
+  struct wg_store *store = c ? open_daemons_store(cfg, db, c, name, &rc) : NULL;
   enum wg_status s = WG_E_UNAVAILABLE;
   if (c == NULL)
     fprintf(stderr, "wgctl: cannot connect to the database\n");
-  else if (store == NULL)
-    fprintf(stderr, "wgctl: cannot open the store \"%s\": %s\n", cfg->store, err);
-  else {
+  else if (store != NULL) {
     struct batch_change a = {store, (int64_t)batch, restart};
     s = wg_db_tx(c, batch_change_tx, &a);
     if (s == WG_OK && !restart && wg_sweep_batch(store, c, (int64_t)batch, true, NULL) != WG_OK)
@@ -548,7 +604,7 @@ static int cmd_batch_change(const struct wg_config *cfg, bool restart, int argc,
   if (db != NULL)
     wg_db_close(db);
   if (s != WG_OK)
-    return 1;
+    return rc;
   if (json_output)
     return print_json(json_pack("{s:I,s:b}", "l1_batch_number", (json_int_t)batch, restart ? "restarted" : "deleted", 1));
   printf(restart ? "restarted batch %llu from its input\n" : "deleted batch %llu\n", (unsigned long long)batch);

@@ -156,6 +156,9 @@ static bool set_option(struct wg_config *c, const struct option_def *o, const ch
                        char *err, size_t err_len)
 {
   void *field = (char *)c + o->offset;
+  /* wgctl uses the daemons' recorded store unless one is given (cli/wgctl.c). */
+  if (o->offset == offsetof(struct wg_config, store))
+    c->store_given = strcmp(source, "default") != 0;
   if (o->type == OPT_STRING) {
     char **s = field;
     free(*s);

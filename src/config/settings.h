@@ -3,6 +3,7 @@
 #ifndef WG_CONFIG_H
 #define WG_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "config/secrets.h"
@@ -14,6 +15,7 @@ struct wg_config {
   char *listen_host; /* parsed from listen */
   int listen_port;
   char *store;       /* "file:DIR", "postgres" or "s3://BUCKET/PREFIX" */
+  bool store_given;  /* store came from a flag, WG_STORE or the config file, not the default */
   char *s3_endpoint; /* NULL: AWS's endpoint of s3_region */
   char *s3_region;
   char *instance_id; /* default: host name and listen port */

@@ -15,8 +15,8 @@ const struct wg_stmt wg_sql_basic_jobs[] = {
   {NULL, NULL},
 };
 
-enum wg_status wg_basic_job_lookup(struct wg_dbconn *c, int64_t batch, const uint8_t sha256[32], bool *exists,
-                                   bool *same)
+enum wg_status wg_basic_job_lookup(struct wg_dbconn *c, int64_t batch, const uint8_t sha256[32],
+                                   const uint8_t raw_sha256[32], bool *exists, bool *same)
 {
   struct wg_params p = {0};
   wg_p_int(&p, batch);
@@ -25,14 +25,15 @@ enum wg_status wg_basic_job_lookup(struct wg_dbconn *c, int64_t batch, const uin
   if (s != WG_OK)
     return s;
   *exists = PQntuples(r) > 0;
-  *same = *exists && PQgetlength(r, 0, 0) == 32 && memcmp(PQgetvalue(r, 0, 0), sha256, 32) == 0;
+  *same = *exists && PQgetlength(r, 0, 0) == 32 &&
+          (memcmp(PQgetvalue(r, 0, 0), sha256, 32) == 0 || memcmp(PQgetvalue(r, 0, 0), raw_sha256, 32) == 0);
   PQclear(r);
   return WG_OK;
 }
 
 enum wg_status wg_basic_job_create(struct wg_dbconn *c, int64_t batch, int protocol_version,
-                                   const uint8_t sha256[32], const char *input_key, size_t input_bytes,
-                                   bool *existed, bool *same)
+                                   const uint8_t sha256[32], const uint8_t raw_sha256[32], const char *input_key,
+                                   size_t input_bytes, bool *existed, bool *same)
 {
   struct wg_params p = {0};
   wg_p_int(&p, batch);
@@ -48,6 +49,6 @@ enum wg_status wg_basic_job_create(struct wg_dbconn *c, int64_t batch, int proto
   *existed = PQntuples(r) == 0;
   PQclear(r);
   if (*existed)
-    return wg_basic_job_lookup(c, batch, sha256, existed, same);
+    return wg_basic_job_lookup(c, batch, sha256, raw_sha256, existed, same);
   return wg_db_notify(c, WG_ROUND_BASIC);
 }

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+#define TS(col) WG_SQL_UTC(col)
 
 /* The status of batch b (a row of basic_circuit_witness_jobs). */
 #define BATCH_STATUS                                                                                           \

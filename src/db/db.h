@@ -113,6 +113,10 @@ enum wg_status wg_db_tx(struct wg_dbconn *c, wg_tx_fn fn, void *arg);
   "make_interval(secs => least(" MAX "::double precision, " BASE "::double precision"                       \
   " * power(2, least(greatest(attempts - attempts_base - 1, 0), 30))))"
 
+/* SQL for a timestamptz column as the one timestamp format of every reply and of wgctl: RFC 3339
+ * in UTC with milliseconds, e.g. 2026-12-05T00:10:00.123Z (NULL stays NULL). */
+#define WG_SQL_UTC(COLUMN) "to_char(" COLUMN " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+
 /* Result helpers for text-format results. */
 int64_t wg_db_int(const PGresult *r, int row, int col);
 const char *wg_db_str(const PGresult *r, int row, int col); /* NULL for SQL NULL */

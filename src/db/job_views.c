@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+#define TS(col) WG_SQL_UTC(col)
 
 /* One statement per table (a table name cannot be a parameter); the columns line up so that one
  * reader serves all four. Columns a table lacks read as 0 or NULL. */

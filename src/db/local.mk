@@ -1,4 +1,4 @@
-MIGRATIONS = sql/0001_init.sql sql/0002_archive.sql sql/0003_throughput.sql sql/0004_leases.sql sql/0005_witness_backoff.sql sql/0006_blob_sweeps.sql sql/0007_attempts.sql
+MIGRATIONS = sql/0001_init.sql sql/0002_archive.sql sql/0003_throughput.sql sql/0004_leases.sql sql/0005_witness_backoff.sql sql/0006_blob_sweeps.sql sql/0007_attempts.sql sql/0008_store_identity.sql
 EXTRA_DIST += $(MIGRATIONS)
 dist_pkgdata_DATA = $(MIGRATIONS)
 
@@ -17,6 +17,7 @@ libwgserver_a_SOURCES += \
 	src/db/basic_jobs.h src/db/basic_jobs.c \
 	src/db/batch_locks.h src/db/batch_locks.c \
 	src/db/blob_sweeps.h src/db/blob_sweeps.c \
+	src/db/store_config.h src/db/store_config.c \
 	src/db/witness_jobs.h src/db/witness_jobs.c \
 	src/db/prover_jobs.h src/db/prover_jobs.c \
 	src/db/combiner.h src/db/combiner.c \

@@ -11,7 +11,7 @@
 #include "common/strbuf.h"
 #include "db/witness_jobs.h"
 
-#define UTC(COLUMN) "coalesce(to_char(" COLUMN " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'), '')"
+#define UTC(COLUMN) "coalesce(" WG_SQL_UTC(COLUMN) ", '')"
 #define COLUMNS                                                                                                  \
   "id, l1_batch_number, protocol_version, aggregation_round, circuit_id, depth, sequence_number, status, "     \
   "attempts, encode(proof_hash, 'hex'), " UTC("lease_expires_at") ", "                                          \

@@ -11,6 +11,7 @@
 #include "db/housekeeping.h"
 #include "db/repairs.h"
 #include "db/stats.h"
+#include "db/store_config.h"
 #include "db/job_views.h"
 #include "db/prover_jobs.h"
 #include "db/witness_jobs.h"
@@ -22,6 +23,7 @@ const struct wg_stmt *const wg_all_statements[] = {
   wg_sql_tokens,
   wg_sql_blobs,
   wg_sql_blob_sweeps,
+  wg_sql_store_config,
   wg_sql_basic_jobs,
   wg_sql_batch_locks,
   wg_sql_witness_jobs,

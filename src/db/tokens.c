@@ -17,7 +17,8 @@ const struct wg_stmt wg_sql_tokens[] = {
    " SELECT pg_notify('" WG_TOKENS_CHANNEL "', 'changed') FROM revoked"},
   {"tokens_listen", "LISTEN " WG_TOKENS_CHANNEL},
   {"tokens_active", "SELECT token_sha256, role, name FROM tokens WHERE revoked_at IS NULL"},
-  {"tokens_list", "SELECT name, role, created_at, revoked_at FROM tokens ORDER BY id"},
+  {"tokens_list",
+   "SELECT name, role, " WG_SQL_UTC("created_at") ", " WG_SQL_UTC("revoked_at") " FROM tokens ORDER BY id"},
   {NULL, NULL},
 };
 

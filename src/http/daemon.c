@@ -18,6 +18,7 @@
 #include "db/db.h"
 #include "db/health.h"
 #include "db/housekeeping.h"
+#include "db/store_config.h"
 #include "http/budget.h"
 #include "http/metrics.h"
 #include "http/server.h"
@@ -71,6 +72,28 @@ static void recover_own_jobs(const struct wg_config *cfg)
   if (requeued > 0)
     wg_info("requeued %d witness jobs held by a previous run of %s", requeued, cfg->instance_id);
   wg_db_disconnect(c);
+}
+
+/* Records the store this daemon uses in the database, for wgctl's blob commands
+ * (db/store_config.h). The store is open, so a file store's directory exists and resolves. */
+static bool record_store(const struct wg_config *cfg)
+{
+  char id[4200], previous[4200], err[512];
+  if (wg_store_identity(cfg->store, id, sizeof id) != WG_OK) {
+    wg_error("cannot resolve the store \"%s\"", cfg->store);
+    return false;
+  }
+  struct wg_dbconn *c = wg_db_connect(cfg->db, err, sizeof err);
+  enum wg_status s = c ? wg_store_config_set(c, id, cfg->instance_id, previous, sizeof previous) : WG_E_UNAVAILABLE;
+  wg_db_disconnect(c);
+  if (s != WG_OK) {
+    wg_error("cannot record the store %s in the database (%s)", id, wg_status_name(s));
+    return false;
+  }
+  /* Daemons sharing a database must share a store: one that differs is a move or a mistake. */
+  if (previous[0] != '\0')
+    wg_warn("the store recorded in the database was %s; it is now this daemon's, %s", previous, id);
+  return true;
 }
 
 int main(int argc, char **argv)
@@ -131,8 +154,10 @@ int main(int argc, char **argv)
   app.db = wg_db_open(cfg.db, (int)cfg.db_pool);
   app.auth = wg_auth_new(cfg.db);
   app.store = wg_store_open(&cfg, app.db, err, sizeof err);
-  if (app.store == NULL) {
-    wg_error("%s", err);
+  if (app.store == NULL || !record_store(&cfg)) {
+    if (app.store == NULL)
+      wg_error("%s", err);
+    wg_store_close(app.store);
     wg_auth_free(app.auth);
     wg_db_close(app.db);
     wg_config_free(&cfg);

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,7 +11,23 @@
 #include "db/prover_jobs.h"
 #include "http/server.h"
 
-bool wg_request_json(struct wg_request *rq, json_t **out)
+/* The first key of j not in keys[] (NULL-terminated), or NULL when every key is one of them. */
+static const char *unknown_key(json_t *j, const char *const keys[])
+{
+  const char *key;
+  json_t *v;
+  json_object_foreach(j, key, v)
+  {
+    size_t i = 0;
+    while (keys[i] != NULL && strcmp(keys[i], key) != 0)
+      i++;
+    if (keys[i] == NULL)
+      return key;
+  }
+  return NULL;
+}
+
+bool wg_request_json(struct wg_request *rq, const char *const keys[], json_t **out)
 {
   json_error_t e;
   json_t *j = json_loadb((const char *)rq->body, rq->body_len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &e);
@@ -22,6 +39,18 @@ bool wg_request_json(struct wg_request *rq, json_t **out)
   if (!json_is_object(j)) {
     json_decref(j);
     wg_reply_error(rq, 400, "invalid_input", "$: expected a JSON object");
+    return false;
+  }
+  /* A misspelt key ("limt") silently ignored would change what the request does, so every key
+   * must be one the route reads. */
+  const char *bad = unknown_key(j, keys);
+  if (bad != NULL) {
+    char expected[256] = "";
+    size_t used = 0;
+    for (size_t i = 0; keys[i] != NULL && used < sizeof expected; i++)
+      used += (size_t)snprintf(expected + used, sizeof expected - used, "%s%s", i ? ", " : "", keys[i]);
+    wg_reply_error(rq, 400, "invalid_input", "$.%.80s: unknown key; expected one of %s", bad, expected);
+    json_decref(j);
     return false;
   }
   *out = j;

@@ -138,8 +138,10 @@ enum wg_status wg_gunzip(const uint8_t *in, size_t in_len, size_t limit, wg_grow
 #endif
 
 /* Request helpers shared by handlers. Each returns false after replying with a 400. */
-/* Parses the body as a JSON object into *out (the caller decrefs). */
-bool wg_request_json(struct wg_request *rq, json_t **out);
+/* Parses the body as a JSON object into *out (the caller decrefs). Every key of the object must
+ * be one of keys[] (NULL-terminated), the keys its route reads; any other is a 400 invalid_input
+ * naming it (docs/api.md#errors), so that a misspelt filter never changes what a request does. */
+bool wg_request_json(struct wg_request *rq, const char *const keys[], json_t **out);
 /* The caller as the holder of a job: the hash of its X-WG-Lease header and its token's name. A
  * missing header is a 400 (a request that never held a lease); any value present is taken as it
  * is, so that a wrong lease and another token's job get the same answer (409 lease_lost). */

@@ -47,6 +47,13 @@ void wg_input_free(struct wg_input *in);
  * out of memory. */
 char *wg_input_to_json(const struct wg_input *in);
 
+/* The SHA-256 of wg_input_to_json(in) with every merkle_path in its shortest form (without the
+ * leaf-level empty subtrees that may be left out), computed without building it: one digest for
+ * every serialisation of one input (key order, whitespace, hex case, a read's value_written absent
+ * or zero, a null root_hash or none, a path with or without its leaf-level empty subtrees). False
+ * when out of memory. */
+bool wg_input_canonical_sha256(const struct wg_input *in, uint8_t out[32]);
+
 /* Basic circuits per circuit id (index 1..WG_MAX_CIRCUIT_ID; [0] is 0), and their total.
  * storage_application (id 10) work is n_logs. */
 uint64_t wg_input_circuit_counts(const struct wg_input *in, uint64_t counts[WG_MAX_CIRCUIT_ID + 1]);

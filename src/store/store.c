@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/clock.h"
 #include "common/hex.h"
@@ -28,6 +29,37 @@ struct wg_store *wg_store_open(const struct wg_config *cfg, struct wg_db *db, ch
     return wg_store_s3_open(url + 5, cfg, err, err_len);
   snprintf(err, err_len, "store must be file:DIR, postgres or s3://BUCKET/PREFIX, got \"%s\"", url);
   return NULL;
+}
+
+enum wg_status wg_store_identity(const char *url, char *out, size_t n)
+{
+  if (strcmp(url, "postgres") == 0) {
+    snprintf(out, n, "postgres");
+    return WG_OK;
+  }
+  if (strncmp(url, "s3://", 5) == 0 && url[5] != '\0' && url[5] != '/') {
+    size_t len = strlen(url);
+    while (len > 5 && url[len - 1] == '/')
+      len--;
+    snprintf(out, n, "%.*s", (int)len, url);
+    return WG_OK;
+  }
+  if (strncmp(url, "file:", 5) != 0 || url[5] == '\0') {
+    snprintf(out, n, "%s", url);
+    return WG_E_INVALID;
+  }
+  char *real = realpath(url + 5, NULL);
+  if (real != NULL) {
+    snprintf(out, n, "file:%s", real);
+    free(real);
+    return WG_OK;
+  }
+  char cwd[4096];
+  if (url[5] != '/' && getcwd(cwd, sizeof cwd) != NULL)
+    snprintf(out, n, "file:%s/%s", cwd, url + 5);
+  else
+    snprintf(out, n, "%s", url);
+  return WG_E_NOT_FOUND;
 }
 
 void wg_store_close(struct wg_store *s)

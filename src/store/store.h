@@ -42,6 +42,13 @@ struct wg_blob {
 struct wg_store *wg_store_open(const struct wg_config *cfg, struct wg_db *db, char *err, size_t err_len);
 void wg_store_close(struct wg_store *s);
 
+/* The identity of a store URL, one string for every spelling of one store, which the daemons
+ * record in the database at start (db/store_config.h) and wgctl compares: "file:" and the
+ * directory's absolute path with symbolic links resolved, "postgres", or "s3://BUCKET/PREFIX"
+ * without trailing slashes. Creates nothing. WG_E_NOT_FOUND when a file store's directory does not
+ * exist (*out then holds its absolute path as spelt), WG_E_INVALID for a URL that is no store. */
+enum wg_status wg_store_identity(const char *url, char *out, size_t n);
+
 /* Each call may pass the caller's own database connection c (the postgres backend then uses it,
  * outside any transaction the caller has open); with c NULL a pooled connection is used. A caller
  * that already holds a pooled connection must pass it: taking a second one from the same pool

@@ -1,6 +1,7 @@
 #!/bin/bash
 # t_inputs.sh: POST /batches/{n}/witness-inputs (docs/input-format.md). A valid input is 201, the same
-# bytes again 200 (also when sent gzip-encoded), another body 409; invalid ones are 400 with the
+# input again 200 (also when sent gzip-encoded, or spelt otherwise: keys reordered, spacing, hex
+# case, a read's value_written left out), another input 409; invalid ones are 400 with the
 # JSON path of the problem (bad_request when the body does not parse), 413 over --max-body on
 # the wire or decoded, and store nothing. The basic round, not the upload, replays the tree: a
 # wrong new_root_hash or a tampered merkle path is accepted, then fails the basic job for good
@@ -62,13 +63,31 @@ before=$(stored)
 pl_upload 1 "$WG_TMP/in1-other.json"
 assert_status 409
 assert_error_code conflict
-# A different body that parses to the same input (key order, spacing) is still different bytes.
+assert_eq "$before" "$(stored)" "nothing stored for a conflicting body"
+# A different body that parses to the same input (key order, spacing) is the same input: inputs
+# are compared after parsing.
 edit "$WG_TMP/in1.json" "$WG_TMP/in1-reordered.json" '{circuit_workload, storage_logs, new_root_hash,
 	previous_root_hash, protocol_version, l1_batch_number}'
 pl_upload 1 "$WG_TMP/in1-reordered.json"
-assert_status 409
-assert_error_code conflict
-assert_eq "$before" "$(stored)" "nothing stored for a conflicting body"
+assert_status 200
+assert_json_eq '[.l1_batch_number, .basic_circuits, .created] | map(tostring) | join(",")' "1,6,false"
+jq . "$WG_TMP/in1.json" >"$WG_TMP/in1-pretty.json"
+pl_upload 1 "$WG_TMP/in1-pretty.json"
+assert_status 200
+assert_json_eq .created false
+# A merkle path with a leaf-level empty subtree spelt out is the same path (docs/tree.md): E[k],
+# the empty subtree k levels above the leaves, made with Python's BLAKE2s.
+len0=$(jq '.storage_logs[0].merkle_path | length' "$WG_TMP/in1.json")
+((len0 < 256)) || fail "log 0 of in1.json has a full path"
+empty=$(python3 -c 'import hashlib, sys
+e = hashlib.blake2s(bytes(40)).digest()
+for _ in range(int(sys.argv[1])): e = hashlib.blake2s(e + e).digest()
+print("0x" + e.hex())' $((255 - len0)))
+edit "$WG_TMP/in1.json" "$WG_TMP/in1-padded.json" ".storage_logs[0].merkle_path |= [\"$empty\"] + ."
+pl_upload 1 "$WG_TMP/in1-padded.json"
+assert_status 200
+assert_json_eq .created false
+assert_eq "$before" "$(stored)" "nothing stored for the same input spelt otherwise"
 assert_eq 1 "$(wg_psql "SELECT count(*) FROM basic_circuit_witness_jobs WHERE l1_batch_number = 1")" "one batch 1"
 
 # gzip: the first upload gzip-encoded, then the plain bytes are the same input (200), and a
@@ -267,6 +286,19 @@ assert_status 201
 
 # The failed batches stay failed; the valid ones are unaffected.
 wg_wait_until 60 basic_done 6
+# Each is the same input as the one it was spelt from: a re-upload of either spelling is 200
+# "created": false; a root_hash added to the logs is a different input (it is checked), a 409.
+before=$(stored)
+for pair in "30 in30.json" "31 in31.json" "30 upper.json" "31 reads.json"; do
+	read -r batch file <<<"$pair"
+	pl_upload "$batch" "$WG_TMP/$file"
+	assert_status 200
+	assert_json_eq .created false
+done
+pl_upload 32 "$WG_TMP/in32.json"
+assert_status 409
+assert_error_code conflict
+assert_eq "$before" "$(stored)" "nothing stored by the re-uploads"
 assert_eq "30|1|4 30|10|2 31|1|4 31|10|2 32|1|4 32|10|2" "$(wg_psql "SELECT l1_batch_number, circuit_id, count(*)
 	FROM prover_jobs WHERE l1_batch_number >= 30 GROUP BY 1, 2 ORDER BY 1, 2" | tr '\n' ' ' | sed 's/ $//')" \
 	"the re-spelled inputs make their circuits"

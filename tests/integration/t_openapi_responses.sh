@@ -25,6 +25,7 @@ claim_ok() {
 	[[ $HTTP_STATUS == 200 ]]
 }
 RECORDS="$WG_TMP/records.jsonl"
+declare -A NAME=()
 : >"$RECORDS"
 N=0
 
@@ -181,6 +182,77 @@ call 404 POST /witness-jobs/{round}/{id}/requeue /witness-jobs/0/987654/requeue 
 call 200 DELETE /batches/{n} /batches/2 -H "$(a)"
 call 404 DELETE /batches/{n} /batches/2 -H "$(a)"
 call 405 GET /batches/{n} /batches/1 -X PUT -H "$(a)"
+
+# ---------------------------------------------------------------- the input schema
+# WitnessInput allows exactly what docs/input-format.md allows, as far as a schema can say it:
+# every variant the daemon takes (201) is valid against it, every one it refuses as
+# invalid_input is not. Each variant is its own batch.
+"$WG_BUILDDIR/wgctl" gen-input --batch 0 --logs 12 --workload main_vm=100 >"$WG_TMP/base.json"
+[[ $(jq '[.storage_logs[] | select(.is_write | not)] | length' "$WG_TMP/base.json") -gt 0 ]] ||
+	fail "the base input has no read"
+UP='def up: if type == "string" then "0X" + (.[2:] | ascii_upcase) else . end;'
+ZERO="0x$(printf '0%.0s' {1..64})"
+ONE="0x$(printf '1%.0s' {1..64})"
+# shellcheck disable=SC2016 # jq filters, with jq variables
+declare -A VARIANT=(
+	[201:as-generated]='.'
+	[201:reads-value_written-null]='.storage_logs |= map(if .is_write then . else .value_written = null end)'
+	[201:reads-value_written-absent]='.storage_logs |= map(if .is_write then . else del(.value_written) end)'
+	[201:root_hash-null]='.storage_logs |= map(.root_hash = null)'
+	[201:root_hash-absent]='.storage_logs |= map(del(.root_hash))'
+	[201:upper-case]="$UP"' .previous_root_hash |= up | .new_root_hash |= up
+		| .storage_logs |= map(with_entries(if (.value | type) == "array" then .value |= map(up) else .value |= up end))'
+	[201:no-logs]='.storage_logs = []'
+	[400:unknown-key]='.extra = 1'
+	[400:unknown-log-key]='.storage_logs[0].extra = 1'
+	[400:write-value_written-null]='(.storage_logs | map(.is_write) | index(true)) as $w | .storage_logs[$w].value_written = null'
+	[400:write-leaf_index-0]='(.storage_logs | map(.is_write) | index(true)) as $w | .storage_logs[$w].leaf_index = 0'
+	[400:read-first_write]='(.storage_logs | map(.is_write) | index(false)) as $r | .storage_logs[$r].first_write = true'
+	[400:read-value_written-nonzero]="(.storage_logs | map(.is_write) | index(false)) as \$r | .storage_logs[\$r].value_written = \"$ONE\""
+	[400:first_write-value_read-nonzero]="(.storage_logs | map(.first_write) | index(true)) as \$f | .storage_logs[\$f].value_read = \"$ONE\""
+	[400:read-missing-key-value_read]="(.storage_logs | map(.is_write) | index(false)) as \$r | .storage_logs[\$r].leaf_index = 0 | .storage_logs[\$r].value_read = \"$ONE\""
+	[400:storage_application-key]='.circuit_workload.storage_application = 1'
+	[400:unknown-workload-key]='.circuit_workload.main_vn = 1'
+	[400:negative-work]='.circuit_workload.main_vm = -1'
+	[400:short-hash]='.new_root_hash |= .[:65]'
+	[400:no-0x]='.new_root_hash |= .[2:]'
+	[400:path-of-257]="(.storage_logs[0].merkle_path = [range(257) | \"$ZERO\"])"
+	[400:root_hash-number]='.storage_logs[0].root_hash = 5'
+	[400:negative-batch]='.l1_batch_number = -1'
+)
+batch=600
+files=()
+for v in "${!VARIANT[@]}"; do
+	batch=$((batch + 1))
+	jq -c --argjson n "$batch" "${VARIANT[$v]} | if .l1_batch_number == 0 then .l1_batch_number = \$n else . end" \
+		"$WG_TMP/base.json" >"$WG_TMP/variant.$batch.json" || fail "variant $v"
+	wg_http POST "$PL_URL/batches/$batch/witness-inputs" -H "$(as "$PL_TREE")" -H "$JSON" \
+		--data-binary "@$WG_TMP/variant.$batch.json"
+	[[ $HTTP_STATUS == "${v%%:*}" ]] || fail "input variant $v: HTTP $HTTP_STATUS, expected ${v%%:*}: $HTTP_BODY"
+	[[ $HTTP_STATUS == 201 ]] || assert_error_code invalid_input
+	files+=("$WG_TMP/variant.$batch.json")
+	NAME[$WG_TMP/variant.$batch.json]=$v
+done
+"$PY" "$CHECK" --body "$SPEC" WitnessInput "${files[@]}" >"$WG_TMP/inputs.out" || fail "the input check did not run"
+while read -r verdict file rest; do
+	file=${file%:}
+	v=${NAME[$file]}
+	if [[ ${v%%:*} == 201 ]]; then
+		assert_eq valid "$verdict" "the daemon takes variant $v; api/openapi.yaml must allow it ($rest)"
+	else
+		assert_eq invalid "$verdict" "the daemon refuses variant $v; api/openapi.yaml must not allow it"
+	fi
+done <"$WG_TMP/inputs.out"
+assert_eq "${#files[@]}" "$(wc -l <"$WG_TMP/inputs.out")" "every input variant checked against the schema"
+# Content-Encoding: absent, identity or gzip; anything else is 415.
+for enc in identity IDENTITY gzip br "gzip, gzip"; do
+	batch=$((batch + 1))
+	jq -c --argjson n "$batch" '.l1_batch_number = $n' "$WG_TMP/base.json" >"$WG_TMP/enc.json"
+	[[ $enc == gzip ]] && gzip -f "$WG_TMP/enc.json" && mv "$WG_TMP/enc.json.gz" "$WG_TMP/enc.json"
+	call "$([[ $enc == identity || $enc == IDENTITY || $enc == gzip ]] && echo 201 || echo 415)" \
+		POST /batches/{n}/witness-inputs "/batches/$batch/witness-inputs" -H "$(as "$PL_TREE")" -H "$JSON" \
+		-H "Content-Encoding: $enc" --data-binary "@$WG_TMP/enc.json"
+done
 
 # ---------------------------------------------------------------- the database away
 wg_pg_stop >/dev/null

@@ -88,6 +88,16 @@ assert_error_code invalid_input
 pl_claim '{"prover_id":'
 assert_status 400
 assert_error_code bad_request
+# Every key must be one the claim reads (docs/api.md): a misspelt limit or filter is refused, naming
+# the key, instead of claiming one unfiltered job as a bare object.
+pl_claim '{"prover_id":"x","protocol_version":24,"limt":2,"roundz":[3]}'
+assert_status 400
+assert_error_code invalid_input
+assert_contains "$(wg_json .error.message)" '$.limt: unknown key; expected one of prover_id, protocol_version,'
+pl_claim '{"prover_id":"x","protocol_version":24,"circuit_id":[5]}'
+assert_status 400
+assert_contains "$(wg_json .error.message)" '$.circuit_id: unknown key'
+assert_eq 0 "$(wg_psql "SELECT count(*) FROM prover_jobs WHERE status <> 'queued'")" "no job taken by a misspelt claim"
 # Roles: a viewer may not claim, nobody without a token.
 wg_http POST "$PL_URL/jobs/claim" -H "Authorization: Bearer $PL_VIEWER" --json "$(claim_body)"
 assert_status 403
@@ -268,6 +278,13 @@ wg_http POST "$PL_URL/proofs/2/fail" -H "Authorization: Bearer $PL_PROVER" -H "X
 	--json '{"error": 5}'
 assert_status 400
 assert_error_code invalid_input
+# A key the fail route does not read is refused, naming it, and the job stays held.
+wg_http POST "$PL_URL/proofs/2/fail" -H "Authorization: Bearer $PL_PROVER" -H "X-WG-Lease: ${LEASE[2]}" \
+	--json '{"error": "oom", "retry_in": 5}'
+assert_status 400
+assert_error_code invalid_input
+assert_contains "$(wg_json .error.message)" '$.retry_in: unknown key; expected one of error'
+assert_eq "in_progress|1" "$(job_row 2 | cut -d'|' -f1,2)" "a fail with an unknown key changes nothing"
 for attempt in 2 3; do
 	pl_claim "$(claim_body '"rounds":[0]')"
 	assert_status 200

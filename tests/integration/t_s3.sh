@@ -8,7 +8,8 @@
 #    end.
 # 3. The bucket holds every blob of a batch (input and witness packs) under PREFIX/batches/N/ and
 #    the local disk none; DELETE /batches/N removes every object under it and nothing else, and
-#    during an outage of the bucket removes the rows at once and the objects once it is back.
+#    during an outage of the bucket removes the rows at once and the objects once it is back;
+#    wgctl delete without --store removes them from the bucket the daemon recorded.
 # 4. A bucket that does not exist is a configuration error named in the log, not a missing blob.
 # shellcheck source=tests/integration/lib.sh
 . "$WG_SRCDIR/tests/integration/lib.sh"
@@ -99,6 +100,16 @@ s3_start
 wg_wait_until 20 no_sweeps_left
 assert_eq "" "$(s3_keys deploy/batches/2/)" "objects of batch 2 left after the sweep"
 assert_ne "" "$(s3_keys deploy/batches/3/)" "batch 3's objects"
+# wgctl delete works on the bucket the daemon recorded: another store is refused, none given
+# means the daemon's (wgctl still needs the endpoint and the credentials, like the daemon).
+assert_eq "s3://$S3_BUCKET/deploy" "$(wg_psql "select url from store_config")" "the store recorded"
+rc=0
+wg_wgctl --store "file:$WG_TMP" --s3-endpoint "$S3_ENDPOINT" delete 3 2>"$WG_TMP/wgctl.err" || rc=$?
+assert_eq 2 "$rc" "wgctl delete with a file store where the daemon uses a bucket"
+assert_contains "$(cat "$WG_TMP/wgctl.err")" "they use s3://$S3_BUCKET/deploy"
+assert_ne "" "$(s3_keys deploy/batches/3/)" "batch 3's objects after a refused wgctl delete"
+wg_wgctl --s3-endpoint "$S3_ENDPOINT" delete 3 >/dev/null || fail "wgctl delete 3 failed"
+assert_eq "" "$(s3_keys deploy/batches/3/)" "objects of batch 3 left after wgctl delete"
 
 # 4. A misnamed bucket.
 wg_start_daemon b --store "s3://no-such-bucket/deploy" --s3-endpoint "$S3_ENDPOINT"

@@ -21,10 +21,12 @@ claim_ok() {
 }
 STORE="$WG_TMP/store-a"
 
-# w ARGS...: run wgctl with the daemon's store; sets RC, OUT, ERR.
+# w ARGS...: run wgctl, with no --store (restart and delete use the store the daemon recorded)
+# and from a directory of its own, where no ./var/store may appear; sets RC, OUT, ERR.
+mkdir -p "$WG_TMP/cwd"
 w() {
 	RC=0
-	wg_wgctl --store "file:$STORE" "$@" >"$WG_TMP/w.out" 2>"$WG_TMP/w.err" || RC=$?
+	(cd "$WG_TMP/cwd" && wg_wgctl "$@") >"$WG_TMP/w.out" 2>"$WG_TMP/w.err" || RC=$?
 	OUT=$(cat "$WG_TMP/w.out")
 	ERR=$(cat "$WG_TMP/w.err")
 }
@@ -41,6 +43,16 @@ prove_all() {
 # No float noise such as 0.27435900000000002 in output meant for people or scripts.
 assert_no_float_noise() {
 	assert_eq "" "$(grep -oE '[0-9]+\.[0-9]{11,}' <<<"$OUT" || true)" "no float noise in: $1"
+}
+# assert_timestamps WHAT MIN: $OUT shows at least MIN timestamps, each in the one format of wgctl
+# (RFC 3339, UTC, milliseconds: 2026-12-05T00:10:00.123Z), in tables and in --json alike.
+assert_timestamps() {
+	local found bad
+	found=$(grep -oE '[0-9]{4}-[0-9]{2}-[0-9]{2}([ T][0-9:.+Z-]*)?' <<<"$OUT" || true)
+	bad=$(grep -vE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z$' <<<"$found" || true)
+	assert_eq "" "$bad" "timestamps of $1 in RFC 3339 UTC"
+	(($(grep -c . <<<"$found") >= $2)) || fail "$1 shows fewer than $2 timestamps: $OUT"
+	wg__pass
 }
 
 # ---------------------------------------------------------------- a proven and a failed batch
@@ -72,11 +84,13 @@ assert_eq "1 proven|2 failed" "$(tail -n +2 <<<"$OUT" | awk '{ print $1, $2 }' |
 # Columns are aligned: every line has its STATUS column at the same offset.
 assert_eq 1 "$(awk '{ print index($0, $2) }' <<<"$OUT" | sort -u | wc -l)" "status columns aligned"
 assert_no_float_noise status
+assert_timestamps status 2
 wj status
 assert_eq "1 proven $total1 $total1|2 failed" \
 	"$(jq -r '.[] | "\(.l1_batch_number) \(.status)" + (if .status == "proven" then " \(.prover_jobs.successful) \(.prover_jobs.total)" else "" end)' <<<"$OUT" | paste -sd'|')" \
 	"status --json"
 assert_eq true "$(jq '.[0].elapsed_seconds > 0' <<<"$OUT")" "status --json elapsed_seconds"
+assert_timestamps "status --json" 2
 
 w status 1
 sed 's/^/# /' <<<"$OUT"
@@ -88,9 +102,11 @@ assert_eq "0 basic|1 leaf|2 node|3 scheduler" "$(grep -E '^[0-3] ' <<<"$OUT" | a
 assert_contains "$(grep '^3 scheduler' <<<"$OUT")" "1/1 100%"
 assert_eq 1 "$(grep -cE '^0 basic .* (ms|s)$' <<<"$OUT")" "round 0 elapsed as a duration"
 assert_no_float_noise "status 1"
+assert_timestamps "status 1" 5
 wj status 1
 assert_eq "1 proven 4" "$(jq -r '"\(.l1_batch_number) \(.status) \(.rounds | length)"' <<<"$OUT")" "status 1 --json"
 assert_no_float_noise "status 1 --json"
+assert_timestamps "status 1 --json" 5
 w status 2
 assert_contains "$OUT" "/jobs/$failed_job  failed: out of GPU memory"
 w status 999
@@ -106,6 +122,7 @@ assert_eq 0 "$RC" "wgctl stats"
 assert_contains "$(head -n 1 <<<"$OUT")" "all time: 1 batches proven, upload to proof mean "
 assert_eq "ROUND JOBS DONE FAILED MEAN P95" "$(sed -n 3p <<<"$OUT" | tr -s ' ')" "stats header"
 assert_no_float_noise stats
+assert_timestamps stats 0
 wj stats
 basic_done=$(wg_psql "SELECT count(*) FROM prover_jobs WHERE aggregation_round = 0 AND status = 'successful'")
 assert_eq "1|$basic_done|1|true|true" \
@@ -135,6 +152,45 @@ assert_eq "0|requeued 0 failed jobs in 0 batches" "$RC|$OUT" "requeue --failed w
 w requeue "$failed_job"
 assert_eq 1 "$RC" "requeue JOB of a queued job"
 assert_contains "$ERR" "is queued; only failed jobs can be requeued"
+
+# ---------------------------------------------------------------- the daemons' store
+# The daemon records its store at start; restart and delete refuse another --store, naming the
+# one in use, and change nothing; the same store spelt otherwise is accepted.
+assert_eq "file:$(realpath "$STORE")|a" "$(wg_psql "SELECT url || '|' || recorded_by FROM store_config")" \
+	"the daemon recorded its store's absolute directory"
+rows_before=$(wg_psql "SELECT count(*) FROM prover_jobs")
+for cmd in "delete 2" "restart 1"; do
+	# shellcheck disable=SC2086 # $cmd is two words
+	w --store "file:$WG_TMP/elsewhere" $cmd
+	assert_eq 2 "$RC" "wgctl $cmd with another --store"
+	assert_contains "$ERR" "--store file:$WG_TMP/elsewhere is not the store the daemons use: they use file:$(realpath "$STORE")"
+	OUT=$ERR assert_timestamps "the refusal of another --store" 1
+	# shellcheck disable=SC2086
+	w --store postgres $cmd
+	assert_eq 2 "$RC" "wgctl $cmd with --store postgres"
+	# shellcheck disable=SC2086
+	WG_STORE=file:./var/store w $cmd
+	assert_eq 2 "$RC" "wgctl $cmd with WG_STORE the default"
+	assert_contains "$ERR" "they use file:$(realpath "$STORE")"
+done
+[[ ! -e $WG_TMP/elsewhere && ! -e $WG_TMP/cwd/var ]] || fail "a refused --store was created"
+assert_eq "$rows_before" "$(wg_psql "SELECT count(*) FROM prover_jobs")" "a refused wgctl changed nothing"
+w --store "file:$WG_TMP/cwd/../store-a/" restart 999
+assert_eq "1|wgctl: no batch 999" "$RC|$ERR" "the daemons' store spelt otherwise is accepted"
+# A recorded directory that is not on this machine is not made here; with no store recorded at
+# all, wgctl needs --store (it has no default).
+recorded=$(wg_psql "SELECT url FROM store_config")
+wg_psql "UPDATE store_config SET url = 'file:$WG_TMP/on-another-host'" >/dev/null
+w restart 1
+assert_eq 1 "$RC" "restart with the daemons' store elsewhere"
+assert_contains "$ERR" "the daemons' store file:$WG_TMP/on-another-host is not on this machine"
+[[ ! -e $WG_TMP/on-another-host ]] || fail "wgctl made the daemons' store directory"
+wg_psql "DELETE FROM store_config" >/dev/null
+w delete 2
+assert_eq 1 "$RC" "delete with no store recorded"
+assert_contains "$ERR" "no daemon has recorded its store in this database yet"
+wg_psql "INSERT INTO store_config (id, url, recorded_by) VALUES (1, '$recorded', 'a')" >/dev/null
+assert_eq "$rows_before" "$(wg_psql "SELECT count(*) FROM prover_jobs")" "a refused wgctl changed nothing"
 
 # ---------------------------------------------------------------- restart
 packs_before=$(find "$STORE/batches/1" -name '*.pack' | wc -l)
@@ -169,6 +225,7 @@ w delete 2
 assert_eq 1 "$RC" "delete of a deleted batch"
 w delete two
 assert_eq 2 "$RC" "delete with a bad batch number"
+[[ ! -e $WG_TMP/cwd/var ]] || fail "wgctl made ./var in its working directory"
 
 # ---------------------------------------------------------------- tokens, migrate, archive, gen-input
 wj token add --role viewer --name ops-viewer
@@ -177,10 +234,14 @@ wg_http GET "$PL_URL/batches" -H "Authorization: Bearer $(jq -r .token <<<"$OUT"
 assert_status 200
 w token list
 assert_contains "$(grep ops-viewer <<<"$OUT")" "viewer  active"
+assert_timestamps "token list" 5
 wj token revoke ops-viewer
 assert_eq "ops-viewer true" "$(jq -r '"\(.name) \(.revoked)"' <<<"$OUT")" "token revoke --json"
 wj token list
 assert_eq revoked "$(jq -r '.[] | select(.name == "ops-viewer") | .state' <<<"$OUT")" "token list --json"
+assert_timestamps "token list --json" 6
+assert_eq "true true" "$(jq -r '.[] | select(.name == "ops-viewer") | "\(.created_at <= .revoked_at) \(.revoked_at | endswith("Z"))"' <<<"$OUT")" \
+	"token list --json: revoked_at"
 w token revoke ops-viewer
 assert_eq 1 "$RC" "revoke of a revoked token"
 
@@ -198,3 +259,12 @@ assert_eq "0 7" "$RC $(jq .l1_batch_number <<<"$OUT")" "gen-input"
 w frobnicate
 assert_eq 2 "$RC" "unknown command"
 assert_contains "$ERR" "usage: wgctl"
+
+# ---------------------------------------------------------------- another daemon, another store
+# A daemon that records a store other than the one recorded before says so; wgctl then follows
+# the store recorded last.
+wg_start_daemon b
+wg_wait_until 10 grep -q "the store recorded in the database was file:$(realpath "$STORE"); it is now this daemon's, file:$(realpath "$WG_TMP/store-b")" "$WG_TMP/b.log"
+w --store "file:$STORE" restart 1
+assert_eq 2 "$RC" "restart with the store recorded before"
+assert_contains "$ERR" "they use file:$(realpath "$WG_TMP/store-b") (recorded by b at "

@@ -2,6 +2,10 @@
 """openapi_check.py: validates recorded HTTP responses against api/openapi.yaml.
 
 usage: openapi_check.py OPENAPI_YAML RECORDS_JSONL
+       openapi_check.py --body OPENAPI_YAML SCHEMA_NAME FILE...
+
+The second form checks request bodies instead: for each FILE it prints "valid FILE" or
+"invalid FILE: why", as the named schema of components/schemas judges the JSON in it.
 
 Each line of RECORDS_JSONL is {"method", "path", "status", "content_type", "body_file"}: "method"
 and "path" name the operation of the document (its path template), "body_file" holds the body.
@@ -64,7 +68,26 @@ def check(doc, resolver, rec):
     return None
 
 
+def check_bodies(spec, name, files):
+    with open(spec) as f:
+        doc = yaml.safe_load(f)
+    resolver = RefResolver(base_uri="", referrer=doc)
+    validator = Draft202012Validator(doc["components"]["schemas"][name], resolver=resolver)
+    for path in files:
+        with open(path, "rb") as f:
+            value = json.loads(f.read())
+        errors = sorted(validator.iter_errors(value), key=str)
+        if errors:
+            e = errors[0]
+            print("invalid %s: %s at %s" % (path, e.message[:200], "/".join(str(p) for p in e.absolute_path) or "(root)"))
+        else:
+            print("valid %s" % path)
+    return 0
+
+
 def main():
+    if sys.argv[1] == "--body":
+        return check_bodies(sys.argv[2], sys.argv[3], sys.argv[4:])
     with open(sys.argv[1]) as f:
         doc = yaml.safe_load(f)
     # Every schema of the document must itself be valid 2020-12 JSON Schema.

@@ -6,6 +6,7 @@
 
 #include "check_main.h"
 #include <jansson.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -632,9 +633,53 @@ START_TEST(round_trip)
   char *again = wg_input_to_json(&parsed);
   ck_assert_str_eq(json, again);
   free(again);
+  /* The canonical digest is the SHA-256 of those bytes, made without them. */
+  uint8_t digest[32], expected[32];
+  ck_assert(wg_input_canonical_sha256(&parsed, digest));
+  SHA256((const unsigned char *)json, strlen(json), expected);
+  ck_assert_mem_eq(digest, expected, 32);
   free(json);
   wg_input_free(&parsed);
   free(paths);
+}
+END_TEST
+
+/* The canonical digest names the input, not its spelling: a merkle path with its leaf-level empty
+ * subtrees spelt out is the same log as the path without them. */
+START_TEST(canonical_digest_of_paths)
+{
+  uint8_t paths[4][WG_HASH_LEN];
+  memcpy(paths[0], wg_tree_empty(WG_TREE_DEPTH - 4), WG_HASH_LEN);
+  memcpy(paths[1], wg_tree_empty(WG_TREE_DEPTH - 3), WG_HASH_LEN);
+  memset(paths[2], 0x11, WG_HASH_LEN);
+  memset(paths[3], 0x22, WG_HASH_LEN);
+  struct wg_storage_log log = {.leaf_index = 1, .is_write = true, .first_write = true};
+  memset(log.hashed_key, 0xab, WG_HASH_LEN);
+  memset(log.value_written, 0x01, WG_HASH_LEN);
+  struct wg_input in = {.l1_batch_number = BATCH, .protocol_version = 24, .logs = &log, .n_logs = 1};
+  in.workload[WG_STORAGE_APPLICATION_ID] = 1;
+  uint8_t full[32], shortest[32], one_empty[32], other[32];
+  log.path = (const uint8_t(*)[WG_HASH_LEN])paths;
+  log.path_len = 4;
+  ck_assert(wg_input_canonical_sha256(&in, full));
+  log.path = (const uint8_t(*)[WG_HASH_LEN])paths + 1;
+  log.path_len = 3;
+  ck_assert(wg_input_canonical_sha256(&in, one_empty));
+  log.path = (const uint8_t(*)[WG_HASH_LEN])paths + 2;
+  log.path_len = 2;
+  ck_assert(wg_input_canonical_sha256(&in, shortest));
+  ck_assert_mem_eq(full, shortest, 32);
+  ck_assert_mem_eq(one_empty, shortest, 32);
+  /* The same hashes one level lower are another path: not the same input. */
+  log.path = (const uint8_t(*)[WG_HASH_LEN])paths + 1;
+  log.path_len = 2;
+  ck_assert(wg_input_canonical_sha256(&in, other));
+  ck_assert(memcmp(other, shortest, 32) != 0);
+  paths[3][0] = 0x23;
+  log.path = (const uint8_t(*)[WG_HASH_LEN])paths;
+  log.path_len = 4;
+  ck_assert(wg_input_canonical_sha256(&in, other));
+  ck_assert(memcmp(other, full, 32) != 0);
 }
 END_TEST
 
@@ -652,6 +697,7 @@ int main(void)
   tcase_add_test(tc, circuit_counts);
   tcase_add_test(tc, canonical_json_shape);
   tcase_add_test(tc, round_trip);
+  tcase_add_test(tc, canonical_digest_of_paths);
   suite_add_tcase(s, tc);
   return wg_check_run(s);
 }

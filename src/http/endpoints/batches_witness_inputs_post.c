@@ -1,6 +1,6 @@
 /* POST /batches/{n}/witness-inputs: the tree service uploads a batch's basic witness input
- * (docs/input-format.md). Validated in full before anything is stored; an identical re-upload is 200,
- * a different body for an existing batch 409. */
+ * (docs/input-format.md). Validated in full before anything is stored; a re-upload of the same
+ * input (equal after parsing) is 200, a different input for an existing batch 409. */
 #include "config.h"
 
 #include <openssl/sha.h>
@@ -17,7 +17,7 @@ struct upload_args {
   struct wg_request *rq;
   int64_t batch;
   int protocol_version;
-  const uint8_t *sha;
+  const uint8_t *sha, *raw_sha;
   bool exists, same;
 };
 
@@ -31,7 +31,7 @@ static enum wg_status upload_tx(struct wg_dbconn *c, void *arg)
   struct upload_args *a = arg;
   enum wg_status s = wg_batch_lock(c, a->batch, true);
   if (s == WG_OK)
-    s = wg_basic_job_lookup(c, a->batch, a->sha, &a->exists, &a->same);
+    s = wg_basic_job_lookup(c, a->batch, a->sha, a->raw_sha, &a->exists, &a->same);
   if (s == WG_OK && !a->exists)
     s = wg_blob_lock(c, a->batch, true, NULL);
   if (s == WG_OK && !a->exists)
@@ -42,7 +42,8 @@ static enum wg_status upload_tx(struct wg_dbconn *c, void *arg)
     s = wg_store_put(a->rq->app->store, c, key, a->rq->body, a->rq->body_len);
     WG_FAULT("upload_after_blob");
     if (s == WG_OK)
-      s = wg_basic_job_create(c, a->batch, a->protocol_version, a->sha, key, a->rq->body_len, &a->exists, &a->same);
+      s = wg_basic_job_create(c, a->batch, a->protocol_version, a->sha, a->raw_sha, key, a->rq->body_len,
+                              &a->exists, &a->same);
   }
   return s;
 }
@@ -60,14 +61,18 @@ int wg_h_witness_inputs_post(struct wg_request *rq)
   uint64_t counts[WG_MAX_CIRCUIT_ID + 1];
   uint64_t circuits = wg_input_circuit_counts(&in, counts);
   int protocol_version = (int)in.protocol_version;
+  /* The input is compared after parsing: the same batch, logs, roots and workload serialised
+   * otherwise (key order, whitespace, hex case) is the same input (db/basic_jobs.h). */
+  uint8_t sha[32], raw_sha[32];
+  bool hashed = wg_input_canonical_sha256(&in, sha);
   wg_input_free(&in);
-
-  uint8_t sha[32];
-  SHA256(rq->body, rq->body_len, sha);
+  if (!hashed)
+    return wg_reply_error(rq, 500, "internal", "out of memory while hashing the input");
+  SHA256(rq->body, rq->body_len, raw_sha);
   struct wg_dbconn *c = wg_request_db(rq);
   if (c == NULL)
     return wg_reply_status(rq, WG_E_UNAVAILABLE, "the database is unavailable");
-  struct upload_args a = {rq, batch, protocol_version, sha, false, false};
+  struct upload_args a = {rq, batch, protocol_version, sha, raw_sha, false, false};
   wg_store_clear_reason(); /* a refusal below names the store's reason, if the store failed */
   enum wg_status s = wg_db_tx(c, upload_tx, &a);
   bool exists = a.exists, same = a.same;

@@ -18,6 +18,9 @@
 
 #define CLAIM_LIMIT_MAX 256
 
+/* The keys a claim body may hold (api/openapi.yaml, ClaimRequest). */
+static const char *const claim_keys[] = {"prover_id", "protocol_version", "rounds", "circuit_ids", "limit", NULL};
+
 /* Turns a JSON array of small non-negative integers into a PostgreSQL array literal. An absent
  * or empty array means no filter (*out empty). */
 static bool int_list(struct wg_request *rq, json_t *body, const char *field, int max, char *out, size_t n)
@@ -94,7 +97,7 @@ static void claim_ended(struct wg_request *rq, bool delivered)
 int wg_h_jobs_claim_post(struct wg_request *rq)
 {
   json_t *body;
-  if (!wg_request_json(rq, &body))
+  if (!wg_request_json(rq, claim_keys, &body))
     return 1;
   char rounds[512], circuits[512];
   json_t *prover = json_object_get(body, "prover_id"), *pv = json_object_get(body, "protocol_version"),

@@ -11,12 +11,15 @@
 #include "db/prover_jobs.h"
 #include "http/endpoints.h"
 
+/* The keys a failure body may hold (api/openapi.yaml, FailRequest). */
+static const char *const fail_keys[] = {"error", NULL};
+
 int wg_h_proofs_fail_post(struct wg_request *rq)
 {
   int64_t id = rq->params[0];
   struct wg_holder holder;
   json_t *body;
-  if (!wg_request_holder(rq, &holder) || !wg_request_json(rq, &body))
+  if (!wg_request_holder(rq, &holder) || !wg_request_json(rq, fail_keys, &body))
     return 1;
   json_t *error = json_object_get(body, "error");
   int r;
