@@ -144,3 +144,8 @@ INTEGRATION_TESTS += tests/integration/t_s3_caps.sh
 # Request bodies held at once are bounded by --max-buffered-bytes (issue 15 item 4).
 INTEGRATION_TESTS += tests/integration/t_memory_budget.sh
 EXTRA_DIST += tests/tools/upload_flood.py
+
+# What operators install (issue 18): the alert rules pass promtool's checks and unit tests and use
+# only metrics a real scrape holds.
+INTEGRATION_TESTS += tests/integration/t_alert_rules.sh
+EXTRA_DIST += tests/tools/promql_metrics.py
