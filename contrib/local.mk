@@ -27,3 +27,4 @@ uninstall-local:
 monitoringdir = $(docdir)/monitoring
 dist_monitoring_DATA = contrib/prometheus/witness-generator.rules.yml \
 	contrib/prometheus/witness-generator.rules.test.yml
+dist_monitoring_DATA += contrib/grafana/witness-generator.json

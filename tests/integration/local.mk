@@ -146,6 +146,6 @@ INTEGRATION_TESTS += tests/integration/t_memory_budget.sh
 EXTRA_DIST += tests/tools/upload_flood.py
 
 # What operators install (issue 18): the alert rules pass promtool's checks and unit tests and use
-# only metrics a real scrape holds.
-INTEGRATION_TESTS += tests/integration/t_alert_rules.sh
+# only metrics a real scrape holds; so does the Grafana dashboard.
+INTEGRATION_TESTS += tests/integration/t_alert_rules.sh tests/integration/t_dashboard.sh
 EXTRA_DIST += tests/tools/promql_metrics.py
