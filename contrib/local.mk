@@ -21,3 +21,10 @@ install-data-local:
 
 uninstall-local:
 	rm -f '$(DESTDIR)$(systemdunitdir)/witness-generator.service'
+
+# Monitoring: Prometheus alert rules (with their promtool unit tests) and a Grafana dashboard,
+# installed as examples for the operator to copy (docs/guide-operator.md, "Alerts", "Dashboard").
+monitoringdir = $(docdir)/monitoring
+dist_monitoring_DATA = contrib/prometheus/witness-generator.rules.yml \
+	contrib/prometheus/witness-generator.rules.test.yml
+dist_monitoring_DATA += contrib/grafana/witness-generator.json

@@ -20,6 +20,8 @@ void wg_metrics_round(int round, enum wg_round_result result, int64_t micros);
 /* Object store operations, timed in store.c for every backend. */
 enum wg_store_op { WG_STORE_GET, WG_STORE_PUT, WG_STORE_PACK_COMMIT };
 void wg_metrics_store(enum wg_store_op op, int64_t micros);
+/* A store operation that failed (not found is an answer, not a failure). */
+void wg_metrics_store_error(enum wg_store_op op);
 
 /* Housekeeping steps (a lease expiry sweep of one table, a restart recovery, the archiver) that
  * failed; each is logged where it failed, and the others still ran. */

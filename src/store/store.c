@@ -160,10 +160,13 @@ enum wg_status wg_store_probe(struct wg_store *s, const char *name)
   return st;
 }
 
-/* Every backend's blob reads and writes are timed here, once, for /metrics. */
+/* Every backend's blob reads and writes are timed, and their failures counted, here, once, for
+ * /metrics. */
 static enum wg_status timed(enum wg_store_op op, int64_t started_us, enum wg_status s)
 {
   wg_metrics_store(op, wg_monotonic_us() - started_us);
+  if (s != WG_OK && s != WG_E_NOT_FOUND)
+    wg_metrics_store_error(op);
   return s;
 }
 

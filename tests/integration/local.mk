@@ -144,3 +144,12 @@ INTEGRATION_TESTS += tests/integration/t_s3_caps.sh
 # Request bodies held at once are bounded by --max-buffered-bytes (issue 15 item 4).
 INTEGRATION_TESTS += tests/integration/t_memory_budget.sh
 EXTRA_DIST += tests/tools/upload_flood.py
+
+# What operators install (issue 18): the alert rules pass promtool's checks and unit tests and use
+# only metrics a real scrape holds; so does the Grafana dashboard.
+INTEGRATION_TESTS += tests/integration/t_alert_rules.sh tests/integration/t_dashboard.sh
+EXTRA_DIST += tests/tools/promql_metrics.py
+# A prover on openapi-fetch, typed by openapi-typescript from api/openapi.yaml, proves a batch
+# (npm packages cached outside the source and build trees: see the test's header).
+INTEGRATION_TESTS += tests/integration/t_generated_client.sh
+EXTRA_DIST += tests/clients/generated_prover.mts

@@ -277,3 +277,41 @@ pl_assert_unique() {
 		HAVING min(sequence_number) <> 0 OR max(sequence_number) <> count(*) - 1) d")" \
 		"sequence numbers of batch $1 are not 0..n-1 per layer"
 }
+
+# pl_wg_prover_until BATCH STATUS: run the bundled wg-prover (--until-idle) against PL_URL until
+# batch BATCH has STATUS, at most 5 runs; its output is kept in $WG_TMP/wg-prover.RUN.
+pl_wg_prover_until() {
+	local batch=$1 status=$2 run
+	[[ -x $WG_BUILDDIR/wg-prover ]] || fail "$WG_BUILDDIR/wg-prover not built"
+	for run in 1 2 3 4 5; do
+		WG_PROVER_TOKEN=$PL_PROVER "$WG_BUILDDIR/wg-prover" --url "$PL_URL" --until-idle --idle-seconds 2 \
+			>"$WG_TMP/wg-prover.$run" 2>&1 || { tail -20 "$WG_TMP/wg-prover.$run" >&2; fail "wg-prover run $run failed"; }
+		pl__batch_reached "$batch" "$status" && { wg__pass; return 0; }
+	done
+	fail "batch $batch is not $status after 5 runs of wg-prover"
+}
+
+# pl_scrape_after_batch: on daemon PL_URL, batch 1 proven by wg-prover and batch 2 uploaded with
+# its basic prover jobs left queued (so that the gauges of unfinished jobs have samples), then a
+# scrape of /metrics (HTTP_BODY_FILE) and the metric names it holds in $WG_TMP/exported.
+pl_scrape_after_batch() {
+	pl_gen_input 1 --logs 10 --workload main_vm=$((5390 * 3)) >"$WG_TMP/in1.json"
+	pl_upload 1 "$WG_TMP/in1.json"
+	assert_status 201
+	pl_wg_prover_until 1 proven
+	pl_gen_input 2 --logs 10 --workload main_vm=$((5390 * 3)) --seed 2 >"$WG_TMP/in2.json"
+	pl_upload 2 "$WG_TMP/in2.json"
+	assert_status 201
+	pl__queued_2() { (($(wg_psql "SELECT count(*) FROM prover_jobs WHERE l1_batch_number = 2 AND status = 'queued'") >= 1)); }
+	wg_wait_until 30 pl__queued_2
+	sleep 1.1 # the database's figures are at most a second old
+	wg_http GET "$PL_URL/metrics"
+	assert_status 200
+	pl_metric_names "$HTTP_BODY_FILE" >"$WG_TMP/exported"
+}
+
+# pl_metric_names FILE: the metric names of the samples of a /metrics scrape (a histogram's are
+# NAME_bucket, NAME_sum and NAME_count), one a line.
+pl_metric_names() {
+	awk '!/^#/ && NF { sub(/[{ ].*/, ""); print }' "$1" | sort -u
+}

@@ -20,7 +20,9 @@ env -u DESTDIR make -s -C "$WG_BUILDDIR" install prefix="$PREFIX" >"$WG_TMP/inst
 
 for f in bin/witness-generator bin/wgctl bin/wg-prover share/man/man8/witness-generator.8 share/man/man8/wgctl.8 \
 	share/man/man1/wg-prover.1 share/doc/witness-generator/witness-generator.conf.example \
-	lib/systemd/system/witness-generator.service; do
+	lib/systemd/system/witness-generator.service share/doc/witness-generator/monitoring/witness-generator.rules.yml \
+	share/doc/witness-generator/monitoring/witness-generator.rules.test.yml \
+	share/doc/witness-generator/monitoring/witness-generator.json; do
 	assert_eq yes "$([[ -s $PREFIX/$f ]] && echo yes || echo no)" "installed $f"
 done
 

@@ -5,7 +5,8 @@
 # --retry-base 1 s:
 # - the basic job goes back to queued with a backoff, not failed: after 12 s it has used fewer
 #   than its 10 attempts (without a backoff it used them all within about 10 s and the batch
-#   failed), and its error names the full disk, as GET /witness-jobs/0/{id} shows;
+#   failed), and its error names the full disk, as GET /witness-jobs/0/{id} shows; /metrics
+#   counts the failed writes in wg_store_errors_total;
 # - /readyz answers 503 with the reason while the store cannot be written;
 # - an upload refused meanwhile says why (the store's reason);
 # - once the tmpfs is given room (remount, 64 MiB) /readyz is 200 again and, with no operator
@@ -62,6 +63,14 @@ wg__pass
 pl_get "/witness-jobs/0/$ID"
 assert_status 200
 echo "# after 12 s: $HTTP_BODY"
+# The failed writes are counted for the store errors alert; reads did not fail.
+wg_http GET "$PL_URL/metrics"
+assert_status 200
+store_errors() { awk -v k="wg_store_errors_total{op=\"$1\"}" 'index($0, k " ") == 1 { print $NF }' "$HTTP_BODY_FILE"; }
+echo "# store errors: put $(store_errors put), pack_commit $(store_errors pack_commit)"
+(($(store_errors put) + $(store_errors pack_commit) >= 1)) || fail "no failed store write counted"
+wg__pass
+assert_eq 0 "$(store_errors get)" "failed store reads"
 
 # Room is made: the store is writable again, and the batch completes by itself.
 mount -o remount,size=64m "$MNT" || fail "cannot remount $MNT with 64 MiB"
