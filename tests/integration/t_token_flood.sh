@@ -39,7 +39,12 @@ done
 assert_status 401
 assert_eq 1 "$(($(date +%s%3N) - revoked_at < 500))" "a revoked token refused within 0.5 s"
 
-# 2. The flood.
+# 2. The flood. First the valid token's latency under a light load of unknown tokens (160 in 3 s):
+# on a machine loaded by other work, that baseline says what the daemon can do at all.
+python3 "$WG_SRCDIR/tests/tools/token_flood.py" "$url" "$viewer" --requests 160 --seconds 3 \
+	>"$WG_TMP/baseline.json" || fail "token_flood.py (baseline) failed"
+base_p99=$(jq -r .valid_p99_ms "$WG_TMP/baseline.json")
+echo "# valid token p99 under a light load: $base_p99 ms"
 reloads_before=$(metric wg_token_reloads_total)
 [[ -n $reloads_before ]] || fail "GET /metrics has no wg_token_reloads_total"
 python3 "$WG_SRCDIR/tests/tools/token_flood.py" "$url" "$viewer" --requests 10000 --seconds 10 \
@@ -53,7 +58,11 @@ assert_eq '{"401":10000}' "$(jq -c .flood_status "$WG_TMP/flood.json")" "answers
 assert_eq 1 "$(jq -r '.valid_status | keys == ["200"]' "$WG_TMP/flood.json" | grep -c true)" \
 	"answers to the valid token: $(jq -c .valid_status "$WG_TMP/flood.json")"
 p99=$(jq -r .valid_p99_ms "$WG_TMP/flood.json")
-assert_eq 1 "$(jq -r '.valid_p99_ms < 50' "$WG_TMP/flood.json" | grep -c true)" "valid token p99 ${p99} ms < 50 ms"
+# 50 ms, or, where even the light load's p99 is past 25 ms (a machine busy with other work), no
+# more than twice that plus 10 ms: the flood must not be what slows valid tokens down.
+limit=$(jq -n --argjson b "$base_p99" 'if $b > 25 then 2 * $b + 10 else 50 end')
+assert_eq 1 "$(jq -r --argjson l "$limit" '.valid_p99_ms < $l' "$WG_TMP/flood.json" | grep -c true)" \
+	"valid token p99 ${p99} ms < ${limit} ms (light-load p99 ${base_p99} ms)"
 assert_eq 1 "$((reloads <= flood_seconds + 2))" "token table reads during the ${flood_seconds} s flood: $reloads"
 
 # PostgreSQL's count: an idle backend reports its statistics within 10 s. Every read since the
