@@ -52,6 +52,7 @@ static struct histogram http_hist[MAX_ROUTES + 1];
 static struct histogram round_hist[4];
 static struct histogram store_hist[3];
 static const char *const store_ops[3] = {"get", "put", "pack_commit"};
+static atomic_ullong store_retries[3], store_failures[3];
 
 static void observe(struct histogram *h, const int64_t *bounds, size_t n, int64_t micros)
 {
@@ -144,6 +145,18 @@ void wg_metrics_store(enum wg_store_op op, int64_t micros)
 {
   if ((unsigned)op <= WG_STORE_PACK_COMMIT)
     observe(&store_hist[op], fast_bounds, N_FAST, micros);
+}
+
+void wg_metrics_store_retries(enum wg_store_op op, unsigned n)
+{
+  if ((unsigned)op <= WG_STORE_PACK_COMMIT && n > 0)
+    atomic_fetch_add(&store_retries[op], n);
+}
+
+void wg_metrics_store_failure(enum wg_store_op op)
+{
+  if ((unsigned)op <= WG_STORE_PACK_COMMIT)
+    atomic_fetch_add(&store_failures[op], 1);
 }
 
 static void route_label(char *out, size_t n, int r)
@@ -328,6 +341,17 @@ char *wg_metrics_render(const struct wg_metrics_sources *src)
     snprintf(labels, sizeof labels, "op=\"%s\",", store_ops[o]);
     render_histogram(&b, "wg_store_duration_seconds", labels, &store_hist[o], fast_bounds, N_FAST);
   }
+  wg_strbuf_printf(&b, "# HELP wg_store_retries_total Object store requests tried again after a transient failure"
+                       " (5xx, 429, timeout, reset connection), by the backend within a call or by a round"
+                       " across calls.\n"
+                       "# TYPE wg_store_retries_total counter\n");
+  for (int o = 0; o < 3; o++)
+    wg_strbuf_printf(&b, "wg_store_retries_total{op=\"%s\"} %llu\n", store_ops[o], atomic_load(&store_retries[o]));
+  wg_strbuf_printf(&b, "# HELP wg_store_failures_total Object store operations that failed after their retries"
+                       " (a missing blob is not a failure).\n"
+                       "# TYPE wg_store_failures_total counter\n");
+  for (int o = 0; o < 3; o++)
+    wg_strbuf_printf(&b, "wg_store_failures_total{op=\"%s\"} %llu\n", store_ops[o], atomic_load(&store_failures[o]));
   if (src->pool != NULL) {
     struct wg_db_pool_counts pc;
     wg_db_pool_counts(src->pool, &pc);

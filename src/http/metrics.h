@@ -20,6 +20,10 @@ void wg_metrics_round(int round, enum wg_round_result result, int64_t micros);
 /* Object store operations, timed in store.c for every backend. */
 enum wg_store_op { WG_STORE_GET, WG_STORE_PUT, WG_STORE_PACK_COMMIT };
 void wg_metrics_store(enum wg_store_op op, int64_t micros);
+/* Store requests tried again after a transient failure (by the backend within a call, or by a
+ * round across calls), and operations that failed for good, the caller getting the failure. */
+void wg_metrics_store_retries(enum wg_store_op op, unsigned n);
+void wg_metrics_store_failure(enum wg_store_op op);
 
 /* Housekeeping steps (a lease expiry sweep of one table, a restart recovery, the archiver) that
  * failed; each is logged where it failed, and the others still ran. */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/clock.h"
 #include "common/hex.h"
@@ -36,8 +37,15 @@ void wg_store_close(struct wg_store *s)
     s->ops->close(s);
 }
 
-/* The calling thread's last failure, for the error of the job or request it served. */
+/* The calling thread's last failure, for the error of the job or request it served, and whether
+ * it may pass within seconds. */
 static _Thread_local char thread_reason[256];
+static _Thread_local bool thread_transient;
+/* Requests the backend tried again inside the current call (wg_store_count_retry). */
+static _Thread_local unsigned thread_backend_retries;
+/* The round's checkpoint, run between tries of a transient failure; NULL: no retries here. */
+static _Thread_local enum wg_status (*thread_pause)(void *arg);
+static _Thread_local void *thread_pause_arg;
 
 /* Whether writes succeed, shared by every thread: set by a failed write, cleared by a good one. */
 static pthread_mutex_t health_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -68,7 +76,21 @@ void wg_store_error(const char *fmt, ...)
 
 const char *wg_store_reason(void) { return thread_reason; }
 
-void wg_store_clear_reason(void) { thread_reason[0] = '\0'; }
+void wg_store_clear_reason(void)
+{
+  thread_reason[0] = '\0';
+  thread_transient = false;
+}
+
+void wg_store_set_transient(void) { thread_transient = true; }
+
+void wg_store_count_retry(void) { thread_backend_retries++; }
+
+void wg_store_set_retry_pause(enum wg_status (*pause)(void *arg), void *arg)
+{
+  thread_pause = pause;
+  thread_pause_arg = arg;
+}
 
 bool wg_store_writable(char *reason, size_t n)
 {
@@ -128,33 +150,94 @@ enum wg_status wg_store_probe(struct wg_store *s, const char *name)
   return st;
 }
 
-/* Every backend's blob reads and writes are timed here, once, for /metrics. */
-static enum wg_status timed(enum wg_store_op op, int64_t started_us, enum wg_status s)
+/* One try of an operation: its backend call, with the arguments in arg. */
+typedef enum wg_status (*store_try_fn)(struct wg_store *s, void *arg);
+
+static const char *const op_names[3] = {"get", "put", "pack_commit"};
+
+/* Runs an operation, timed here once per try for /metrics, with the retries of a transient failure
+ * (wg_store_set_retry_pause) when retryable: an operation whose try consumes what it writes (a
+ * streaming pack's commit) gets one. A write's every try updates whether the store is writable. */
+static enum wg_status tried(struct wg_store *st, enum wg_store_op op, bool write, bool retryable, store_try_fn fn,
+                            void *arg)
 {
-  wg_metrics_store(op, wg_monotonic_us() - started_us);
-  return s;
+  static const long delays_ms[WG_STORE_RETRIES] = WG_STORE_RETRY_DELAYS_MS;
+  for (int retry = 0;; retry++) {
+    int64_t t = wg_monotonic_us();
+    wg_store_clear_reason();
+    thread_backend_retries = 0;
+    enum wg_status s = fn(st, arg);
+    wg_metrics_store(op, wg_monotonic_us() - t);
+    wg_metrics_store_retries(op, thread_backend_retries);
+    if (write)
+      wrote(st, s);
+    if (s == WG_OK || s == WG_E_NOT_FOUND)
+      return s;
+    if (!retryable || s != WG_E_UNAVAILABLE || !thread_transient || thread_pause == NULL || retry == WG_STORE_RETRIES) {
+      wg_metrics_store_failure(op);
+      if (thread_pause != NULL && thread_transient && retryable && s == WG_E_UNAVAILABLE)
+        wg_warn("store: %s failed %d times; giving up: %s", op_names[op], retry + 1, thread_reason);
+      return s;
+    }
+    wg_warn("store: %s failed (%s); trying again in %ld ms (retry %d of %d)", op_names[op], thread_reason,
+            delays_ms[retry], retry + 1, WG_STORE_RETRIES);
+    wg_metrics_store_retries(op, 1);
+    struct timespec ts = {delays_ms[retry] / 1000, (delays_ms[retry] % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    /* The checkpoint touches the database, never the store: the reason stays the store's. */
+    enum wg_status p = thread_pause(thread_pause_arg);
+    if (p != WG_OK)
+      return p;
+  }
+}
+
+struct put_args {
+  struct wg_dbconn *c;
+  const char *key;
+  const void *data;
+  size_t len;
+};
+
+static enum wg_status try_put(struct wg_store *s, void *arg)
+{
+  struct put_args *a = arg;
+  return s->ops->put(s, a->c, a->key, a->data, a->len);
 }
 
 enum wg_status wg_store_put(struct wg_store *s, struct wg_dbconn *c, const char *key, const void *data, size_t len)
 {
-  int64_t t = wg_monotonic_us();
-  wg_store_clear_reason();
-  return wrote(s, timed(WG_STORE_PUT, t, s->ops->put(s, c, key, data, len)));
+  struct put_args a = {c, key, data, len};
+  return tried(s, WG_STORE_PUT, true, true, try_put, &a);
+}
+
+struct get_args {
+  struct wg_dbconn *c;
+  const char *key;
+  uint64_t offset;
+  size_t *len; /* NULL: a range of range_len bytes */
+  size_t range_len;
+  uint8_t **data;
+};
+
+static enum wg_status try_get(struct wg_store *s, void *arg)
+{
+  struct get_args *a = arg;
+  if (a->len != NULL)
+    return s->ops->get(s, a->c, a->key, a->data, a->len);
+  return s->ops->get_range(s, a->c, a->key, a->offset, a->range_len, a->data);
 }
 
 enum wg_status wg_store_get(struct wg_store *s, struct wg_dbconn *c, const char *key, uint8_t **data, size_t *len)
 {
-  int64_t t = wg_monotonic_us();
-  wg_store_clear_reason();
-  return timed(WG_STORE_GET, t, s->ops->get(s, c, key, data, len));
+  struct get_args a = {c, key, 0, len, 0, data};
+  return tried(s, WG_STORE_GET, false, true, try_get, &a);
 }
 
 enum wg_status wg_store_get_range(struct wg_store *s, struct wg_dbconn *c, const char *key, uint64_t offset,
                                   size_t len, uint8_t **data)
 {
-  int64_t t = wg_monotonic_us();
-  wg_store_clear_reason();
-  return timed(WG_STORE_GET, t, s->ops->get_range(s, c, key, offset, len, data));
+  struct get_args a = {c, key, offset, NULL, len, data};
+  return tried(s, WG_STORE_GET, false, true, try_get, &a);
 }
 
 enum wg_status wg_store_get_witness(struct wg_store *s, struct wg_dbconn *c, const struct wg_prover_job *j,
@@ -211,10 +294,12 @@ static enum wg_status buffered_add(struct wg_pack *p, const void *data, size_t l
   return WG_OK;
 }
 
+/* The bytes stay until the pack is freed, so that a failed put can be tried again. */
 static enum wg_status buffered_commit(struct wg_pack *p, struct wg_dbconn *c)
 {
   struct buffered_pack *b = (struct buffered_pack *)p;
-  enum wg_status s = p->store->ops->put(p->store, c, b->key, b->data, (size_t)p->size);
+  struct put_args a = {c, b->key, b->data, (size_t)p->size};
+  enum wg_status s = tried(p->store, WG_STORE_PACK_COMMIT, true, true, try_put, &a);
   buffered_abort(p);
   return s;
 }
@@ -248,11 +333,25 @@ enum wg_status wg_pack_add(struct wg_pack *p, const void *data, size_t len, uint
   return s;
 }
 
+struct stream_commit_args {
+  struct wg_pack *p;
+  struct wg_dbconn *c;
+};
+
+static enum wg_status try_stream_commit(struct wg_store *s, void *arg)
+{
+  (void)s;
+  struct stream_commit_args *a = arg;
+  return a->p->commit(a->p, a->c);
+}
+
 enum wg_status wg_pack_commit(struct wg_pack *p, struct wg_dbconn *c)
 {
-  int64_t t = wg_monotonic_us();
-  struct wg_store *s = p->store; /* the commit frees p */
-  return wrote(s, timed(WG_STORE_PACK_COMMIT, t, p->commit(p, c)));
+  if (p->commit == buffered_commit)
+    return buffered_commit(p, c);
+  /* A streaming backend's commit consumes the pack: one try. */
+  struct stream_commit_args a = {p, c};
+  return tried(p->store, WG_STORE_PACK_COMMIT, true, false, try_stream_commit, &a);
 }
 
 void wg_pack_abort(struct wg_pack *p)
