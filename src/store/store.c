@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +14,11 @@
 
 #include "common/clock.h"
 #include "common/hex.h"
+#include "common/histogram.h"
+#include "common/strbuf.h"
 #include "common/log.h"
 #include "config/settings.h"
 #include "db/prover_jobs.h"
-#include "http/metrics.h"
 
 struct wg_store *wg_store_open(const struct wg_config *cfg, struct wg_db *db, char *err, size_t err_len)
 {
@@ -153,12 +155,40 @@ enum wg_status wg_store_probe(struct wg_store *s, const char *name)
 /* One try of an operation: its backend call, with the arguments in arg. */
 typedef enum wg_status (*store_try_fn)(struct wg_store *s, void *arg);
 
-static const char *const op_names[3] = {"get", "put", "pack_commit"};
+/* What /metrics shows of the store (wg_store_metrics_render), counted here for every backend. */
+enum store_op { STORE_GET, STORE_PUT, STORE_PACK_COMMIT, N_STORE_OPS };
+static const char *const op_names[N_STORE_OPS] = {"get", "put", "pack_commit"};
+static struct wg_histogram op_durations[N_STORE_OPS];
+static atomic_ullong op_retries[N_STORE_OPS], op_failures[N_STORE_OPS];
+
+void wg_store_metrics_render(struct wg_strbuf *b)
+{
+  wg_strbuf_printf(b, "# HELP wg_store_duration_seconds Object store operations on blobs: reads (get), single"
+                      " writes (put) and witness pack commits (pack_commit).\n"
+                      "# TYPE wg_store_duration_seconds histogram\n");
+  for (int o = 0; o < N_STORE_OPS; o++) {
+    char labels[64];
+    snprintf(labels, sizeof labels, "op=\"%s\",", op_names[o]);
+    wg_histogram_render(b, "wg_store_duration_seconds", labels, &op_durations[o], wg_histogram_fast,
+                        WG_HISTOGRAM_N_FAST);
+  }
+  wg_strbuf_printf(b, "# HELP wg_store_retries_total Object store requests tried again after a transient failure"
+                      " (5xx, 429, timeout, reset connection), by the backend within a call or by a round"
+                      " across calls.\n"
+                      "# TYPE wg_store_retries_total counter\n");
+  for (int o = 0; o < N_STORE_OPS; o++)
+    wg_strbuf_printf(b, "wg_store_retries_total{op=\"%s\"} %llu\n", op_names[o], atomic_load(&op_retries[o]));
+  wg_strbuf_printf(b, "# HELP wg_store_failures_total Object store operations that failed after their retries"
+                      " (a missing blob is not a failure).\n"
+                      "# TYPE wg_store_failures_total counter\n");
+  for (int o = 0; o < N_STORE_OPS; o++)
+    wg_strbuf_printf(b, "wg_store_failures_total{op=\"%s\"} %llu\n", op_names[o], atomic_load(&op_failures[o]));
+}
 
 /* Runs an operation, timed here once per try for /metrics, with the retries of a transient failure
  * (wg_store_set_retry_pause) when retryable: an operation whose try consumes what it writes (a
  * streaming pack's commit) gets one. A write's every try updates whether the store is writable. */
-static enum wg_status tried(struct wg_store *st, enum wg_store_op op, bool write, bool retryable, store_try_fn fn,
+static enum wg_status tried(struct wg_store *st, enum store_op op, bool write, bool retryable, store_try_fn fn,
                             void *arg)
 {
   static const long delays_ms[WG_STORE_RETRIES] = WG_STORE_RETRY_DELAYS_MS;
@@ -167,21 +197,21 @@ static enum wg_status tried(struct wg_store *st, enum wg_store_op op, bool write
     wg_store_clear_reason();
     thread_backend_retries = 0;
     enum wg_status s = fn(st, arg);
-    wg_metrics_store(op, wg_monotonic_us() - t);
-    wg_metrics_store_retries(op, thread_backend_retries);
+    wg_histogram_observe(&op_durations[op], wg_histogram_fast, WG_HISTOGRAM_N_FAST, wg_monotonic_us() - t);
+    atomic_fetch_add(&op_retries[op], thread_backend_retries);
     if (write)
       wrote(st, s);
     if (s == WG_OK || s == WG_E_NOT_FOUND)
       return s;
     if (!retryable || s != WG_E_UNAVAILABLE || !thread_transient || thread_pause == NULL || retry == WG_STORE_RETRIES) {
-      wg_metrics_store_failure(op);
+      atomic_fetch_add(&op_failures[op], 1);
       if (thread_pause != NULL && thread_transient && retryable && s == WG_E_UNAVAILABLE)
         wg_warn("store: %s failed %d times; giving up: %s", op_names[op], retry + 1, thread_reason);
       return s;
     }
     wg_warn("store: %s failed (%s); trying again in %ld ms (retry %d of %d)", op_names[op], thread_reason,
             delays_ms[retry], retry + 1, WG_STORE_RETRIES);
-    wg_metrics_store_retries(op, 1);
+    atomic_fetch_add(&op_retries[op], 1);
     struct timespec ts = {delays_ms[retry] / 1000, (delays_ms[retry] % 1000) * 1000000L};
     nanosleep(&ts, NULL);
     /* The checkpoint touches the database, never the store: the reason stays the store's. */
@@ -207,7 +237,7 @@ static enum wg_status try_put(struct wg_store *s, void *arg)
 enum wg_status wg_store_put(struct wg_store *s, struct wg_dbconn *c, const char *key, const void *data, size_t len)
 {
   struct put_args a = {c, key, data, len};
-  return tried(s, WG_STORE_PUT, true, true, try_put, &a);
+  return tried(s, STORE_PUT, true, true, try_put, &a);
 }
 
 struct get_args {
@@ -230,14 +260,14 @@ static enum wg_status try_get(struct wg_store *s, void *arg)
 enum wg_status wg_store_get(struct wg_store *s, struct wg_dbconn *c, const char *key, uint8_t **data, size_t *len)
 {
   struct get_args a = {c, key, 0, len, 0, data};
-  return tried(s, WG_STORE_GET, false, true, try_get, &a);
+  return tried(s, STORE_GET, false, true, try_get, &a);
 }
 
 enum wg_status wg_store_get_range(struct wg_store *s, struct wg_dbconn *c, const char *key, uint64_t offset,
                                   size_t len, uint8_t **data)
 {
   struct get_args a = {c, key, offset, NULL, len, data};
-  return tried(s, WG_STORE_GET, false, true, try_get, &a);
+  return tried(s, STORE_GET, false, true, try_get, &a);
 }
 
 enum wg_status wg_store_get_witness(struct wg_store *s, struct wg_dbconn *c, const struct wg_prover_job *j,
@@ -299,7 +329,7 @@ static enum wg_status buffered_commit(struct wg_pack *p, struct wg_dbconn *c)
 {
   struct buffered_pack *b = (struct buffered_pack *)p;
   struct put_args a = {c, b->key, b->data, (size_t)p->size};
-  enum wg_status s = tried(p->store, WG_STORE_PACK_COMMIT, true, true, try_put, &a);
+  enum wg_status s = tried(p->store, STORE_PACK_COMMIT, true, true, try_put, &a);
   buffered_abort(p);
   return s;
 }
@@ -351,7 +381,7 @@ enum wg_status wg_pack_commit(struct wg_pack *p, struct wg_dbconn *c)
     return buffered_commit(p, c);
   /* A streaming backend's commit consumes the pack: one try. */
   struct stream_commit_args a = {p, c};
-  return tried(p->store, WG_STORE_PACK_COMMIT, true, false, try_stream_commit, &a);
+  return tried(p->store, STORE_PACK_COMMIT, true, false, try_stream_commit, &a);
 }
 
 void wg_pack_abort(struct wg_pack *p)

@@ -93,6 +93,12 @@ void wg_store_clear_reason(void);
 #define WG_STORE_RETRY_DELAYS_MS {200, 800, 2000}
 void wg_store_set_retry_pause(enum wg_status (*pause)(void *arg), void *arg);
 
+/* Appends the store's metrics, counted here for every backend, to a /metrics scrape:
+ * wg_store_duration_seconds{op} (each try of an operation), wg_store_retries_total{op} and
+ * wg_store_failures_total{op}. */
+struct wg_strbuf;
+void wg_store_metrics_render(struct wg_strbuf *b);
+
 /* Whether the store could be written, as its last write (by any thread) or probe found: false,
  * with the reason copied to reason, after a write failed, until one succeeds. Cheap (a mutex and
  * a copy): /readyz reads it without touching the store. */
