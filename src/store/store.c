@@ -203,9 +203,10 @@ static enum wg_status tried(struct wg_store *st, enum store_op op, bool write, b
       wrote(st, s);
     if (s == WG_OK || s == WG_E_NOT_FOUND)
       return s;
-    if (!retryable || s != WG_E_UNAVAILABLE || !thread_transient || thread_pause == NULL || retry == WG_STORE_RETRIES) {
+    bool may_retry = retryable && s == WG_E_UNAVAILABLE && thread_transient && thread_pause != NULL;
+    if (!may_retry || retry == WG_STORE_RETRIES) {
       atomic_fetch_add(&op_failures[op], 1);
-      if (thread_pause != NULL && thread_transient && retryable && s == WG_E_UNAVAILABLE)
+      if (may_retry)
         wg_warn("store: %s failed %d times; giving up: %s", op_names[op], retry + 1, thread_reason);
       return s;
     }
