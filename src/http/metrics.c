@@ -15,10 +15,12 @@
 #include <string.h>
 
 #include "common/clock.h"
+#include "common/histogram.h"
 #include "common/strbuf.h"
 #include "db/db.h"
 #include "http/budget.h"
 #include "http/router.h"
+#include "store/store.h"
 
 #define MAX_ROUTES 64
 static const unsigned codes[] = {200, 201, 204, 400, 401, 403, 404, 405, 409, 413, 415, 500, 503};
@@ -32,54 +34,8 @@ static atomic_ullong round_runs[4][3]; /* by enum wg_round_result */
 static atomic_ullong round_micros[4];
 static atomic_ullong housekeeping_errors;
 
-/* Histogram bucket bounds in microseconds: requests and store operations take milliseconds,
- * round runs up to minutes. */
-static const int64_t fast_bounds[] = {500,    1000,   2500,    5000,    10000,   25000,   50000,
-                                      100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
-static const int64_t slow_bounds[] = {10000,   50000,   100000,   250000,   500000,   1000000,  2500000,
-                                      5000000, 10000000, 30000000, 60000000, 120000000, 300000000};
-#define N_FAST (sizeof fast_bounds / sizeof fast_bounds[0])
-#define N_SLOW (sizeof slow_bounds / sizeof slow_bounds[0])
-#define MAX_BUCKETS 16
-
-/* Counts per bucket (not cumulative: the last slot is over the largest bound) and the sum. */
-struct histogram {
-  atomic_ullong counts[MAX_BUCKETS + 1];
-  atomic_ullong micros;
-};
-
-static struct histogram http_hist[MAX_ROUTES + 1];
-static struct histogram round_hist[4];
-static struct histogram store_hist[3];
-static atomic_ullong store_errors[3];
-static const char *const store_ops[3] = {"get", "put", "pack_commit"};
-
-static void observe(struct histogram *h, const int64_t *bounds, size_t n, int64_t micros)
-{
-  size_t i = 0;
-  while (i < n && micros > bounds[i])
-    i++;
-  atomic_fetch_add(&h->counts[i], 1);
-  atomic_fetch_add(&h->micros, (unsigned long long)(micros > 0 ? micros : 0));
-}
-
-/* _count is the sum of the buckets read here, so that +Inf and _count agree even while other
- * threads observe. labels is "" or "k=\"v\"," (with the trailing comma). */
-static void render_histogram(struct wg_strbuf *b, const char *name, const char *labels, struct histogram *h,
-                             const int64_t *bounds, size_t n)
-{
-  unsigned long long total = 0;
-  for (size_t i = 0; i < n; i++) {
-    total += atomic_load(&h->counts[i]);
-    wg_strbuf_printf(b, "%s_bucket{%sle=\"%g\"} %llu\n", name, labels, (double)bounds[i] / 1e6, total);
-  }
-  total += atomic_load(&h->counts[n]);
-  size_t len = strlen(labels);
-  wg_strbuf_printf(b, "%s_bucket{%sle=\"+Inf\"} %llu\n", name, labels, total);
-  /* The label set without its trailing comma. */
-  wg_strbuf_printf(b, "%s_sum{%.*s} %.6f\n%s_count{%.*s} %llu\n", name, (int)(len ? len - 1 : 0), labels,
-                   (double)atomic_load(&h->micros) / 1e6, name, (int)(len ? len - 1 : 0), labels, total);
-}
+static struct wg_histogram http_hist[MAX_ROUTES + 1];
+static struct wg_histogram round_hist[4];
 
 static const char *const round_names[4] = {"basic", "leaf", "node", "scheduler"};
 
@@ -123,7 +79,7 @@ void wg_metrics_http(int route, unsigned status, int64_t micros)
   atomic_fetch_add(&http_requests[r][slot], 1);
   atomic_fetch_add(&http_requests_seen[r], 1);
   atomic_fetch_add(&http_micros[r], (unsigned long long)(micros > 0 ? micros : 0));
-  observe(&http_hist[r], fast_bounds, N_FAST, micros);
+  wg_histogram_observe(&http_hist[r], wg_histogram_fast, WG_HISTOGRAM_N_FAST, micros);
 }
 
 void wg_metrics_round(int round, enum wg_round_result result, int64_t micros)
@@ -132,25 +88,13 @@ void wg_metrics_round(int round, enum wg_round_result result, int64_t micros)
     return;
   atomic_fetch_add(&round_runs[round][result], 1);
   atomic_fetch_add(&round_micros[round], (unsigned long long)(micros > 0 ? micros : 0));
-  observe(&round_hist[round], slow_bounds, N_SLOW, micros);
+  wg_histogram_observe(&round_hist[round], wg_histogram_slow, WG_HISTOGRAM_N_SLOW, micros);
 }
 
 void wg_metrics_housekeeping_errors(int n)
 {
   if (n > 0)
     atomic_fetch_add(&housekeeping_errors, (unsigned long long)n);
-}
-
-void wg_metrics_store(enum wg_store_op op, int64_t micros)
-{
-  if ((unsigned)op <= WG_STORE_PACK_COMMIT)
-    observe(&store_hist[op], fast_bounds, N_FAST, micros);
-}
-
-void wg_metrics_store_error(enum wg_store_op op)
-{
-  if ((unsigned)op <= WG_STORE_PACK_COMMIT)
-    atomic_fetch_add(&store_errors[op], 1);
 }
 
 static void route_label(char *out, size_t n, int r)
@@ -317,7 +261,7 @@ char *wg_metrics_render(const struct wg_metrics_sources *src)
     char labels[160];
     route_label(label, sizeof label, (int)r);
     snprintf(labels, sizeof labels, "route=\"%s\",", label);
-    render_histogram(&b, "wg_http_request_duration_seconds", labels, &http_hist[r], fast_bounds, N_FAST);
+    wg_histogram_render(&b, "wg_http_request_duration_seconds", labels, &http_hist[r], wg_histogram_fast, WG_HISTOGRAM_N_FAST);
   }
   wg_strbuf_printf(&b, "# HELP wg_round_duration_seconds Time a round worker spent on one job, whatever the"
                        " outcome, by round.\n"
@@ -325,21 +269,9 @@ char *wg_metrics_render(const struct wg_metrics_sources *src)
   for (int r = 0; r < 4; r++) {
     char labels[64];
     snprintf(labels, sizeof labels, "round=\"%s\",", round_names[r]);
-    render_histogram(&b, "wg_round_duration_seconds", labels, &round_hist[r], slow_bounds, N_SLOW);
+    wg_histogram_render(&b, "wg_round_duration_seconds", labels, &round_hist[r], wg_histogram_slow, WG_HISTOGRAM_N_SLOW);
   }
-  wg_strbuf_printf(&b, "# HELP wg_store_duration_seconds Object store operations on blobs: reads (get), single"
-                       " writes (put) and witness pack commits (pack_commit).\n"
-                       "# TYPE wg_store_duration_seconds histogram\n");
-  for (int o = 0; o < 3; o++) {
-    char labels[64];
-    snprintf(labels, sizeof labels, "op=\"%s\",", store_ops[o]);
-    render_histogram(&b, "wg_store_duration_seconds", labels, &store_hist[o], fast_bounds, N_FAST);
-  }
-  wg_strbuf_printf(&b, "# HELP wg_store_errors_total Object store operations that failed (a blob not found is"
-                       " not counted), by operation.\n"
-                       "# TYPE wg_store_errors_total counter\n");
-  for (int o = 0; o < 3; o++)
-    wg_strbuf_printf(&b, "wg_store_errors_total{op=\"%s\"} %llu\n", store_ops[o], atomic_load(&store_errors[o]));
+  wg_store_metrics_render(&b);
   if (src->pool != NULL) {
     struct wg_db_pool_counts pc;
     wg_db_pool_counts(src->pool, &pc);

@@ -1,6 +1,7 @@
 /* Prometheus metrics: in-process counters and latency histograms (HTTP requests by route, round
- * runs, object store operations), the connection pool's use, and job counts and queue gauges
- * read from the database at most once a second, whatever the number of scrapes. */
+ * runs), the object store's own (store.h, which counts them below HTTP), the connection pool's
+ * use, and job counts and queue gauges read from the database at most once a second, whatever the
+ * number of scrapes. */
 #ifndef WG_METRICS_H
 #define WG_METRICS_H
 
@@ -17,12 +18,6 @@ void wg_metrics_http(int route, unsigned status, int64_t micros);
  * or it stopped without committing (lease lost, shutdown, database gone). */
 enum wg_round_result { WG_ROUND_STOPPED, WG_ROUND_COMMITTED, WG_ROUND_FAILED };
 void wg_metrics_round(int round, enum wg_round_result result, int64_t micros);
-/* Object store operations, timed in store.c for every backend. */
-enum wg_store_op { WG_STORE_GET, WG_STORE_PUT, WG_STORE_PACK_COMMIT };
-void wg_metrics_store(enum wg_store_op op, int64_t micros);
-/* A store operation that failed (not found is an answer, not a failure). */
-void wg_metrics_store_error(enum wg_store_op op);
-
 /* Housekeeping steps (a lease expiry sweep of one table, a restart recovery, the archiver) that
  * failed; each is logged where it failed, and the others still ran. */
 void wg_metrics_housekeeping_errors(int n);

@@ -257,6 +257,10 @@ enum wg_status wg_round_checkpoint(struct wg_round_ctx *ctx)
   return wg_round_renew(ctx);
 }
 
+/* Between the tries of a store operation that failed for a transient reason (store.h): the
+ * round's checkpoint keeps its lease, and stops the retries on shutdown or a lost lease. */
+static enum wg_status store_retry_pause(void *arg) { return wg_round_checkpoint(arg); }
+
 /* Gives the worker's job back, if it can reach the database; else it stays pending and is
  * retried before the next claim, so a job is not left waiting for its lease after an outage.
  * A job given back after a failure waits a retry backoff (--retry-base doubled per attempt, at
@@ -375,7 +379,9 @@ static void *worker_main(void *p)
       renewer_set(ctx.renewer, &ctx.job, ctx.started_ms);
       ctx.failed = false;
       wg_store_clear_reason(); /* what the store says from here on is this round's */
+      wg_store_set_retry_pause(store_retry_pause, &ctx);
       s = round_fns[round](&ctx);
+      wg_store_set_retry_pause(NULL, NULL); /* the cleanup below gives up at once */
       renewer_set(ctx.renewer, NULL, 0);
       /* A job the object store refused is failed for good, below, like a bad input. */
       enum wg_round_result result = s == WG_E_DENIED || (s == WG_OK && ctx.failed) ? WG_ROUND_FAILED

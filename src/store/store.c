@@ -5,18 +5,21 @@
 #include <inttypes.h>
 #include <openssl/rand.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <time.h>
 
 #include "common/clock.h"
 #include "common/hex.h"
+#include "common/histogram.h"
+#include "common/strbuf.h"
 #include "common/log.h"
 #include "config/settings.h"
 #include "db/prover_jobs.h"
-#include "http/metrics.h"
 
 struct wg_store *wg_store_open(const struct wg_config *cfg, struct wg_db *db, char *err, size_t err_len)
 {
@@ -68,8 +71,15 @@ void wg_store_close(struct wg_store *s)
     s->ops->close(s);
 }
 
-/* The calling thread's last failure, for the error of the job or request it served. */
+/* The calling thread's last failure, for the error of the job or request it served, and whether
+ * it may pass within seconds. */
 static _Thread_local char thread_reason[256];
+static _Thread_local bool thread_transient;
+/* Requests the backend tried again inside the current call (wg_store_count_retry). */
+static _Thread_local unsigned thread_backend_retries;
+/* The round's checkpoint, run between tries of a transient failure; NULL: no retries here. */
+static _Thread_local enum wg_status (*thread_pause)(void *arg);
+static _Thread_local void *thread_pause_arg;
 
 /* Whether writes succeed, shared by every thread: set by a failed write, cleared by a good one. */
 static pthread_mutex_t health_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -100,7 +110,21 @@ void wg_store_error(const char *fmt, ...)
 
 const char *wg_store_reason(void) { return thread_reason; }
 
-void wg_store_clear_reason(void) { thread_reason[0] = '\0'; }
+void wg_store_clear_reason(void)
+{
+  thread_reason[0] = '\0';
+  thread_transient = false;
+}
+
+void wg_store_set_transient(void) { thread_transient = true; }
+
+void wg_store_count_retry(void) { thread_backend_retries++; }
+
+void wg_store_set_retry_pause(enum wg_status (*pause)(void *arg), void *arg)
+{
+  thread_pause = pause;
+  thread_pause_arg = arg;
+}
 
 bool wg_store_writable(char *reason, size_t n)
 {
@@ -160,36 +184,129 @@ enum wg_status wg_store_probe(struct wg_store *s, const char *name)
   return st;
 }
 
-/* Every backend's blob reads and writes are timed, and their failures counted, here, once, for
- * /metrics. */
-static enum wg_status timed(enum wg_store_op op, int64_t started_us, enum wg_status s)
+/* One try of an operation: its backend call, with the arguments in arg. */
+typedef enum wg_status (*store_try_fn)(struct wg_store *s, void *arg);
+
+/* What /metrics shows of the store (wg_store_metrics_render), counted here for every backend. */
+enum store_op { STORE_GET, STORE_PUT, STORE_PACK_COMMIT, N_STORE_OPS };
+static const char *const op_names[N_STORE_OPS] = {"get", "put", "pack_commit"};
+static struct wg_histogram op_durations[N_STORE_OPS];
+static atomic_ullong op_retries[N_STORE_OPS], op_failures[N_STORE_OPS], op_errors[N_STORE_OPS];
+
+void wg_store_metrics_render(struct wg_strbuf *b)
 {
-  wg_metrics_store(op, wg_monotonic_us() - started_us);
-  if (s != WG_OK && s != WG_E_NOT_FOUND)
-    wg_metrics_store_error(op);
-  return s;
+  wg_strbuf_printf(b, "# HELP wg_store_duration_seconds Object store operations on blobs: reads (get), single"
+                      " writes (put) and witness pack commits (pack_commit).\n"
+                      "# TYPE wg_store_duration_seconds histogram\n");
+  for (int o = 0; o < N_STORE_OPS; o++) {
+    char labels[64];
+    snprintf(labels, sizeof labels, "op=\"%s\",", op_names[o]);
+    wg_histogram_render(b, "wg_store_duration_seconds", labels, &op_durations[o], wg_histogram_fast,
+                        WG_HISTOGRAM_N_FAST);
+  }
+  wg_strbuf_printf(b, "# HELP wg_store_retries_total Object store requests tried again after a transient failure"
+                      " (5xx, 429, timeout, reset connection), by the backend within a call or by a round"
+                      " across calls.\n"
+                      "# TYPE wg_store_retries_total counter\n");
+  for (int o = 0; o < N_STORE_OPS; o++)
+    wg_strbuf_printf(b, "wg_store_retries_total{op=\"%s\"} %llu\n", op_names[o], atomic_load(&op_retries[o]));
+  wg_strbuf_printf(b, "# HELP wg_store_failures_total Object store operations that failed after their retries"
+                      " (a missing blob is not a failure).\n"
+                      "# TYPE wg_store_failures_total counter\n");
+  for (int o = 0; o < N_STORE_OPS; o++)
+    wg_strbuf_printf(b, "wg_store_failures_total{op=\"%s\"} %llu\n", op_names[o], atomic_load(&op_failures[o]));
+  wg_strbuf_printf(b, "# HELP wg_store_errors_total Object store operations that failed, each try counted (a blob"
+                      " not found is not counted), by operation.\n"
+                      "# TYPE wg_store_errors_total counter\n");
+  for (int o = 0; o < N_STORE_OPS; o++)
+    wg_strbuf_printf(b, "wg_store_errors_total{op=\"%s\"} %llu\n", op_names[o], atomic_load(&op_errors[o]));
+}
+
+/* Runs an operation, timed here once per try for /metrics, with the retries of a transient failure
+ * (wg_store_set_retry_pause) when retryable: an operation whose try consumes what it writes (a
+ * streaming pack's commit) gets one. A write's every try updates whether the store is writable. */
+static enum wg_status tried(struct wg_store *st, enum store_op op, bool write, bool retryable, store_try_fn fn,
+                            void *arg)
+{
+  static const long delays_ms[WG_STORE_RETRIES] = WG_STORE_RETRY_DELAYS_MS;
+  for (int retry = 0;; retry++) {
+    int64_t t = wg_monotonic_us();
+    wg_store_clear_reason();
+    thread_backend_retries = 0;
+    enum wg_status s = fn(st, arg);
+    wg_histogram_observe(&op_durations[op], wg_histogram_fast, WG_HISTOGRAM_N_FAST, wg_monotonic_us() - t);
+    atomic_fetch_add(&op_retries[op], thread_backend_retries);
+    if (write)
+      wrote(st, s);
+    if (s == WG_OK || s == WG_E_NOT_FOUND)
+      return s;
+    atomic_fetch_add(&op_errors[op], 1);
+    bool may_retry = retryable && s == WG_E_UNAVAILABLE && thread_transient && thread_pause != NULL;
+    if (!may_retry || retry == WG_STORE_RETRIES) {
+      atomic_fetch_add(&op_failures[op], 1);
+      if (may_retry)
+        wg_warn("store: %s failed %d times; giving up: %s", op_names[op], retry + 1, thread_reason);
+      return s;
+    }
+    wg_warn("store: %s failed (%s); trying again in %ld ms (retry %d of %d)", op_names[op], thread_reason,
+            delays_ms[retry], retry + 1, WG_STORE_RETRIES);
+    atomic_fetch_add(&op_retries[op], 1);
+    struct timespec ts = {delays_ms[retry] / 1000, (delays_ms[retry] % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+    /* The checkpoint touches the database, never the store: the reason stays the store's. */
+    enum wg_status p = thread_pause(thread_pause_arg);
+    if (p != WG_OK)
+      return p;
+  }
+}
+
+struct put_args {
+  struct wg_dbconn *c;
+  const char *key;
+  const void *data;
+  size_t len;
+};
+
+static enum wg_status try_put(struct wg_store *s, void *arg)
+{
+  struct put_args *a = arg;
+  return s->ops->put(s, a->c, a->key, a->data, a->len);
 }
 
 enum wg_status wg_store_put(struct wg_store *s, struct wg_dbconn *c, const char *key, const void *data, size_t len)
 {
-  int64_t t = wg_monotonic_us();
-  wg_store_clear_reason();
-  return wrote(s, timed(WG_STORE_PUT, t, s->ops->put(s, c, key, data, len)));
+  struct put_args a = {c, key, data, len};
+  return tried(s, STORE_PUT, true, true, try_put, &a);
+}
+
+struct get_args {
+  struct wg_dbconn *c;
+  const char *key;
+  uint64_t offset;
+  size_t *len; /* NULL: a range of range_len bytes */
+  size_t range_len;
+  uint8_t **data;
+};
+
+static enum wg_status try_get(struct wg_store *s, void *arg)
+{
+  struct get_args *a = arg;
+  if (a->len != NULL)
+    return s->ops->get(s, a->c, a->key, a->data, a->len);
+  return s->ops->get_range(s, a->c, a->key, a->offset, a->range_len, a->data);
 }
 
 enum wg_status wg_store_get(struct wg_store *s, struct wg_dbconn *c, const char *key, uint8_t **data, size_t *len)
 {
-  int64_t t = wg_monotonic_us();
-  wg_store_clear_reason();
-  return timed(WG_STORE_GET, t, s->ops->get(s, c, key, data, len));
+  struct get_args a = {c, key, 0, len, 0, data};
+  return tried(s, STORE_GET, false, true, try_get, &a);
 }
 
 enum wg_status wg_store_get_range(struct wg_store *s, struct wg_dbconn *c, const char *key, uint64_t offset,
                                   size_t len, uint8_t **data)
 {
-  int64_t t = wg_monotonic_us();
-  wg_store_clear_reason();
-  return timed(WG_STORE_GET, t, s->ops->get_range(s, c, key, offset, len, data));
+  struct get_args a = {c, key, offset, NULL, len, data};
+  return tried(s, STORE_GET, false, true, try_get, &a);
 }
 
 enum wg_status wg_store_get_witness(struct wg_store *s, struct wg_dbconn *c, const struct wg_prover_job *j,
@@ -246,10 +363,12 @@ static enum wg_status buffered_add(struct wg_pack *p, const void *data, size_t l
   return WG_OK;
 }
 
+/* The bytes stay until the pack is freed, so that a failed put can be tried again. */
 static enum wg_status buffered_commit(struct wg_pack *p, struct wg_dbconn *c)
 {
   struct buffered_pack *b = (struct buffered_pack *)p;
-  enum wg_status s = p->store->ops->put(p->store, c, b->key, b->data, (size_t)p->size);
+  struct put_args a = {c, b->key, b->data, (size_t)p->size};
+  enum wg_status s = tried(p->store, STORE_PACK_COMMIT, true, true, try_put, &a);
   buffered_abort(p);
   return s;
 }
@@ -283,11 +402,25 @@ enum wg_status wg_pack_add(struct wg_pack *p, const void *data, size_t len, uint
   return s;
 }
 
+struct stream_commit_args {
+  struct wg_pack *p;
+  struct wg_dbconn *c;
+};
+
+static enum wg_status try_stream_commit(struct wg_store *s, void *arg)
+{
+  (void)s;
+  struct stream_commit_args *a = arg;
+  return a->p->commit(a->p, a->c);
+}
+
 enum wg_status wg_pack_commit(struct wg_pack *p, struct wg_dbconn *c)
 {
-  int64_t t = wg_monotonic_us();
-  struct wg_store *s = p->store; /* the commit frees p */
-  return wrote(s, timed(WG_STORE_PACK_COMMIT, t, p->commit(p, c)));
+  if (p->commit == buffered_commit)
+    return buffered_commit(p, c);
+  /* A streaming backend's commit consumes the pack: one try. */
+  struct stream_commit_args a = {p, c};
+  return tried(p->store, STORE_PACK_COMMIT, true, false, try_stream_commit, &a);
 }
 
 void wg_pack_abort(struct wg_pack *p)

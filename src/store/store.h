@@ -67,7 +67,8 @@ enum wg_status wg_store_get_witness(struct wg_store *s, struct wg_dbconn *c, con
                                     uint8_t **data, size_t *len);
 
 /* Writing a pack: begin, add each witness (its offset in the pack comes back), then commit, which
- * makes the whole pack durable at once and frees it; abort frees it and leaves nothing behind.
+ * makes the whole pack durable at once and frees it (retrying a transient failure while the
+ * thread has a retry pause); abort frees it and leaves nothing behind.
  * Backends that can stream (file) keep only a small buffer, so memory does not grow with the
  * batch. */
 struct wg_pack;
@@ -84,6 +85,26 @@ enum wg_status wg_store_delete_prefix(struct wg_store *s, struct wg_dbconn *c, c
  * when it claims a job and stores it in the job's error when the round stops. */
 const char *wg_store_reason(void);
 void wg_store_clear_reason(void);
+
+/* Retries inside the round. A round that has run for minutes must not be thrown away, its job
+ * given back with a backoff, because the store failed for a few seconds: with a pause set, the
+ * calling thread's reads (get, get_range, get_witness) and writes (put, pack commit) that fail
+ * for a transient reason (wg_store_set_transient: S3 5xx, 429, timeouts, reset connections, each
+ * already retried for up to 4 s by the backend) are tried again up to WG_STORE_RETRIES times,
+ * WG_STORE_RETRY_DELAYS_MS apart, about 15 s at most in all; pause runs between the tries (the
+ * round's checkpoint: it keeps the lease and stops the retries on shutdown or a lost lease, its
+ * status then returned). Past the last try the operation fails with the store's reason as before.
+ * Full disks (ENOSPC), refusals (403) and a lost database are not transient: they go to the job's
+ * backoff at once. pause NULL turns retries off (the default: HTTP handlers answer at once). */
+#define WG_STORE_RETRIES 3
+#define WG_STORE_RETRY_DELAYS_MS {200, 800, 2000}
+void wg_store_set_retry_pause(enum wg_status (*pause)(void *arg), void *arg);
+
+/* Appends the store's metrics, counted here for every backend, to a /metrics scrape:
+ * wg_store_duration_seconds{op} (each try of an operation), wg_store_retries_total{op} and
+ * wg_store_failures_total{op}. */
+struct wg_strbuf;
+void wg_store_metrics_render(struct wg_strbuf *b);
 
 /* Whether the store could be written, as its last write (by any thread) or probe found: false,
  * with the reason copied to reason, after a write failed, until one succeeds. Cheap (a mutex and

@@ -39,6 +39,12 @@ struct wg_store {
  * (wg_store_reason). wg_store_set_reason only keeps it, for a failure logged otherwise. */
 void wg_store_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void wg_store_set_reason(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Marks the calling thread's failure as one that may pass within seconds (an S3 5xx, 429, timeout
+ * or reset connection after the backend's own retries), which a round tries again (store.c);
+ * only WG_E_UNAVAILABLE may be transient. Cleared with the reason. */
+void wg_store_set_transient(void);
+/* Counts a request the backend tried again inside one call, for wg_store_retries_total. */
+void wg_store_count_retry(void);
 
 struct wg_store *wg_store_file_open(const char *dir, char *err, size_t err_len);
 struct wg_store *wg_store_postgres_open(struct wg_db *db, char *err, size_t err_len);

@@ -33,7 +33,8 @@
 #include "store/store_backend.h"
 
 /* Transient failures are retried with doubling sleeps for at most this long per call; then the
- * caller gets WG_E_UNAVAILABLE (a round releases its job and is retried later). */
+ * caller gets WG_E_UNAVAILABLE, marked transient: a round tries the call again a few times
+ * (store.c) before it gives its job back with a backoff. */
 #define S3_RETRY_BUDGET_MS 4000
 #define S3_FIRST_BACKOFF_MS 100
 #define S3_CONNECT_TIMEOUT_MS 1000
@@ -366,10 +367,12 @@ static enum wg_status s3_call(struct s3_store *s, const struct s3_request *rq, s
         wg_store_set_reason("s3 %s %s: %s", rq->method, what, curl_easy_strerror(rc));
       else
         wg_store_set_reason("s3 %s %s: HTTP %ld %s", rq->method, what, *code, s3code);
+      wg_store_set_transient(); /* a round tries the call again (store.c) */
       return WG_E_UNAVAILABLE;
     }
     wg_debug("store: s3 %s %s: attempt %d: %s %ld %s; retrying in %ld ms", rq->method, what, attempt,
              rc != CURLE_OK ? curl_easy_strerror(rc) : "HTTP", *code, s3code, backoff);
+    wg_store_count_retry();
     struct timespec ts = {backoff / 1000, (backoff % 1000) * 1000000L};
     nanosleep(&ts, NULL);
     backoff *= 2;

@@ -140,6 +140,8 @@ INTEGRATION_TESTS += tests/integration/t_store_modes.sh
 INTEGRATION_TESTS += tests/integration/t_metrics_scrapes.sh
 # The s3 store reads no more of an answer than it asked for.
 INTEGRATION_TESTS += tests/integration/t_s3_caps.sh
+# Transient store errors are retried inside the round (issue 16 item 6).
+INTEGRATION_TESTS += tests/integration/t_store_retry.sh
 
 # Request bodies held at once are bounded by --max-buffered-bytes (issue 15 item 4).
 INTEGRATION_TESTS += tests/integration/t_memory_budget.sh

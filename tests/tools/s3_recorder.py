@@ -13,6 +13,9 @@ until the client stops reading; the bytes written are added to DIR/flood_sent. I
   range-200      a Range GET answers 200 with the whole object followed by FLOOD_BYTES more
   whole          a GET of a whole object answers 200 with FLOOD_BYTES bytes, chunked
   list           a listing answers 200 with FLOOD_BYTES bytes of keys, chunked
+A file DIR/fail of lines "N METHOD TEXT" makes the next N requests of METHOD whose path contains
+TEXT answer 503 SlowDown (t_store_retry.sh); each one so answered counts its line down (the file
+goes once every line is at 0) and is appended to DIR/failed.
 
 usage: s3_recorder.py PORT DIR
 """
@@ -22,6 +25,7 @@ import http.server
 import json
 import os
 import sys
+import threading
 import urllib.parse
 from xml.sax.saxutils import escape
 
@@ -30,6 +34,7 @@ LOG = os.path.join(DIR, "requests.jsonl")
 objects = {}
 SECRET = os.environ.get("S3_RECORDER_SECRET", "")
 FLOOD_BYTES = 1 << 30
+fail_lock = threading.Lock()
 
 
 def signature_ok(method, raw_path, headers):
@@ -120,6 +125,31 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return True
         return False
 
+    def injected_failure(self):
+        """Whether DIR/fail says this request answers 503; counts its line down if so."""
+        path = os.path.join(DIR, "fail")
+        with fail_lock:
+            try:
+                with open(path) as f:
+                    rules = [line.split(None, 2) for line in f if line.strip()]
+            except FileNotFoundError:
+                return False
+            hit = next((r for r in rules if len(r) == 3 and int(r[0]) > 0 and r[1] == self.command
+                        and r[2].strip() in self.path), None)
+            if hit is None:
+                return False
+            hit[0] = str(int(hit[0]) - 1)
+            left = [r for r in rules if len(r) == 3 and int(r[0]) > 0]
+            if left:
+                with open(path + ".new", "w") as f:
+                    f.writelines("%s %s %s\n" % (n, m, t.strip()) for n, m, t in left)
+                os.replace(path + ".new", path)
+            else:
+                os.remove(path)
+            with open(os.path.join(DIR, "failed"), "a") as f:
+                f.write("%s %s\n" % (self.command, self.path))
+            return True
+
     def handle_any(self):
         length = int(self.headers.get("Content-Length", "0"))
         body = self.rfile.read(length) if length else b""
@@ -137,6 +167,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if deny == "ALL" or deny == self.command:
             return self.reply(403, b"<?xml version=\"1.0\"?><Error><Code>AccessDenied</Code>"
                                    b"<Message>Access Denied</Message></Error>")
+        if self.injected_failure():
+            return self.reply(503, b"<?xml version=\"1.0\"?><Error><Code>SlowDown</Code>"
+                                   b"<Message>Please reduce your request rate.</Message></Error>")
         url = urllib.parse.urlsplit(self.path)
         parts = url.path.split("/", 2)  # "", bucket, key
         query = urllib.parse.parse_qs(url.query)

@@ -52,3 +52,10 @@ tests_unit_test_claimer_SOURCES = tests/unit/test_claimer.c
 tests_unit_test_claimer_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_claimer_LDADD = $(UNIT_LIBS)
 TESTS += tests/unit/test_claimer
+
+# The store's retries inside the round (issue 16 item 6), against a fake backend.
+check_PROGRAMS += tests/unit/test_store_retry
+tests_unit_test_store_retry_SOURCES = tests/unit/test_store_retry.c
+tests_unit_test_store_retry_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_store_retry_LDADD = $(UNIT_LIBS)
+TESTS += tests/unit/test_store_retry
