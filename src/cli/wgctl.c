@@ -2,6 +2,7 @@
  * daemon runs, e.g. to migrate or to create the first tokens). */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 #include "db/db.h"
 #include "db/batch_locks.h"
 #include "db/batches.h"
+#include "db/queue.h"
 #include "db/repairs.h"
 #include "db/stats.h"
 #include "db/store_config.h"
@@ -51,6 +53,11 @@ static void usage(FILE *f)
              "  stats [--since DURATION]              batches proven, jobs per round, failures, mean and\n"
              "                                        p95 times; DURATION like 90s, 15m, 2h, 7d\n"
              "  archive --older-than SECONDS          move prover jobs of long-proven batches to the archive\n"
+             "  queue                                 prover jobs queued, in progress and in backoff per\n"
+             "                                        protocol version, round and circuit id\n"
+             "  queue pause|resume [--protocol-version V] [--rounds R,...] [--circuit-ids C,...]\n"
+             "                                        stop claims of the jobs the filter names (none:\n"
+             "                                        every job), or remove the pauses it covers\n"
              "  gen-input --batch N [--logs L] [--workload key=value,...] [--initial K] [--seed S]\n"
              "                                        print a valid synthetic witness input (JSON);\n"
              "                                        wgctl gen-input --help explains the options\n\n"
@@ -701,6 +708,128 @@ static int cmd_archive(const struct wg_config *cfg, int argc, char **argv)
   return 0;
 }
 
+/* "0,1,3" as the PostgreSQL array literal "{0,1,3}" of integers from 0 to max. */
+static bool parse_int_list(const char *s, int max, char *out, size_t n)
+{
+  size_t used = (size_t)snprintf(out, n, "{");
+  const char *p = s;
+  do {
+    char *end;
+    errno = 0;
+    long v = strtol(p, &end, 10);
+    if (end == p || errno != 0 || v < 0 || v > max || (*end != ',' && *end != '\0') || used + 8 >= n)
+      return false;
+    used += (size_t)snprintf(out + used, n - used, "%s%ld", used > 1 ? "," : "", v);
+    p = *end == ',' ? end + 1 : end;
+  } while (*p != '\0');
+  snprintf(out + used, n - used, "}");
+  return true;
+}
+
+static void print_pauses(json_t *pauses)
+{
+  if (json_array_size(json_object_get(pauses, "pauses")) == 0) {
+    printf("no pause in force\n");
+    return;
+  }
+  static const char *const headers[] = {"ID", "PROTOCOL", "ROUNDS", "CIRCUIT IDS", "SINCE", NULL};
+  struct wg_table *t = wg_table_new(headers, 1u << 0);
+  size_t i;
+  json_t *p;
+  json_array_foreach(json_object_get(pauses, "pauses"), i, p)
+  {
+    char id[24], pv[24];
+    json_t *v = json_object_get(p, "protocol_version");
+    snprintf(id, sizeof id, "%lld", (long long)json_integer_value(json_object_get(p, "id")));
+    snprintf(pv, sizeof pv, json_is_integer(v) ? "%lld" : "all", (long long)json_integer_value(v));
+    json_t *r = json_object_get(p, "rounds"), *c = json_object_get(p, "circuit_ids");
+    char *rounds = json_is_array(r) ? json_dumps(r, JSON_COMPACT) : NULL,
+         *circuits = json_is_array(c) ? json_dumps(c, JSON_COMPACT) : NULL;
+    wg_table_row(t, id, pv, rounds ? rounds : "all", circuits ? circuits : "all",
+                 json_string_value(json_object_get(p, "created_at")));
+    free(rounds);
+    free(circuits);
+  }
+  wg_table_print(t, stdout);
+}
+
+static int cmd_queue_pause(const struct wg_config *cfg, bool pause, int argc, char **argv)
+{
+  struct wg_pause_filter f = {.protocol_version = -1};
+  char rounds[512], circuits[512];
+  for (int i = 0; i < argc; i++) {
+    uint64_t v;
+    if (i + 1 < argc && strcmp(argv[i], "--protocol-version") == 0 && parse_u64(argv[i + 1], &v) && v <= 65535)
+      f.protocol_version = (int64_t)v;
+    else if (i + 1 < argc && strcmp(argv[i], "--rounds") == 0 && parse_int_list(argv[i + 1], 3, rounds, sizeof rounds))
+      f.rounds = rounds;
+    else if (i + 1 < argc && strcmp(argv[i], "--circuit-ids") == 0 &&
+             parse_int_list(argv[i + 1], 255, circuits, sizeof circuits))
+      f.circuit_ids = circuits;
+    else {
+      fprintf(stderr, "wgctl: usage: queue %s [--protocol-version V] [--rounds R,...] [--circuit-ids C,...]"
+                      "   (rounds 0-3, circuit ids 0-255)\n",
+              pause ? "pause" : "resume");
+      return 2;
+    }
+    i++;
+  }
+  struct wg_dbconn *c = connect_or_die(cfg);
+  json_t *pauses = NULL;
+  enum wg_status s = pause ? wg_queue_pause(c, &f, &pauses) : wg_queue_resume(c, &f, &pauses);
+  wg_db_disconnect(c);
+  if (s != WG_OK) {
+    fprintf(stderr, "wgctl: queue %s failed (%s)\n", pause ? "pause" : "resume", wg_status_name(s));
+    return 1;
+  }
+  if (json_output)
+    return print_json(pauses);
+  print_pauses(pauses);
+  json_decref(pauses);
+  return 0;
+}
+
+static int cmd_queue(const struct wg_config *cfg, int argc, char **argv)
+{
+  if (argc >= 1 && (strcmp(argv[0], "pause") == 0 || strcmp(argv[0], "resume") == 0))
+    return cmd_queue_pause(cfg, strcmp(argv[0], "pause") == 0, argc - 1, argv + 1);
+  if (argc != 0) {
+    fprintf(stderr, "wgctl: usage: queue | queue pause|resume [--protocol-version V] [--rounds R,...]"
+                    " [--circuit-ids C,...]\n");
+    return 2;
+  }
+  struct wg_dbconn *c = connect_or_die(cfg);
+  json_t *report = NULL;
+  enum wg_status s = wg_queue_report_json(c, &report);
+  wg_db_disconnect(c);
+  if (s != WG_OK) {
+    fprintf(stderr, "wgctl: queue failed (%s)\n", wg_status_name(s));
+    return 1;
+  }
+  if (json_output)
+    return print_json(report);
+  static const char *const headers[] = {"PROTOCOL", "ROUND", "CIRCUIT", "QUEUED", "IN PROGRESS", "BACKOFF",
+                                        "OLDEST QUEUED", "DONE/60S", "PAUSED", NULL};
+  struct wg_table *t = wg_table_new(headers, 0x1ffu & ~(1u << 6) & ~(1u << 8));
+  size_t i;
+  json_t *q;
+  json_array_foreach(json_object_get(report, "queues"), i, q)
+  {
+    char cell[7][32], age[32];
+    static const char *const keys[7] = {"protocol_version", "aggregation_round", "circuit_id", "queued",
+                                        "in_progress", "backoff", "completed_last_60s"};
+    for (int k = 0; k < 7; k++)
+      snprintf(cell[k], sizeof cell[k], "%lld", (long long)json_integer_value(json_object_get(q, keys[k])));
+    wg_format_duration(json_number_value(json_object_get(q, "oldest_queued_age_s")), age, sizeof age);
+    bool queued = json_integer_value(json_object_get(q, "queued")) > 0;
+    wg_table_row(t, cell[0], cell[1], cell[2], cell[3], cell[4], cell[5], queued ? age : "-", cell[6],
+                 json_is_true(json_object_get(q, "paused")) ? "paused" : "no");
+  }
+  wg_table_print(t, stdout);
+  json_decref(report);
+  return 0;
+}
+
 static void gen_input_usage(FILE *f)
 {
   fprintf(f, "usage: wgctl gen-input --batch N [--logs L] [--workload key=value,...] [--initial K] [--seed S]\n\n"
@@ -823,6 +952,8 @@ int main(int argc, char **argv)
     rc = cmd_batch_change(&cfg, false, n - 1, args + 1);
   else if (n >= 1 && strcmp(args[0], "stats") == 0)
     rc = cmd_stats(&cfg, n - 1, args + 1);
+  else if (n >= 1 && strcmp(args[0], "queue") == 0)
+    rc = cmd_queue(&cfg, n - 1, args + 1);
   else if (n >= 1 && strcmp(args[0], "archive") == 0)
     rc = cmd_archive(&cfg, n - 1, args + 1);
   else if (n >= 1 && strcmp(args[0], "migrate") == 0 && n == 1)

@@ -1,4 +1,4 @@
-MIGRATIONS = sql/0001_init.sql sql/0002_archive.sql sql/0003_throughput.sql sql/0004_leases.sql sql/0005_witness_backoff.sql sql/0006_blob_sweeps.sql sql/0007_attempts.sql sql/0008_store_identity.sql
+MIGRATIONS = sql/0001_init.sql sql/0002_archive.sql sql/0003_throughput.sql sql/0004_leases.sql sql/0005_witness_backoff.sql sql/0006_blob_sweeps.sql sql/0007_attempts.sql sql/0008_store_identity.sql sql/0009_pauses.sql
 EXTRA_DIST += $(MIGRATIONS)
 dist_pkgdata_DATA = $(MIGRATIONS)
 
@@ -29,5 +29,6 @@ libwgserver_a_SOURCES += \
 	src/db/repairs.h src/db/repairs.c \
 	src/db/stats.h src/db/stats.c \
 	src/db/job_views.h src/db/job_views.c \
+	src/db/queue.h src/db/queue.c \
 	src/auth/auth.h src/auth/token.c src/auth/cache.c src/auth/lease.h src/auth/lease.c \
 	src/auth/negative_cache.h src/auth/negative_cache.c

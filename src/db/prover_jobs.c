@@ -9,6 +9,7 @@
 #include "common/fault.h"
 #include "common/hex.h"
 #include "common/strbuf.h"
+#include "db/queue.h"
 #include "db/witness_jobs.h"
 
 #define UTC(COLUMN) "coalesce(" WG_SQL_UTC(COLUMN) ", '')"
@@ -42,13 +43,15 @@ const struct wg_stmt wg_sql_prover_jobs[] = {
    * $1[k] with token $8[k] and lease hash $7[k], so that claims of several provers can be served
    * by one statement; the slot comes back last so that each job gets its slot's lease. The job
    * is held for the claim grace ($2) until its witness is downloaded or it is heartbeaten. Each
-   * claim starts its attempt record, numbered by claims (sql/0007_attempts.sql). */
+   * claim starts its attempt record, numbered by claims (sql/0007_attempts.sql). Paused jobs are
+   * skipped: the pauses are read here, so a pause holds on every daemon from its commit on. */
   {"prover_claim",
    "WITH picked AS (SELECT id, row_number() OVER (ORDER BY l1_batch_number, aggregation_round, id) AS slot"
    "   FROM (SELECT id, l1_batch_number, aggregation_round FROM prover_jobs WHERE " CLAIMABLE
    "   AND protocol_version = $3"
    "   AND ($4::smallint[] IS NULL OR aggregation_round = ANY($4::smallint[]))"
    "   AND ($5::smallint[] IS NULL OR circuit_id = ANY($5::smallint[]))"
+   "   AND NOT " WG_SQL_PAUSED("prover_jobs")
    "   ORDER BY l1_batch_number, aggregation_round, id LIMIT $6 FOR UPDATE SKIP LOCKED) AS queued),"
    " claimed AS (UPDATE prover_jobs p SET status = 'in_progress', attempts = p.attempts + 1, claims = p.claims + 1,"
    "   picked_by = ($1::text[])[picked.slot], lease_token = ($8::text[])[picked.slot],"

@@ -14,6 +14,7 @@
 #include "db/store_config.h"
 #include "db/job_views.h"
 #include "db/prover_jobs.h"
+#include "db/queue.h"
 #include "db/witness_jobs.h"
 
 extern const struct wg_stmt wg_sql_metrics[];
@@ -33,6 +34,7 @@ const struct wg_stmt *const wg_all_statements[] = {
   wg_sql_repairs,
   wg_sql_stats,
   wg_sql_job_views,
+  wg_sql_queue,
   wg_sql_metrics,
   NULL,
 };

@@ -24,6 +24,10 @@ libwgserver_a_SOURCES += \
 	src/http/endpoints/witness_job_get.c \
 	src/http/endpoints/witness_job_requeue_post.c \
 	src/http/endpoints/batch_delete.c \
+	src/http/endpoints/queue_get.c \
+	src/http/queue_filter.c \
+	src/http/endpoints/queue_pause_post.c \
+	src/http/endpoints/queue_resume_post.c \
 	src/http/endpoints/ui_get.c
 
 # The dashboard page, built into the binary as a C string.

@@ -1,6 +1,6 @@
 /* Metrics: lock-free counters updated on every request and round, rendered on scrape, and the
  * database's figures (job counts, queue gauges), which are read at most once a second and shared
- * by every scrape: /metrics is open to anyone, and its two aggregate queries must not run as
+ * by every scrape: /metrics is open to anyone, and its three aggregate queries must not run as
  * often as anyone can ask. */
 #include "config.h"
 #include "http/metrics.h"
@@ -18,6 +18,7 @@
 #include "common/histogram.h"
 #include "common/strbuf.h"
 #include "db/db.h"
+#include "db/queue.h"
 #include "http/budget.h"
 #include "http/router.h"
 #include "store/store.h"
@@ -145,6 +146,46 @@ static void render_queue(struct wg_strbuf *b, struct wg_dbconn *c, long max_atte
                        at_max[k][r]);
 }
 
+/* The queue report (GET /queue) as gauges, one series per triple it lists; a triple drops out
+ * once it has nothing unfinished, no completion in the last minute and no pause. */
+static void render_queue_report(struct wg_strbuf *b, struct wg_dbconn *c)
+{
+  struct wg_queue_row *rows;
+  size_t n;
+  if (wg_queue_report(c, &rows, &n) != WG_OK)
+    return;
+  static const char *const states[3] = {"queued", "in_progress", "backoff"};
+  wg_strbuf_printf(b, "# HELP wg_queue_jobs Prover jobs by protocol version, round and circuit id: queued (claimable"
+                      " now), in_progress, or backoff (queued, not claimable before their retry time).\n"
+                      "# TYPE wg_queue_jobs gauge\n");
+#define QUEUE_LABELS "protocol_version=\"%lld\",round=\"%lld\",circuit_id=\"%lld\""
+#define QUEUE_VALUES(R) (long long)(R).protocol_version, (long long)(R).round, (long long)(R).circuit_id
+  for (size_t i = 0; i < n; i++) {
+    int64_t v[3] = {rows[i].queued, rows[i].in_progress, rows[i].backoff};
+    for (int k = 0; k < 3; k++)
+      wg_strbuf_printf(b, "wg_queue_jobs{" QUEUE_LABELS ",state=\"%s\"} %lld\n", QUEUE_VALUES(rows[i]), states[k],
+                       (long long)v[k]);
+  }
+  wg_strbuf_printf(b, "# HELP wg_queue_oldest_queued_age_seconds Time since the oldest queued prover job of the"
+                      " triple became queued (0: none queued).\n"
+                      "# TYPE wg_queue_oldest_queued_age_seconds gauge\n");
+  for (size_t i = 0; i < n; i++)
+    wg_strbuf_printf(b, "wg_queue_oldest_queued_age_seconds{" QUEUE_LABELS "} %.3f\n", QUEUE_VALUES(rows[i]),
+                     rows[i].oldest_queued_age_s);
+  wg_strbuf_printf(b, "# HELP wg_queue_completed_last_60s Prover jobs of the triple completed in the last 60 s.\n"
+                      "# TYPE wg_queue_completed_last_60s gauge\n");
+  for (size_t i = 0; i < n; i++)
+    wg_strbuf_printf(b, "wg_queue_completed_last_60s{" QUEUE_LABELS "} %lld\n", QUEUE_VALUES(rows[i]),
+                     (long long)rows[i].completed_last_60s);
+  wg_strbuf_printf(b, "# HELP wg_queue_paused Whether a pause stops the claims of the triple's prover jobs.\n"
+                      "# TYPE wg_queue_paused gauge\n");
+  for (size_t i = 0; i < n; i++)
+    wg_strbuf_printf(b, "wg_queue_paused{" QUEUE_LABELS "} %d\n", QUEUE_VALUES(rows[i]), rows[i].paused ? 1 : 0);
+#undef QUEUE_LABELS
+#undef QUEUE_VALUES
+  free(rows);
+}
+
 /* The figures read from the database, as exposition text. */
 static void render_db(struct wg_strbuf *b, struct wg_dbconn *c, long max_attempts)
 {
@@ -163,6 +204,7 @@ static void render_db(struct wg_strbuf *b, struct wg_dbconn *c, long max_attempt
                      round_names[atoi(PQgetvalue(res, i, 1)) & 3], PQgetvalue(res, i, 2), PQgetvalue(res, i, 3));
   PQclear(res);
   render_queue(b, c, max_attempts);
+  render_queue_report(b, c);
 }
 
 /* The database's figures, shared by every scrape. figures_lock guards the text and its time;
@@ -336,7 +378,7 @@ char *wg_metrics_render(const struct wg_metrics_sources *src)
     wg_strbuf_printf(&b, "%s", figures);
   free(figures);
   counter(&b, "wg_metrics_refreshes_total",
-          "Reads of the database's figures (wg_database_up, wg_jobs and the queue gauges), at most one a second"
+          "Reads of the database's figures (wg_database_up, wg_jobs, the queue gauges and wg_queue_*), at most one a second"
           " whatever the number of scrapes.",
           (int64_t)atomic_load(&figures_refreshes));
   return b.s;

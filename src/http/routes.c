@@ -26,6 +26,9 @@ const struct wg_route wg_routes[] = {
   {"GET", "/witness-jobs/{round}/{id}", wg_h_witness_job_get, WG_ROLE_VIEWER, WG_BODY_NONE},
   {"POST", "/witness-jobs/{round}/{id}/requeue", wg_h_witness_job_requeue_post, WG_ROLE_ADMIN, WG_BODY_NONE},
   {"DELETE", "/batches/{n}", wg_h_batch_delete, WG_ROLE_ADMIN, WG_BODY_NONE},
+  {"GET", "/queue", wg_h_queue_get, WG_ROLE_VIEWER, WG_BODY_NONE},
+  {"POST", "/queue/pause", wg_h_queue_pause_post, WG_ROLE_ADMIN, WG_BODY_JSON},
+  {"POST", "/queue/resume", wg_h_queue_resume_post, WG_ROLE_ADMIN, WG_BODY_JSON},
   {"GET", "/ui", wg_h_ui_get, WG_ROLE_ANYONE, WG_BODY_NONE},
 };
 const size_t wg_routes_count = sizeof wg_routes / sizeof wg_routes[0];

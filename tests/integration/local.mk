@@ -69,7 +69,8 @@ INTEGRATION_TESTS += \
 INTEGRATION_TESTS += tests/integration/t_hostile.sh
 
 # Throughput (issue 7): batched claims, grouped completions, witness packs, claim plans, retries.
-INTEGRATION_TESTS += tests/integration/t_throughput.sh tests/integration/t_retries.sh tests/integration/t_attempts.sh
+INTEGRATION_TESTS += tests/integration/t_throughput.sh tests/integration/t_retries.sh tests/integration/t_attempts.sh \
+	tests/integration/t_queue.sh
 
 # The HTTP edge (issue 8): readable early refusals, limits per route, slow clients, JSON 414/431.
 INTEGRATION_TESTS += tests/integration/t_edge.sh

@@ -38,6 +38,9 @@ POST /jobs/{id}/requeue admin
 GET /witness-jobs/{round}/{id} operator
 POST /witness-jobs/{round}/{id}/requeue admin
 DELETE /batches/{n} admin
+GET /queue operator
+POST /queue/pause admin
+POST /queue/resume admin
 GET /witness-jobs/{round}/{id} operator
 POST /witness-jobs/{round}/{id}/requeue admin
 '

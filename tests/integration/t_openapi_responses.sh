@@ -253,6 +253,23 @@ for enc in identity IDENTITY gzip br "gzip, gzip"; do
 		POST /batches/{n}/witness-inputs "/batches/$batch/witness-inputs" -H "$(as "$PL_TREE")" -H "$JSON" \
 		-H "Content-Encoding: $enc" --data-binary "@$WG_TMP/enc.json"
 done
+# The queue report and pauses.
+call 200 GET /queue /queue -H "$(v)"
+call 403 GET /queue /queue -H "$(as "$PL_PROVER")"
+call 200 POST /queue/pause /queue/pause -H "$(a)" -H "$JSON" --data-binary '{"protocol_version":24,"rounds":[0],"circuit_ids":[1,5]}'
+assert_json_eq '.pauses | length' 1
+call 200 POST /queue/pause /queue/pause -H "$(a)" -H "$JSON" --data-binary '{}'
+call 200 GET /queue /queue -H "$(v)"
+assert_json_eq '[.queues[].paused] | all' true
+call 400 POST /queue/pause /queue/pause -H "$(a)" -H "$JSON" --data-binary '{"round":[0]}'
+call 403 POST /queue/pause /queue/pause -H "$(v)" -H "$JSON" --data-binary '{}'
+call 415 POST /queue/pause /queue/pause -H "$(a)" -H "$OCTET" --data-binary '{}'
+call 200 POST /queue/resume /queue/resume -H "$(a)" -H "$JSON" --data-binary '{"rounds":[0]}'
+assert_json_eq '.pauses | length' 1
+call 200 POST /queue/resume /queue/resume -H "$(a)" -H "$JSON" --data-binary '{}'
+assert_json_eq '.pauses' '[]'
+call 400 POST /queue/resume /queue/resume -H "$(a)" -H "$JSON" --data-binary '{"rounds":"all"}'
+call 405 POST /queue/resume /queue/resume -X GET -H "$(a)"
 
 # ---------------------------------------------------------------- the database away
 wg_pg_stop >/dev/null

@@ -1,6 +1,7 @@
-/* explain_claims: prints the plans of every claim statement of the project, as prepared on a
- * connection of the daemon's own (wg_db_connect), so that a test can check that each one reads
- * its partial index of queued rows. EXPLAIN without ANALYZE: nothing is claimed.
+/* explain_claims: prints the plans of every claim statement of the project, and of the queue
+ * report, as prepared on a connection of the daemon's own (wg_db_connect), so that a test can
+ * check that each one reads its partial index of queued rows (the report: of unfinished and of
+ * recently successful rows). EXPLAIN without ANALYZE: nothing is claimed.
  *
  * Each statement is explained twice: with the custom plan that PostgreSQL makes for these
  * arguments ("== custom" headers), and with its generic plan ("== generic" headers), made under
@@ -23,6 +24,7 @@ static const char *const claims[] = {
   "EXPLAIN EXECUTE witness_claim_leaf('explain', 60)",
   "EXPLAIN EXECUTE witness_claim_node('explain', 60)",
   "EXPLAIN EXECUTE witness_claim_sched('explain', 60)",
+  "EXPLAIN EXECUTE queue_report",
 };
 
 int main(int argc, char **argv)
