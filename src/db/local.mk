@@ -1,4 +1,4 @@
-MIGRATIONS = sql/0001_init.sql sql/0002_archive.sql sql/0003_throughput.sql sql/0004_leases.sql sql/0005_witness_backoff.sql sql/0006_blob_sweeps.sql sql/0007_attempts.sql
+MIGRATIONS = sql/0001_init.sql sql/0002_archive.sql sql/0003_throughput.sql sql/0004_leases.sql sql/0005_witness_backoff.sql sql/0006_blob_sweeps.sql sql/0007_attempts.sql sql/0009_priority.sql
 EXTRA_DIST += $(MIGRATIONS)
 dist_pkgdata_DATA = $(MIGRATIONS)
 
@@ -19,6 +19,7 @@ libwgserver_a_SOURCES += \
 	src/db/blob_sweeps.h src/db/blob_sweeps.c \
 	src/db/witness_jobs.h src/db/witness_jobs.c \
 	src/db/prover_jobs.h src/db/prover_jobs.c \
+	src/db/priorities.h src/db/priorities.c \
 	src/db/combiner.h src/db/combiner.c \
 	src/db/completer.h src/db/completer.c \
 	src/db/claimer.h src/db/claimer.c \

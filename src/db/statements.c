@@ -12,6 +12,7 @@
 #include "db/repairs.h"
 #include "db/stats.h"
 #include "db/job_views.h"
+#include "db/priorities.h"
 #include "db/prover_jobs.h"
 #include "db/witness_jobs.h"
 
@@ -26,6 +27,7 @@ const struct wg_stmt *const wg_all_statements[] = {
   wg_sql_batch_locks,
   wg_sql_witness_jobs,
   wg_sql_prover_jobs,
+  wg_sql_priorities,
   wg_sql_batches,
   wg_sql_housekeeping,
   wg_sql_repairs,

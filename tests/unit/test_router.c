@@ -257,6 +257,7 @@ START_TEST(real_table_roles)
     {"GET", "/batches/{n}/proof", WG_ROLE_VIEWER, WG_BODY_NONE},
     {"GET", "/jobs/{id}", WG_ROLE_VIEWER, WG_BODY_NONE},
     {"GET", "/jobs/{id}/attempts", WG_ROLE_VIEWER, WG_BODY_NONE},
+    {"POST", "/batches/{n}/priority", WG_ROLE_ADMIN, WG_BODY_JSON},
   };
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
     const struct wg_route *r = real_route(want[i].method, want[i].pattern);
