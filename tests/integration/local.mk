@@ -144,3 +144,6 @@ INTEGRATION_TESTS += tests/integration/t_s3_caps.sh
 # Request bodies held at once are bounded by --max-buffered-bytes (issue 15 item 4).
 INTEGRATION_TESTS += tests/integration/t_memory_budget.sh
 EXTRA_DIST += tests/tools/upload_flood.py
+
+# Fleet controls (issue 16): batch priorities and backpressure on circuits in flight.
+INTEGRATION_TESTS += tests/integration/t_priority.sh
