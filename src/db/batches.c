@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/backpressure.h"
+
 #define TS(col) "to_char(" col " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
 /* The status of batch b (a row of basic_circuit_witness_jobs). */
@@ -105,7 +107,7 @@ static json_t *json_text_or_null(const PGresult *r, int row, int col)
   return v ? json_string(v) : json_null();
 }
 
-enum wg_status wg_batch_get(struct wg_dbconn *c, int64_t batch, json_t **out)
+enum wg_status wg_batch_get(struct wg_dbconn *c, int64_t batch, long max_in_flight, json_t **out)
 {
   struct wg_params p = {0};
   wg_p_int(&p, batch);
@@ -162,6 +164,12 @@ enum wg_status wg_batch_get(struct wg_dbconn *c, int64_t batch, json_t **out)
     json_object_set_new(b, "errors", errors);
   }
   json_object_set_new(b, "rounds", rounds);
+  if (s == WG_OK && max_in_flight > 0 && strcmp(json_string_value(json_object_get(b, "status")), "queued") == 0) {
+    bool held;
+    s = wg_backpressure_held(c, max_in_flight, &held);
+    if (s == WG_OK && held)
+      json_object_set_new(b, "held", json_string("max_circuits_in_flight"));
+  }
   if (s != WG_OK) {
     json_decref(b);
     return s;

@@ -20,6 +20,7 @@ libwgserver_a_SOURCES += \
 	src/db/witness_jobs.h src/db/witness_jobs.c \
 	src/db/prover_jobs.h src/db/prover_jobs.c \
 	src/db/priorities.h src/db/priorities.c \
+	src/db/backpressure.h src/db/backpressure.c \
 	src/db/combiner.h src/db/combiner.c \
 	src/db/completer.h src/db/completer.c \
 	src/db/claimer.h src/db/claimer.c \

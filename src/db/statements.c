@@ -5,6 +5,7 @@
 #include "db/health.h"
 #include "db/basic_jobs.h"
 #include "db/batch_locks.h"
+#include "db/backpressure.h"
 #include "db/batches.h"
 #include "db/blob_sweeps.h"
 #include "db/blobs.h"
@@ -28,6 +29,7 @@ const struct wg_stmt *const wg_all_statements[] = {
   wg_sql_witness_jobs,
   wg_sql_prover_jobs,
   wg_sql_priorities,
+  wg_sql_backpressure,
   wg_sql_batches,
   wg_sql_housekeeping,
   wg_sql_repairs,

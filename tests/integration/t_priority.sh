@@ -6,6 +6,10 @@
 #    queued, a claim of three takes batch 3's, 2's, 1's; every job of batch 3, of every round
 #    and both kinds, carries 50.
 # 2. The route: 400 for a priority out of range or an unknown key (named), 404 for no batch.
+# 3. Backpressure (docs/state-machine.md, backpressure): a daemon with --max-circuits-in-flight
+#    100; batch 4 makes 100 basic circuits, so batch 5's basic job stays queued, unclaimed, and
+#    GET /batches/5 says "held": "max_circuits_in_flight"; once provers drain batch 4, both are
+#    proven.
 # shellcheck source=tests/integration/lib.sh
 . "$WG_SRCDIR/tests/integration/lib.sh"
 # shellcheck source=tests/integration/pipeline_lib.sh
@@ -122,3 +126,41 @@ assert_eq 4 "$(wg_psql "SELECT count(DISTINCT aggregation_round) FROM prover_job
 assert_eq -10 "$(wg_psql "SELECT string_agg(DISTINCT priority::text, ',') FROM prover_jobs WHERE l1_batch_number = 1")" \
 	"every prover job of batch 1 has -10"
 
+
+# ---------------------------------------------------------------- backpressure
+wg_stop_daemon a
+wg_start_daemon b --max-circuits-in-flight 100 --poll-ms 200
+pl_use b
+pl_gen_input 4 --logs 0 --workload "main_vm=$((5390 * 100))" >"$WG_TMP/in4.json"
+pl_upload 4 "$WG_TMP/in4.json"
+assert_status 201
+basic4_done() { [[ $(wg_psql "SELECT status FROM basic_circuit_witness_jobs WHERE l1_batch_number = 4") == successful ]]; }
+wg_wait_until 60 basic4_done
+assert_eq 100 "$(wg_psql "SELECT count(*) FROM prover_jobs WHERE status = 'queued'")" "batch 4 queued 100 circuits"
+pl_gen_input 5 --logs 0 --workload main_vm=5390 >"$WG_TMP/in5.json"
+pl_upload 5 "$WG_TMP/in5.json"
+assert_status 201
+sleep 2 # ten polls of the basic round, and the upload's notification
+assert_eq "queued 0" "$(wg_psql "SELECT status || ' ' || attempts FROM basic_circuit_witness_jobs WHERE l1_batch_number = 5")" \
+	"batch 5's basic job waits while 100 circuits are in flight"
+pl_get /batches/5
+assert_status 200
+assert_eq "queued max_circuits_in_flight" "$(wg_json '"\(.status) \(.held)"')" "GET /batches/5 says why it waits"
+pl_get /batches/4
+assert_eq null "$(wg_json .held)" "a batch under way is not held"
+# One circuit in progress still counts: the basic job waits on.
+pl_claim '{"prover_id":"t","protocol_version":24,"rounds":[0]}'
+assert_status 200
+pl_witness "$PL_JOB_ID" "$WG_TMP/w"
+pl_ref_prove "$WG_TMP/w" "$WG_TMP/p"
+sleep 1
+assert_eq queued "$(wg_psql "SELECT status FROM basic_circuit_witness_jobs WHERE l1_batch_number = 5")" \
+	"a circuit in progress counts as in flight"
+pl_complete "$PL_JOB_ID" "$PL_JOB_LEASE" "$WG_TMP/p"
+assert_status 200
+basic5_started() { [[ $(wg_psql "SELECT status FROM basic_circuit_witness_jobs WHERE l1_batch_number = 5") != queued ]]; }
+wg_wait_until 30 basic5_started
+pl_get /batches/5
+assert_eq null "$(wg_json .held)" "batch 5 is held no more"
+prove_all_until 5 proven
+prove_all_until 4 proven

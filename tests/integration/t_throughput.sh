@@ -172,11 +172,15 @@ wg_psql "ANALYZE" >/dev/null
 "$PL_EXPLAIN_CLAIMS" "$WG_DB" >"$WG_TMP/plans.txt" || fail "explain_claims failed"
 # plan_of MODE STMT: the plan explain_claims printed for STMT under "== MODE EXPLAIN EXECUTE STMT...".
 plan_of() { awk -v s="== $1 EXPLAIN EXECUTE $2" '/^== / { on = index($0, s) == 1; next } on' "$WG_TMP/plans.txt"; }
-assert_eq 12 "$(grep -c '^== ' "$WG_TMP/plans.txt")" "explain_claims printed six custom and six generic plans"
+assert_eq 14 "$(grep -c '^== ' "$WG_TMP/plans.txt")" "explain_claims printed seven custom and seven generic plans"
 for mode in custom generic; do
 	for pair in "prover_claim('{explain}', 600, 24, NULL:prover_jobs_queued" \
 		"prover_claim('{explain}', 600, 24, '{0}':prover_jobs_queued" \
-		witness_claim_basic:basic_circuit_witness_jobs_queued witness_claim_leaf:leaf_aggregation_jobs_queued \
+		"witness_claim_basic('explain', 60, 0):basic_circuit_witness_jobs_queued" \
+		"witness_claim_basic('explain', 60, 1000):basic_circuit_witness_jobs_queued" \
+		"witness_claim_basic('explain', 60, 1000):prover_jobs_queued" \
+		"witness_claim_basic('explain', 60, 1000):prover_jobs_leased" \
+		witness_claim_leaf:leaf_aggregation_jobs_queued \
 		witness_claim_node:node_aggregation_jobs_queued witness_claim_sched:scheduler_witness_jobs_queued; do
 		stmt=${pair%:*} index=${pair##*:}
 		plan=$(plan_of "$mode" "$stmt")

@@ -7,6 +7,7 @@
 
 #include "db/batches.h"
 #include "db/priorities.h"
+#include "config/settings.h"
 #include "http/endpoints.h"
 
 int wg_h_batch_priority_post(struct wg_request *rq)
@@ -39,7 +40,7 @@ int wg_h_batch_priority_post(struct wg_request *rq)
   enum wg_status s = c ? wg_priority_set(c, batch, p) : WG_E_UNAVAILABLE;
   json_t *b = NULL;
   if (s == WG_OK)
-    s = wg_batch_get(c, batch, &b);
+    s = wg_batch_get(c, batch, rq->app->cfg->max_circuits_in_flight, &b);
   if (s == WG_E_NOT_FOUND)
     return wg_reply_error(rq, 404, "not_found", "no batch %lld", (long long)batch);
   if (s != WG_OK)
