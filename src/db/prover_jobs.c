@@ -37,12 +37,14 @@
 #define CLAIMABLE "status = 'queued' AND (retry_at IS NULL OR retry_at <= now())"
 
 const struct wg_stmt wg_sql_prover_jobs[] = {
-  /* Up to $6 jobs in claim order (higher priority first, then the batch order), each locked by this statement alone (SKIP LOCKED), through the
-   * partial index prover_jobs_queued. The k-th job claimed (slot k) is recorded as picked by
-   * $1[k] with token $8[k] and lease hash $7[k], so that claims of several provers can be served
-   * by one statement; the slot comes back last so that each job gets its slot's lease. The job
-   * is held for the claim grace ($2) until its witness is downloaded or it is heartbeaten. Each
-   * claim starts its attempt record, numbered by claims (sql/0007_attempts.sql). */
+  /* Up to $6 jobs in claim order (higher priority first, then the batch order), each locked by
+   * this statement alone (SKIP LOCKED), through the partial index prover_jobs_queued, which leads
+   * with priority DESC in the same order (sql/0009_priority.sql). The k-th job claimed (slot k)
+   * is recorded as picked by $1[k] with token $8[k] and lease hash $7[k], so that claims of
+   * several provers can be served by one statement; the slot comes back last so that each job
+   * gets its slot's lease. The job is held for the claim grace ($2) until its witness is
+   * downloaded or it is heartbeaten. Each claim starts its attempt record, numbered by claims
+   * (sql/0007_attempts.sql). */
   {"prover_claim",
    "WITH picked AS (SELECT id, row_number() OVER (ORDER BY priority DESC, l1_batch_number, aggregation_round, id)"
    "   AS slot FROM (SELECT id, priority, l1_batch_number, aggregation_round FROM prover_jobs WHERE " CLAIMABLE
