@@ -128,7 +128,9 @@ assert_eq -10 "$(wg_psql "SELECT string_agg(DISTINCT priority::text, ',') FROM p
 
 
 # ---------------------------------------------------------------- backpressure
-wg_stop_daemon a
+rc=0
+wg_stop_daemon a || rc=$?
+assert_eq 0 "$rc" "daemon a stopped cleanly (under --enable-sanitizers: no leak)"
 wg_start_daemon b --max-circuits-in-flight 100 --poll-ms 200
 pl_use b
 pl_gen_input 4 --logs 0 --workload "main_vm=$((5390 * 100))" >"$WG_TMP/in4.json"
@@ -164,3 +166,6 @@ pl_get /batches/5
 assert_eq null "$(wg_json .held)" "batch 5 is held no more"
 prove_all_until 5 proven
 prove_all_until 4 proven
+rc=0
+wg_stop_daemon b || rc=$?
+assert_eq 0 "$rc" "daemon b stopped cleanly (under --enable-sanitizers: no leak)"
