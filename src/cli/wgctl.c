@@ -358,7 +358,7 @@ static int cmd_status(const struct wg_config *cfg, int argc, char **argv)
     if (s == WG_OK)
       s = wg_stats_batch_progress(c, j);
   } else {
-    s = wg_batch_get(c, (int64_t)batch, &j);
+    s = wg_batch_get(c, (int64_t)batch, cfg->max_circuits_in_flight, &j);
   }
   wg_db_disconnect(c);
   if (s == WG_E_NOT_FOUND) {

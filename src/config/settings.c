@@ -49,6 +49,7 @@ static const struct option_def options[] = {
   {"max-attempts", L(max_attempts), "10", 1, 1000000, "claims before a job fails for good"},
   {"retry-base", MS(retry_base_ms), "1", 0, 86400000, "backoff of a failed job's first retry (prover or witness job), seconds (or Nms)"},
   {"retry-max", MS(retry_max_ms), "60", 0, 86400000, "longest retry backoff, seconds (or Nms)"},
+  {"max-circuits-in-flight", L(max_circuits_in_flight), "0", 0, 100000000, "start no basic witness job while this many prover jobs are queued or in progress (0: no limit)"},
   {"leaf-arity", L(leaf_arity), "32", 2, 4096, "basic proofs per leaf circuit"},
   {"node-arity", L(node_arity), "32", 2, 4096, "proofs per node circuit"},
   {"max-body", B(max_body), "64M", 1024, LONG_MAX, "largest witness-input body, on the wire and decoded"},

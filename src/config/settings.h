@@ -31,6 +31,7 @@ struct wg_config {
   long max_attempts;
   long retry_base_ms; /* backoff before a failed prover job's first retry, doubled per attempt */
   long retry_max_ms;  /* longest backoff */
+  long max_circuits_in_flight; /* basic jobs wait while this many prover jobs are queued or in progress; 0 = off */
   long leaf_arity;
   long node_arity;
   long max_body;     /* witness-input bodies: bytes, on the wire and after decoding */

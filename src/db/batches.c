@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "db/backpressure.h"
+
 #define TS(col) WG_SQL_UTC(col)
 
 /* The status of batch b (a row of basic_circuit_witness_jobs). */
@@ -26,8 +28,8 @@ const struct wg_stmt wg_sql_batches[] = {
    "SELECT b.l1_batch_number, b.protocol_version, " BATCH_STATUS ", " TS("b.created_at")
    " FROM basic_circuit_witness_jobs b WHERE b.l1_batch_number > $1 ORDER BY b.l1_batch_number LIMIT $2"},
   {"batch_get",
-   "SELECT b.l1_batch_number, b.protocol_version, " BATCH_STATUS ", " TS("b.created_at") ", b.input_bytes"
-   " FROM basic_circuit_witness_jobs b WHERE b.l1_batch_number = $1"},
+   "SELECT b.l1_batch_number, b.protocol_version, " BATCH_STATUS ", " TS("b.created_at") ", b.input_bytes,"
+   " b.priority FROM basic_circuit_witness_jobs b WHERE b.l1_batch_number = $1"},
   {"batch_counts",
    "SELECT 0, 'w', status, count(*) FROM basic_circuit_witness_jobs WHERE l1_batch_number = $1 GROUP BY status"
    " UNION ALL SELECT 1, 'w', status, count(*) FROM leaf_aggregation_jobs WHERE l1_batch_number = $1 GROUP BY status"
@@ -105,7 +107,7 @@ static json_t *json_text_or_null(const PGresult *r, int row, int col)
   return v ? json_string(v) : json_null();
 }
 
-enum wg_status wg_batch_get(struct wg_dbconn *c, int64_t batch, json_t **out)
+enum wg_status wg_batch_get(struct wg_dbconn *c, int64_t batch, long max_in_flight, json_t **out)
 {
   struct wg_params p = {0};
   wg_p_int(&p, batch);
@@ -113,9 +115,10 @@ enum wg_status wg_batch_get(struct wg_dbconn *c, int64_t batch, json_t **out)
   enum wg_status s = wg_db_exec_row(c, "batch_get", &p, false, &r);
   if (s != WG_OK)
     return s;
-  json_t *b = json_pack("{s:I,s:I,s:s,s:s,s:I}", "l1_batch_number", (json_int_t)wg_db_int(r, 0, 0),
+  json_t *b = json_pack("{s:I,s:I,s:s,s:s,s:I,s:i}", "l1_batch_number", (json_int_t)wg_db_int(r, 0, 0),
                         "protocol_version", (json_int_t)wg_db_int(r, 0, 1), "status", PQgetvalue(r, 0, 2),
-                        "created_at", PQgetvalue(r, 0, 3), "input_bytes", (json_int_t)wg_db_int(r, 0, 4));
+                        "created_at", PQgetvalue(r, 0, 3), "input_bytes", (json_int_t)wg_db_int(r, 0, 4),
+                        "priority", (int)wg_db_int(r, 0, 5));
   PQclear(r);
 
   json_t *rounds = json_array();
@@ -161,6 +164,12 @@ enum wg_status wg_batch_get(struct wg_dbconn *c, int64_t batch, json_t **out)
     json_object_set_new(b, "errors", errors);
   }
   json_object_set_new(b, "rounds", rounds);
+  if (s == WG_OK && max_in_flight > 0 && strcmp(json_string_value(json_object_get(b, "status")), "queued") == 0) {
+    bool held;
+    s = wg_backpressure_held(c, max_in_flight, &held);
+    if (s == WG_OK && held)
+      json_object_set_new(b, "held", json_string("max_circuits_in_flight"));
+  }
   if (s != WG_OK) {
     json_decref(b);
     return s;

@@ -117,6 +117,13 @@ enum wg_status wg_db_tx(struct wg_dbconn *c, wg_tx_fn fn, void *arg);
  * in UTC with milliseconds, e.g. 2026-12-05T00:10:00.123Z (NULL stays NULL). */
 #define WG_SQL_UTC(COLUMN) "to_char(" COLUMN " AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
 
+/* SQL for the priority of batch BATCH (a statement parameter), which every job inserted for the
+ * batch copies (docs/state-machine.md, priority). Read after the round took the batch lock
+ * shared (db/batch_locks.h), so a priority being set under the exclusive lock is either seen here
+ * or sees these rows. A batch deleted meanwhile has no row: 0, and the insert finds nothing. */
+#define WG_SQL_BATCH_PRIORITY(BATCH)                                                                           \
+  "coalesce((SELECT priority FROM basic_circuit_witness_jobs WHERE l1_batch_number = " BATCH "), 0)"
+
 /* Result helpers for text-format results. */
 int64_t wg_db_int(const PGresult *r, int row, int col);
 const char *wg_db_str(const PGresult *r, int row, int col); /* NULL for SQL NULL */

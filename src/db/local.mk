@@ -1,4 +1,4 @@
-MIGRATIONS = sql/0001_init.sql sql/0002_archive.sql sql/0003_throughput.sql sql/0004_leases.sql sql/0005_witness_backoff.sql sql/0006_blob_sweeps.sql sql/0007_attempts.sql sql/0008_store_identity.sql sql/0009_pauses.sql
+MIGRATIONS = sql/0001_init.sql sql/0002_archive.sql sql/0003_throughput.sql sql/0004_leases.sql sql/0005_witness_backoff.sql sql/0006_blob_sweeps.sql sql/0007_attempts.sql sql/0008_store_identity.sql sql/0009_pauses.sql sql/0010_priority.sql
 EXTRA_DIST += $(MIGRATIONS)
 dist_pkgdata_DATA = $(MIGRATIONS)
 
@@ -20,6 +20,8 @@ libwgserver_a_SOURCES += \
 	src/db/store_config.h src/db/store_config.c \
 	src/db/witness_jobs.h src/db/witness_jobs.c \
 	src/db/prover_jobs.h src/db/prover_jobs.c \
+	src/db/priorities.h src/db/priorities.c \
+	src/db/backpressure.h src/db/backpressure.c \
 	src/db/combiner.h src/db/combiner.c \
 	src/db/completer.h src/db/completer.c \
 	src/db/claimer.h src/db/claimer.c \

@@ -38,21 +38,23 @@
 #define CLAIMABLE "status = 'queued' AND (retry_at IS NULL OR retry_at <= now())"
 
 const struct wg_stmt wg_sql_prover_jobs[] = {
-  /* Up to $6 jobs in claim order, each locked by this statement alone (SKIP LOCKED), through the
-   * partial index prover_jobs_queued. The k-th job claimed (slot k) is recorded as picked by
-   * $1[k] with token $8[k] and lease hash $7[k], so that claims of several provers can be served
-   * by one statement; the slot comes back last so that each job gets its slot's lease. The job
-   * is held for the claim grace ($2) until its witness is downloaded or it is heartbeaten. Each
-   * claim starts its attempt record, numbered by claims (sql/0007_attempts.sql). Paused jobs are
-   * skipped: the pauses are read here, so a pause holds on every daemon from its commit on. */
+  /* Up to $6 jobs in claim order (higher priority first, then the batch order), each locked by
+   * this statement alone (SKIP LOCKED), through the partial index prover_jobs_queued, which leads
+   * with priority DESC in the same order (sql/0010_priority.sql). The k-th job claimed (slot k)
+   * is recorded as picked by $1[k] with token $8[k] and lease hash $7[k], so that claims of
+   * several provers can be served by one statement; the slot comes back last so that each job
+   * gets its slot's lease. The job is held for the claim grace ($2) until its witness is
+   * downloaded or it is heartbeaten. Each claim starts its attempt record, numbered by claims
+   * (sql/0007_attempts.sql). Paused jobs are skipped: the pauses are read here, so a pause holds
+   * on every daemon from its commit on. */
   {"prover_claim",
-   "WITH picked AS (SELECT id, row_number() OVER (ORDER BY l1_batch_number, aggregation_round, id) AS slot"
-   "   FROM (SELECT id, l1_batch_number, aggregation_round FROM prover_jobs WHERE " CLAIMABLE
+   "WITH picked AS (SELECT id, row_number() OVER (ORDER BY priority DESC, l1_batch_number, aggregation_round, id)"
+   "   AS slot FROM (SELECT id, priority, l1_batch_number, aggregation_round FROM prover_jobs WHERE " CLAIMABLE
    "   AND protocol_version = $3"
    "   AND ($4::smallint[] IS NULL OR aggregation_round = ANY($4::smallint[]))"
    "   AND ($5::smallint[] IS NULL OR circuit_id = ANY($5::smallint[]))"
    "   AND NOT " WG_SQL_PAUSED("prover_jobs")
-   "   ORDER BY l1_batch_number, aggregation_round, id LIMIT $6 FOR UPDATE SKIP LOCKED) AS queued),"
+   "   ORDER BY priority DESC, l1_batch_number, aggregation_round, id LIMIT $6 FOR UPDATE SKIP LOCKED) AS queued),"
    " claimed AS (UPDATE prover_jobs p SET status = 'in_progress', attempts = p.attempts + 1, claims = p.claims + 1,"
    "   picked_by = ($1::text[])[picked.slot], lease_token = ($8::text[])[picked.slot],"
    "   lease_hash = decode(($7::text[])[picked.slot], 'hex'), lease_touched = false,"
@@ -142,9 +144,9 @@ const struct wg_stmt wg_sql_prover_jobs[] = {
    " SELECT status, attempts, max_attempts, " UTC("retry_at") " FROM failed"},
   {"prover_insert_layer",
    "INSERT INTO prover_jobs (l1_batch_number, protocol_version, aggregation_round, depth, circuit_id, sequence_number,"
-   " witness_pack_id, witness_offset, witness_length)"
-   " SELECT $1, $2, $3, $4, c, s, $7, o, l FROM unnest($5::smallint[], $6::integer[], $8::bigint[], $9::integer[])"
-   " AS t(c, s, o, l)"},
+   " witness_pack_id, witness_offset, witness_length, priority)"
+   " SELECT $1, $2, $3, $4, c, s, $7, o, l, " WG_SQL_BATCH_PRIORITY("$1")
+   " FROM unnest($5::smallint[], $6::integer[], $8::bigint[], $9::integer[]) AS t(c, s, o, l)"},
   {"prover_layer",
    "SELECT " COLUMNS " FROM prover_jobs WHERE l1_batch_number = $1 AND aggregation_round = $2"
    " AND circuit_id = $3 AND depth = $4 ORDER BY sequence_number"},

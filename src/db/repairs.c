@@ -27,7 +27,7 @@
   "id, l1_batch_number, protocol_version, aggregation_round, circuit_id, depth, sequence_number, status,"      \
   " proof_hash, attempts, error, picked_by, lease_expires_at, processing_started_at, time_taken, created_at,"   \
   " updated_at, witness_pack, witness_offset, witness_length, retry_at, attempts_base, lease_hash, lease_token,"   \
-  " lease_touched, witness_pack_id, claims"
+  " lease_touched, witness_pack_id, claims, priority"
 #define REQUEUE_ONE(NAME, TABLE)                                                                               \
   {"requeue_witness_" NAME,                                                                                   \
    "UPDATE " TABLE " SET status = 'queued', lease_expires_at = NULL, updated_at = now(), attempts_base = attempts," \

@@ -5,6 +5,7 @@
 #include "db/health.h"
 #include "db/basic_jobs.h"
 #include "db/batch_locks.h"
+#include "db/backpressure.h"
 #include "db/batches.h"
 #include "db/blob_sweeps.h"
 #include "db/blobs.h"
@@ -13,6 +14,7 @@
 #include "db/stats.h"
 #include "db/store_config.h"
 #include "db/job_views.h"
+#include "db/priorities.h"
 #include "db/prover_jobs.h"
 #include "db/queue.h"
 #include "db/witness_jobs.h"
@@ -29,6 +31,8 @@ const struct wg_stmt *const wg_all_statements[] = {
   wg_sql_batch_locks,
   wg_sql_witness_jobs,
   wg_sql_prover_jobs,
+  wg_sql_priorities,
+  wg_sql_backpressure,
   wg_sql_batches,
   wg_sql_housekeeping,
   wg_sql_repairs,

@@ -10,16 +10,19 @@
 
 #include "circuits/circuits.h"
 #include "common/fault.h"
+#include "db/backpressure.h"
 #include "db/batch_locks.h"
 
 static const char *const table_names[4] = {"basic", "leaf", "node", "sched"};
 
-#define CLAIM(NAME, TABLE, ORDER, EXTRA)                                                                       \
+/* WHERE narrows the claim further: the basic round's holds every basic job while the circuits in
+ * flight reach $3 (0: no limit; db/backpressure.h), a condition on no row, checked once. */
+#define CLAIM(NAME, TABLE, ORDER, WHERE, EXTRA)                                                                       \
   {"witness_claim_" NAME,                                                                                     \
    "UPDATE " TABLE " SET status = 'in_progress', attempts = attempts + 1, picked_by = $1,"                    \
    " lease_expires_at = now() + make_interval(secs => $2::integer), processing_started_at = now(),"           \
    " retry_at = NULL, updated_at = now() WHERE id = (SELECT id FROM " TABLE " WHERE status = 'queued'"         \
-   " AND (retry_at IS NULL OR retry_at <= now()) ORDER BY " ORDER                                              \
+   " AND (retry_at IS NULL OR retry_at <= now())" WHERE " ORDER BY " ORDER                                              \
    " LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, l1_batch_number, protocol_version, attempts, " EXTRA}
 #define FENCED(NAME, TABLE)                                                                                    \
   {"witness_renew_" NAME,                                                                                     \
@@ -40,12 +43,13 @@ static const char *const table_names[4] = {"basic", "leaf", "node", "sched"};
    " WHERE id = $1 AND status = 'in_progress' AND attempts = $2"}
 
 const struct wg_stmt wg_sql_witness_jobs[] = {
-  CLAIM("basic", "basic_circuit_witness_jobs", "l1_batch_number, id", "0, 0, 0, input_key, NULL, NULL"),
-  CLAIM("leaf", "leaf_aggregation_jobs", "l1_batch_number, id",
+  CLAIM("basic", "basic_circuit_witness_jobs", "priority DESC, l1_batch_number, id",
+        " AND ($3::bigint = 0 OR NOT " WG_SQL_CIRCUITS_IN_FLIGHT_REACHED("$3::bigint") ")", "0, 0, 0, input_key, NULL, NULL"),
+  CLAIM("leaf", "leaf_aggregation_jobs", "priority DESC, l1_batch_number, id", "",
         "circuit_id, 0, number_of_basic_circuits, NULL, NULL, NULL"),
-  CLAIM("node", "node_aggregation_jobs", "l1_batch_number, depth, id",
+  CLAIM("node", "node_aggregation_jobs", "priority DESC, l1_batch_number, depth, id", "",
         "circuit_id, depth, number_of_dependent_jobs, NULL, NULL, NULL"),
-  CLAIM("sched", "scheduler_witness_jobs", "l1_batch_number, id",
+  CLAIM("sched", "scheduler_witness_jobs", "priority DESC, l1_batch_number, id", "",
         "0, 0, number_of_dependent_jobs, NULL, encode(previous_root_hash, 'hex'), encode(new_root_hash, 'hex')"),
   FENCED("basic", "basic_circuit_witness_jobs"),
   FENCED("leaf", "leaf_aggregation_jobs"),
@@ -75,18 +79,18 @@ const struct wg_stmt wg_sql_witness_jobs[] = {
    " status = CASE WHEN status = 'waiting_for_proofs' AND proofs_done + 1 >= number_of_dependent_jobs"
    " THEN 'queued' ELSE status END WHERE l1_batch_number = $1 RETURNING status"},
   {"witness_insert_leaves",
-   "INSERT INTO leaf_aggregation_jobs (l1_batch_number, protocol_version, circuit_id, number_of_basic_circuits)"
-   " SELECT $1, $2, c, n FROM unnest($3::smallint[], $4::integer[]) AS t(c, n)"},
+   "INSERT INTO leaf_aggregation_jobs (l1_batch_number, protocol_version, circuit_id, number_of_basic_circuits,"
+   " priority) SELECT $1, $2, c, n, " WG_SQL_BATCH_PRIORITY("$1") " FROM unnest($3::smallint[], $4::integer[]) AS t(c, n)"},
   {"witness_insert_node_stubs",
-   "INSERT INTO node_aggregation_jobs (l1_batch_number, protocol_version, circuit_id, depth)"
-   " SELECT $1, $2, c, 0 FROM unnest($3::smallint[]) AS t(c)"},
+   "INSERT INTO node_aggregation_jobs (l1_batch_number, protocol_version, circuit_id, depth, priority)"
+   " SELECT $1, $2, c, 0, " WG_SQL_BATCH_PRIORITY("$1") " FROM unnest($3::smallint[]) AS t(c)"},
   {"witness_insert_scheduler",
    "INSERT INTO scheduler_witness_jobs (l1_batch_number, protocol_version, number_of_dependent_jobs,"
-   " previous_root_hash, new_root_hash) VALUES ($1, $2, $3, $4, $5)"},
+   " previous_root_hash, new_root_hash, priority) VALUES ($1, $2, $3, $4, $5, " WG_SQL_BATCH_PRIORITY("$1") ")"},
   /* The depth-0 node job exists as a stub; deeper ones are created by the layer below. */
   {"witness_set_node_inputs",
-   "INSERT INTO node_aggregation_jobs (l1_batch_number, protocol_version, circuit_id, depth, number_of_dependent_jobs)"
-   " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (l1_batch_number, circuit_id, depth)"
+   "INSERT INTO node_aggregation_jobs (l1_batch_number, protocol_version, circuit_id, depth, number_of_dependent_jobs,"
+   " priority) VALUES ($1, $2, $3, $4, $5, " WG_SQL_BATCH_PRIORITY("$1") ") ON CONFLICT (l1_batch_number, circuit_id, depth)"
    " DO UPDATE SET number_of_dependent_jobs = EXCLUDED.number_of_dependent_jobs, updated_at = now()"},
   {"witness_notify", "SELECT pg_notify('" WG_NOTIFY_CHANNEL "', $1)"},
   {NULL, NULL},
@@ -111,13 +115,15 @@ static bool hex32(const char *s, uint8_t out[32])
 }
 
 enum wg_status wg_witness_claim(struct wg_dbconn *c, int round, const char *instance_id, int lease_seconds,
-                                struct wg_witness_job *job)
+                                long max_in_flight, struct wg_witness_job *job)
 {
   char name[48];
   stmt_name(name, sizeof name, "claim", round);
   struct wg_params p = {0};
   wg_p_text(&p, instance_id);
   wg_p_int(&p, lease_seconds);
+  if (round == 0)
+    wg_p_int(&p, max_in_flight > 0 ? max_in_flight : 0);
   PGresult *r;
   enum wg_status s = wg_db_exec_row(c, name, &p, false, &r);
   if (s != WG_OK)

@@ -22,9 +22,11 @@ struct wg_witness_job {
 };
 
 /* Claims the next queued job of a round whose retry backoff has passed, with a lease of
- * lease_seconds. WG_E_NOT_FOUND when none is queued. */
+ * lease_seconds. A basic job is not claimed while max_in_flight (> 0) or more prover jobs are
+ * queued or in progress (db/backpressure.h); the other rounds ignore it. WG_E_NOT_FOUND when
+ * none is queued, or all are held. */
 enum wg_status wg_witness_claim(struct wg_dbconn *c, int round, const char *instance_id, int lease_seconds,
-                                struct wg_witness_job *job);
+                                long max_in_flight, struct wg_witness_job *job);
 /* Extends the lease; WG_E_LEASE_LOST when the job is no longer ours. */
 enum wg_status wg_witness_renew(struct wg_dbconn *c, const struct wg_witness_job *job, int lease_seconds);
 /* Inside the caller's transaction: marks the job successful if it is still ours, else

@@ -22,6 +22,7 @@ int wg_h_job_get(struct wg_request *rq);
 int wg_h_job_attempts_get(struct wg_request *rq);
 int wg_h_batch_proof_get(struct wg_request *rq);
 int wg_h_batch_requeue_post(struct wg_request *rq);
+int wg_h_batch_priority_post(struct wg_request *rq);
 int wg_h_job_requeue_post(struct wg_request *rq);
 int wg_h_batch_delete(struct wg_request *rq);
 int wg_h_witness_job_get(struct wg_request *rq);

@@ -20,6 +20,7 @@ libwgserver_a_SOURCES += \
 	src/http/endpoints/job_get.c \
 	src/http/endpoints/job_attempts_get.c \
 	src/http/endpoints/batch_requeue_post.c \
+	src/http/endpoints/batch_priority_post.c \
 	src/http/endpoints/job_requeue_post.c \
 	src/http/endpoints/witness_job_get.c \
 	src/http/endpoints/witness_job_requeue_post.c \

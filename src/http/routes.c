@@ -22,6 +22,7 @@ const struct wg_route wg_routes[] = {
   {"GET", "/jobs/{id}", wg_h_job_get, WG_ROLE_VIEWER, WG_BODY_NONE},
   {"GET", "/jobs/{id}/attempts", wg_h_job_attempts_get, WG_ROLE_VIEWER, WG_BODY_NONE},
   {"POST", "/batches/{n}/requeue", wg_h_batch_requeue_post, WG_ROLE_ADMIN, WG_BODY_NONE},
+  {"POST", "/batches/{n}/priority", wg_h_batch_priority_post, WG_ROLE_ADMIN, WG_BODY_JSON},
   {"POST", "/jobs/{id}/requeue", wg_h_job_requeue_post, WG_ROLE_ADMIN, WG_BODY_NONE},
   {"GET", "/witness-jobs/{round}/{id}", wg_h_witness_job_get, WG_ROLE_VIEWER, WG_BODY_NONE},
   {"POST", "/witness-jobs/{round}/{id}/requeue", wg_h_witness_job_requeue_post, WG_ROLE_ADMIN, WG_BODY_NONE},

@@ -368,7 +368,8 @@ static void *worker_main(void *p)
         continue;
       }
     }
-    enum wg_status s = wg_witness_claim(ctx.db, round, cfg->instance_id, (int)cfg->witness_lease, &ctx.job);
+    enum wg_status s = wg_witness_claim(ctx.db, round, cfg->instance_id, (int)cfg->witness_lease,
+                                        cfg->max_circuits_in_flight, &ctx.job);
     if (s == WG_OK && !wg_pack_id_new(&ctx.pack_id))
       s = WG_E_INTERNAL; /* no random source: the lease expires and another run tries */
     if (s == WG_OK) {

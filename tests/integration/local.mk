@@ -156,3 +156,5 @@ EXTRA_DIST += tests/tools/promql_metrics.py
 # (npm packages cached outside the source and build trees: see the test's header).
 INTEGRATION_TESTS += tests/integration/t_generated_client.sh
 EXTRA_DIST += tests/clients/generated_prover.mts
+# Fleet controls (issue 16): batch priorities and backpressure on circuits in flight.
+INTEGRATION_TESTS += tests/integration/t_priority.sh

@@ -34,6 +34,7 @@ GET /jobs/{id} operator
 GET /jobs/{id}/attempts operator
 GET /batches/{n}/proof operator
 POST /batches/{n}/requeue admin
+POST /batches/{n}/priority admin
 POST /jobs/{id}/requeue admin
 GET /witness-jobs/{round}/{id} operator
 POST /witness-jobs/{round}/{id}/requeue admin

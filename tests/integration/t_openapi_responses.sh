@@ -177,6 +177,14 @@ call 200 POST /jobs/{id}/requeue "/jobs/$id2/requeue" -H "$(a)"
 call 404 POST /jobs/{id}/requeue /jobs/987654/requeue -H "$(a)"
 call 200 POST /batches/{n}/requeue /batches/2/requeue -H "$(a)"
 call 404 POST /batches/{n}/requeue /batches/99/requeue -H "$(a)"
+call 200 POST /batches/{n}/priority /batches/2/priority -H "$(a)" -H "$JSON" --data '{"priority":7}'
+assert_eq 7 "$(wg_json .priority)" "the batch's priority in the reply"
+call 400 POST /batches/{n}/priority /batches/2/priority -H "$(a)" -H "$JSON" --data '{"priority":101}'
+call 400 POST /batches/{n}/priority /batches/2/priority -H "$(a)" -H "$JSON" --data '{"priority":1,"prio":2}'
+assert_contains "$(wg_json .error.message)" prio "the unknown key is named"
+call 403 POST /batches/{n}/priority /batches/2/priority -H "$(v)" -H "$JSON" --data '{"priority":1}'
+call 404 POST /batches/{n}/priority /batches/99/priority -H "$(a)" -H "$JSON" --data '{"priority":1}'
+call 415 POST /batches/{n}/priority /batches/2/priority -H "$(a)" -H "$OCTET" --data '{"priority":1}'
 call 409 POST /witness-jobs/{round}/{id}/requeue /witness-jobs/0/1/requeue -H "$(a)"
 call 404 POST /witness-jobs/{round}/{id}/requeue /witness-jobs/0/987654/requeue -H "$(a)"
 call 200 DELETE /batches/{n} /batches/2 -H "$(a)"

@@ -181,7 +181,11 @@ assert_eq 14 "$(grep -c '^== ' "$WG_TMP/plans.txt")" "explain_claims printed sev
 for mode in custom generic; do
 	for pair in "prover_claim('{explain}', 600, 24, NULL:prover_jobs_queued" \
 		"prover_claim('{explain}', 600, 24, '{0}':prover_jobs_queued" \
-		witness_claim_basic:basic_circuit_witness_jobs_queued witness_claim_leaf:leaf_aggregation_jobs_queued \
+		"witness_claim_basic('explain', 60, 0):basic_circuit_witness_jobs_queued" \
+		"witness_claim_basic('explain', 60, 1000):basic_circuit_witness_jobs_queued" \
+		"witness_claim_basic('explain', 60, 1000):prover_jobs_queued" \
+		"witness_claim_basic('explain', 60, 1000):prover_jobs_leased" \
+		witness_claim_leaf:leaf_aggregation_jobs_queued \
 		witness_claim_node:node_aggregation_jobs_queued witness_claim_sched:scheduler_witness_jobs_queued; do
 		stmt=${pair%:*} index=${pair##*:}
 		plan=$(plan_of "$mode" "$stmt")

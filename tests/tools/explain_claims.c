@@ -20,7 +20,9 @@
 static const char *const claims[] = {
   "EXPLAIN EXECUTE prover_claim('{explain}', 600, 24, NULL, NULL, 8, '{}', '{}')",
   "EXPLAIN EXECUTE prover_claim('{explain}', 600, 24, '{0}', NULL, 1, '{}', '{}')",
-  "EXPLAIN EXECUTE witness_claim_basic('explain', 60)",
+  "EXPLAIN EXECUTE witness_claim_basic('explain', 60, 0)",
+  /* With --max-circuits-in-flight: the count walks the partial indexes of queued and leased rows. */
+  "EXPLAIN EXECUTE witness_claim_basic('explain', 60, 1000)",
   "EXPLAIN EXECUTE witness_claim_leaf('explain', 60)",
   "EXPLAIN EXECUTE witness_claim_node('explain', 60)",
   "EXPLAIN EXECUTE witness_claim_sched('explain', 60)",

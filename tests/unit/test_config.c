@@ -22,7 +22,7 @@ static const char *const wg_vars[] = {
   "WG_HTTP_THREADS", "WG_DB_POOL", "WG_LEASE", "WG_CLAIM_GRACE", "WG_WITNESS_LEASE", "WG_WITNESS_JOB_TIMEOUT", "WG_MAX_ATTEMPTS", "WG_LEAF_ARITY",
   "WG_NODE_ARITY", "WG_MAX_BODY", "WG_POLL_MS", "WG_HOUSEKEEPING_MS", "WG_CONNECTION_TIMEOUT", "WG_TLS_CERT",
   "WG_TLS_KEY", "WG_S3_ENDPOINT", "WG_S3_REGION", "WG_TLS_KEY_FILE", "WG_DB_PASSWORD_FILE",
-  "WG_S3_CREDENTIALS_FILE", "CREDENTIALS_DIRECTORY", "WG_MAX_BUFFERED_BYTES",
+  "WG_S3_CREDENTIALS_FILE", "CREDENTIALS_DIRECTORY", "WG_MAX_BUFFERED_BYTES", "WG_MAX_CIRCUITS_IN_FLIGHT",
 };
 
 static struct wg_config cfg;
@@ -132,6 +132,7 @@ START_TEST(defaults)
   ck_assert_int_eq(cfg.witness_lease, 60);
   ck_assert_int_eq(cfg.witness_job_timeout, 900);
   ck_assert_int_eq(cfg.max_attempts, 10);
+  ck_assert_int_eq(cfg.max_circuits_in_flight, 0); /* no backpressure */
   ck_assert_int_eq(cfg.leaf_arity, 32);
   ck_assert_int_eq(cfg.node_arity, 32);
   ck_assert_int_eq(cfg.max_body, 64L * 1024 * 1024);
@@ -170,6 +171,7 @@ START_TEST(file_parsing)
                                   "request_timeout = 7\n"
                                   "max-connections-per-ip = 0\n"
                                   "max_buffered_bytes = 1G\n"
+                                  "max-circuits-in-flight = 5000\n"
                                   "log_level = debug\n"
                                   "instance-id = daemon-a\n");
   ck_assert_int_eq(LOAD("--config", path), WG_CONFIG_OK);
@@ -189,6 +191,7 @@ START_TEST(file_parsing)
   ck_assert_int_eq(cfg.request_timeout, 7);
   ck_assert_int_eq(cfg.max_connections_per_ip, 0);
   ck_assert_int_eq(cfg.max_buffered_bytes, 1024L * 1024 * 1024);
+  ck_assert_int_eq(cfg.max_circuits_in_flight, 5000);
   ck_assert_str_eq(cfg.log_level, "debug");
   ck_assert_str_eq(cfg.instance_id, "daemon-a");
   /* Untouched options keep their defaults. */
@@ -272,6 +275,7 @@ START_TEST(env_overrides_file)
   setenv("WG_HTTP_THREADS", "3", 1);
   setenv("WG_WITNESS_JOB_TIMEOUT", "120", 1);
   setenv("WG_MAX_BUFFERED_BYTES", "64MiB", 1); /* "MiB" as well as "M" */
+  setenv("WG_MAX_CIRCUITS_IN_FLIGHT", "100", 1);
   ck_assert_int_eq(LOAD("--config", path), WG_CONFIG_OK);
   ck_assert_int_eq(cfg.workers, 5);
   ck_assert_int_eq(cfg.lease, 100); /* only in the file */
@@ -282,7 +286,13 @@ START_TEST(env_overrides_file)
   ck_assert_int_eq(cfg.db_pool, 5); /* follows http-threads */
   ck_assert_int_eq(cfg.witness_job_timeout, 120);
   ck_assert_int_eq(cfg.max_buffered_bytes, 64L * 1024 * 1024);
+  ck_assert_int_eq(cfg.max_circuits_in_flight, 100);
   wg_config_free(&cfg);
+  ck_assert_int_eq(LOAD("--config", path, "--max-circuits-in-flight", "7"), WG_CONFIG_OK);
+  ck_assert_int_eq(cfg.max_circuits_in_flight, 7); /* the flag wins */
+  wg_config_free(&cfg);
+  ASSERT_LOAD_ERROR("max-circuits-in-flight", "--config", path, "--max-circuits-in-flight", "-1");
+  unsetenv("WG_MAX_CIRCUITS_IN_FLIGHT");
 
   /* A bad value in the environment is an error that names the variable. */
   setenv("WG_LEASE", "soon", 1);

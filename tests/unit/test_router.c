@@ -260,6 +260,7 @@ START_TEST(real_table_roles)
     {"GET", "/queue", WG_ROLE_VIEWER, WG_BODY_NONE},
     {"POST", "/queue/pause", WG_ROLE_ADMIN, WG_BODY_JSON},
     {"POST", "/queue/resume", WG_ROLE_ADMIN, WG_BODY_JSON},
+    {"POST", "/batches/{n}/priority", WG_ROLE_ADMIN, WG_BODY_JSON},
   };
   for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
     const struct wg_route *r = real_route(want[i].method, want[i].pattern);
