@@ -177,7 +177,8 @@ wg_psql "ANALYZE" >/dev/null
 "$PL_EXPLAIN_CLAIMS" "$WG_DB" >"$WG_TMP/plans.txt" || fail "explain_claims failed"
 # plan_of MODE STMT: the plan explain_claims printed for STMT under "== MODE EXPLAIN EXECUTE STMT...".
 plan_of() { awk -v s="== $1 EXPLAIN EXECUTE $2" '/^== / { on = index($0, s) == 1; next } on' "$WG_TMP/plans.txt"; }
-assert_eq 14 "$(grep -c '^== ' "$WG_TMP/plans.txt")" "explain_claims printed seven custom and seven generic plans"
+assert_eq 16 "$(grep -c '^== ' "$WG_TMP/plans.txt")" \
+	"explain_claims printed eight custom and eight generic plans (seven claims and the queue report)"
 for mode in custom generic; do
 	for pair in "prover_claim('{explain}', 600, 24, NULL:prover_jobs_queued" \
 		"prover_claim('{explain}', 600, 24, '{0}':prover_jobs_queued" \
