@@ -146,3 +146,8 @@ INTEGRATION_TESTS += tests/integration/t_s3_caps.sh
 # Request bodies held at once are bounded by --max-buffered-bytes (issue 15 item 4).
 INTEGRATION_TESTS += tests/integration/t_memory_budget.sh
 EXTRA_DIST += tests/tools/upload_flood.py
+
+# The Debian package (issue 18 item 1): built from a copy of the sources with debian/, lintian
+# clean, installed into / and run as its system user, upgraded over itself, purged.
+INTEGRATION_TESTS += tests/integration/t_package.sh
+EXTRA_DIST += debian
