@@ -2,14 +2,18 @@
 # install-deps.sh: install, with apt-get, everything needed to build witness-generator
 # and run `make check` on Debian 12. Does nothing (not even `apt-get update`) when
 # every package is already installed. Run as root, or as a user with sudo.
+#
+# The build dependencies are those of debian/control (Build-Depends), installed with
+# `apt-get build-dep`: one list for the package and for a build from the tree. Below are only
+# the tools the plain build and the tests use besides.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 
 PACKAGES=(
-	# build
-	build-essential autoconf automake libtool pkg-config
-	# libraries (configure.ac names each one)
-	libmicrohttpd-dev libpq-dev libjansson-dev libssl-dev zlib1g-dev
-	libcurl4-openssl-dev check
+	# build from the tree (autoreconf -fi); dpkg-checkbuilddeps (dpkg-dev) reads debian/control
+	build-essential autoconf automake libtool pkg-config dpkg-dev
+	# the Debian package's test (t_package.sh): lintian; debhelper comes with the build-deps
+	lintian
 	# tests: throwaway PostgreSQL clusters, HTTP, JSON, memory checks
 	postgresql curl jq valgrind clang libclang-rt-14-dev
 	# the s3 store's tests run a recording server (and npm, below, installs s3rver)
@@ -32,9 +36,14 @@ done
 # The s3 store's tests install s3rver with npm. A node.js from elsewhere (NodeSource) brings its
 # own npm, which Debian's npm package would conflict with: only a missing command counts.
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+# debian/control's Build-Depends, checked by dpkg-checkbuilddeps once dpkg-dev is there.
+build_deps_missing=1
+if command -v dpkg-checkbuilddeps >/dev/null 2>&1 && dpkg-checkbuilddeps >/dev/null 2>&1; then
+	build_deps_missing=0
+fi
 
-if ((${#missing[@]} == 0)); then
-	echo "install-deps.sh: all ${#PACKAGES[@]} packages are installed"
+if ((${#missing[@]} == 0 && build_deps_missing == 0)); then
+	echo "install-deps.sh: all ${#PACKAGES[@]} packages and debian/control's build dependencies are installed"
 	exit 0
 fi
 
@@ -47,6 +56,9 @@ else
 	exit 1
 fi
 
-echo "install-deps.sh: installing ${missing[*]}"
+echo "install-deps.sh: installing ${missing[*]}${missing[*]:+ and }debian/control's build dependencies"
 "${as_root[@]}" apt-get update
-"${as_root[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+if ((${#missing[@]} > 0)); then
+	"${as_root[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+fi
+"${as_root[@]}" apt-get build-dep -y --no-install-recommends ./

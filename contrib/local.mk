@@ -4,7 +4,8 @@ dist_noinst_SCRIPTS += \
 	contrib/install-deps.sh \
 	contrib/wg-test.sh \
 	contrib/wg-demo.sh \
-	contrib/wg-check-variant.sh
+	contrib/wg-check-variant.sh \
+	contrib/wg-distcheck.sh
 
 # Installed beside the programs: a man page for each, an example configuration and a hardened
 # systemd unit. The unit names the installed paths, so it is written at install time: then

@@ -14,6 +14,10 @@
 #   WG_PG_FAST=0 run the cluster with fsync on (default: fsync, synchronous_commit
 #                and full_page_writes off)
 #   WG_TEST_TIMEOUT  seconds before the whole test is stopped (default 900, 0 = none)
+#   WG_TOOL_CACHE    where tools the tests fetch with npm are kept, one directory per tool and
+#                version (default $XDG_CACHE_HOME/witness-generator-tests, else
+#                ~/.cache/witness-generator-tests): outside the build tree, so that
+#                `make distclean` leaves none behind and build trees share one download
 #
 # A test looks like:
 #   #!/bin/bash
@@ -34,6 +38,8 @@ set -eEuo pipefail
 WG_SRCDIR=${WG_SRCDIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 WG_BUILDDIR=${WG_BUILDDIR:-$WG_SRCDIR}
 export WG_SRCDIR WG_BUILDDIR
+WG_TOOL_CACHE=${WG_TOOL_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/witness-generator-tests}
+export WG_TOOL_CACHE
 
 WG_PG_CLUSTER="$WG_SRCDIR/contrib/pg-cluster.sh"
 WG_TEST_NAME=$(basename "$0" .sh)

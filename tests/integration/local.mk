@@ -86,10 +86,12 @@ EXTRA_DIST += docs
 # The operator's console (issue 10): access and job logs, histograms and pool gauges, the dashboard.
 INTEGRATION_TESTS += tests/integration/t_logs.sh tests/integration/t_metrics.sh tests/integration/t_ui.sh
 EXTRA_DIST += tests/integration/ui_e2e.js
-# t_ui.sh keeps playwright-core (from npm) and its screenshot in the build tree.
+# t_ui.sh keeps its screenshot in the build tree. The tools the tests fetch with npm
+# (playwright-core, s3rver, @redocly/cli) live in $WG_TOOL_CACHE, outside it (lib.sh); the
+# directories where older versions kept them in the build tree go too.
 clean-local: clean-ui-test
 clean-ui-test:
-	-rm -rf tests/integration/.node tests/integration/t_ui.out
+	-rm -rf tests/integration/.node tests/integration/t_ui.out .cache
 .PHONY: clean-ui-test
 
 # PostgreSQL failover (issue 11, part 2): kill -9 of the primary and promotion of a synchronous or
@@ -97,7 +99,7 @@ clean-ui-test:
 INTEGRATION_TESTS += tests/integration/t_failover_sync.sh tests/integration/t_failover_async.sh
 EXTRA_DIST += tests/integration/failover_lib.sh
 
-# The s3:// store (issue 11 part 1): against s3rver from npm (cached in .cache/ of the build tree, see
+# The s3:// store (issue 11 part 1): against s3rver from npm (cached in $WG_TOOL_CACHE, see
 # s3_lib.sh), and its signing inputs against a server that records requests.
 INTEGRATION_TESTS += tests/integration/t_s3.sh tests/integration/t_s3_sign.sh
 EXTRA_DIST += tests/integration/s3_lib.sh tests/tools/s3_recorder.py
@@ -158,3 +160,7 @@ INTEGRATION_TESTS += tests/integration/t_generated_client.sh
 EXTRA_DIST += tests/clients/generated_prover.mts
 # Fleet controls (issue 16): batch priorities and backpressure on circuits in flight.
 INTEGRATION_TESTS += tests/integration/t_priority.sh
+# The Debian package (issue 18 item 1): built from a copy of the sources with debian/, lintian
+# clean, installed into / and run as its system user, upgraded over itself, purged.
+INTEGRATION_TESTS += tests/integration/t_package.sh
+EXTRA_DIST += debian

@@ -2,7 +2,7 @@
 # s3_lib.sh: a local S3-compatible server for the s3 store's tests (t_s3.sh). Source it after
 # lib.sh and call wg_setup first:
 #
-#   s3_install                  # s3rver from npm, cached in the build tree (.cache/, outside the trees the tests read)
+#   s3_install                  # s3rver from npm, cached in $WG_TOOL_CACHE (lib.sh), outside the build tree
 #   s3_start                    # $S3_ENDPOINT, bucket $S3_BUCKET, data in $WG_TMP/s3
 #   wg_start_daemon a --store "s3://$S3_BUCKET/p" --s3-endpoint "$S3_ENDPOINT"
 #   s3_keys p/batches/1/        # the keys under a prefix, one a line (ListObjectsV2)
@@ -18,10 +18,10 @@ S3_ENDPOINT=
 export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
 unset AWS_SESSION_TOKEN
 
-# s3_install: install s3rver once into $WG_BUILDDIR/.cache/s3rver (a lock keeps parallel
+# s3_install: install s3rver once into $WG_TOOL_CACHE/s3rver-VERSION (a lock keeps parallel
 # tests from installing it twice at once). A test that cannot get it fails.
 s3_install() {
-	local dir="$WG_BUILDDIR/.cache/s3rver"
+	local dir="$WG_TOOL_CACHE/s3rver-$S3RVER_VERSION"
 	mkdir -p "$dir"
 	S3RVER_BIN="$dir/node_modules/.bin/s3rver"
 	command -v npm >/dev/null || fail "npm is required to install s3rver (contrib/install-deps.sh)"

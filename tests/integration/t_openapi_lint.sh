@@ -1,14 +1,14 @@
 #!/bin/bash
 # t_openapi_lint.sh: api/openapi.yaml passes the linter client generators' users run,
 # @redocly/cli 2.77.0 with its recommended rules, with no error and no warning. The linter is
-# installed with npm into a cache in the build tree (.cache/, ignored by git; set
-# WG_REDOCLY_CACHE to share one between build trees), once. To show that the test can fail, a
+# installed with npm, once, into $WG_TOOL_CACHE (lib.sh: outside the build tree) or
+# WG_REDOCLY_CACHE when set. To show that the test can fail, a
 # copy of the document without its license must draw a finding.
 # shellcheck source=tests/integration/lib.sh
 . "$WG_SRCDIR/tests/integration/lib.sh"
 
 VERSION=2.77.0
-CACHE=${WG_REDOCLY_CACHE:-$WG_BUILDDIR/.cache/redocly-$VERSION}
+CACHE=${WG_REDOCLY_CACHE:-$WG_TOOL_CACHE/redocly-$VERSION}
 REDOCLY="$CACHE/node_modules/.bin/redocly"
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/wg-openapi-lint.XXXXXX")
 wg_on_exit rm -rf "$TMP"

@@ -17,13 +17,15 @@ if [[ ! -x /usr/bin/chromium ]]; then
 	DEBIAN_FRONTEND=noninteractive apt-get install -y chromium >"$WG_TMP/apt.log" 2>&1 ||
 		{ tail -20 "$WG_TMP/apt.log" >&2; fail "cannot install Debian's chromium"; }
 fi
-# playwright-core only drives the browser (it downloads none); cached in the build tree.
-PLAYWRIGHT_DIR="$WG_BUILDDIR/tests/integration/.node"
-if [[ ! -f $PLAYWRIGHT_DIR/node_modules/playwright-core/package.json ]]; then
-	mkdir -p "$PLAYWRIGHT_DIR"
-	(cd "$PLAYWRIGHT_DIR" && npm install --no-save --no-audit --no-fund playwright-core >"$WG_TMP/npm.log" 2>&1) ||
-		{ tail -20 "$WG_TMP/npm.log" >&2; fail "cannot install playwright-core from npm"; }
-fi
+# playwright-core only drives the browser (it downloads none); cached in $WG_TOOL_CACHE (lib.sh),
+# outside the build tree. The lock keeps parallel runs from installing it twice at once.
+PLAYWRIGHT_DIR="$WG_TOOL_CACHE/playwright-core"
+mkdir -p "$PLAYWRIGHT_DIR"
+(
+	flock 9
+	[[ -f $PLAYWRIGHT_DIR/node_modules/playwright-core/package.json ]] ||
+		(cd "$PLAYWRIGHT_DIR" && npm install --no-save --no-audit --no-fund playwright-core >"$WG_TMP/npm.log" 2>&1)
+) 9>"$PLAYWRIGHT_DIR/.lock" || { tail -20 "$WG_TMP/npm.log" >&2; fail "cannot install playwright-core from npm"; }
 OUT_DIR="$WG_BUILDDIR/tests/integration/t_ui.out"
 rm -rf "$OUT_DIR"
 mkdir -p "$OUT_DIR"
