@@ -43,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   size_t limit = (size_t)data[0] << 8 | data[1];
   uint8_t *out = NULL;
   size_t out_len = 0;
-  enum wg_status s = wg_gunzip(data + 2, size - 2, limit, &out, &out_len);
+  enum wg_status s = wg_gunzip(data + 2, size - 2, limit, NULL, NULL, &out, &out_len);
   if (s != WG_OK && s != WG_E_INVALID && s != WG_E_CONFLICT)
     abort();
   if (s != WG_OK)
@@ -56,11 +56,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     abort();
   uint8_t *again = NULL;
   size_t again_len = 0;
-  if (wg_gunzip(z, z_len, out_len, &again, &again_len) != WG_OK || again_len != out_len ||
+  if (wg_gunzip(z, z_len, out_len, NULL, NULL, &again, &again_len) != WG_OK || again_len != out_len ||
       memcmp(again, out, out_len) != 0)
     abort();
   free(again);
-  if (out_len > 0 && wg_gunzip(z, z_len, out_len - 1, &again, &again_len) != WG_E_CONFLICT)
+  if (out_len > 0 && wg_gunzip(z, z_len, out_len - 1, NULL, NULL, &again, &again_len) != WG_E_CONFLICT)
     abort();
   free(z);
   free(out);
