@@ -130,6 +130,11 @@ void wg_claimer_stop(struct wg_claimer *k)
 
 void wg_claimer_submit(struct wg_claimer *k, struct wg_claim *x) { wg_combiner_submit(k->combiner, x); }
 
+bool wg_claimer_post(struct wg_claimer *k, struct wg_claim *x, void (*done)(void *claim, void *arg), void *arg)
+{
+  return wg_combiner_post(k->combiner, x, done, arg);
+}
+
 void wg_claimer_counts(struct wg_claimer *k, int64_t *groups, int64_t *claims)
 {
   wg_combiner_counts(k->combiner, groups, claims);

@@ -27,6 +27,9 @@ struct wg_claimer *wg_claimer_start(const char *conninfo, int grace_seconds);
 void wg_claimer_stop(struct wg_claimer *k);
 /* Claims in the next group and waits for it. */
 void wg_claimer_submit(struct wg_claimer *k, struct wg_claim *x);
+/* Queues a claim for the next group without waiting: done(x, arg) is called on the claiming
+ * thread when x has its answer. False when the claimer is stopping (nothing queued). */
+bool wg_claimer_post(struct wg_claimer *k, struct wg_claim *x, void (*done)(void *claim, void *arg), void *arg);
 /* Claim statements run and claims served by them since start, for metrics. */
 void wg_claimer_counts(struct wg_claimer *k, int64_t *groups, int64_t *claims);
 

@@ -12,6 +12,10 @@
 struct waiter {
   void *item;
   bool finished;
+  /* A posted item (wg_combiner_post): nobody sleeps on it; done is called once its group ran,
+   * and the waiter, malloc'd by the post, is freed. */
+  void (*done)(void *item, void *arg);
+  void *done_arg;
   struct waiter *next;
 };
 
@@ -93,11 +97,19 @@ static void *combiner_main(void *arg)
         k->ops->run(connection(k), items, n, k->arg);
     }
 
+    /* Posted items are answered outside the lock: their callbacks may post again. */
+    for (size_t i = 0; i < n; i++)
+      if (group[i]->done != NULL) {
+        group[i]->done(items[i], group[i]->done_arg);
+        free(group[i]);
+        group[i] = NULL;
+      }
     pthread_mutex_lock(&k->lock);
     k->groups++;
     k->items += (int64_t)n;
     for (size_t i = 0; i < n; i++)
-      group[i]->finished = true;
+      if (group[i] != NULL)
+        group[i]->finished = true;
     pthread_cond_broadcast(&k->finished);
   }
   pthread_mutex_unlock(&k->lock);
@@ -159,9 +171,31 @@ void wg_combiner_stop(struct wg_combiner *k)
   destroy(k);
 }
 
+bool wg_combiner_post(struct wg_combiner *k, void *item, void (*done)(void *item, void *arg), void *done_arg)
+{
+  struct waiter *w = malloc(sizeof *w);
+  if (w == NULL)
+    return false;
+  *w = (struct waiter){item, false, done, done_arg, NULL};
+  pthread_mutex_lock(&k->lock);
+  bool stopping = k->stopping;
+  if (!stopping) {
+    if (k->tail != NULL)
+      k->tail->next = w;
+    else
+      k->head = w;
+    k->tail = w;
+    pthread_cond_signal(&k->work);
+  }
+  pthread_mutex_unlock(&k->lock);
+  if (stopping)
+    free(w);
+  return !stopping;
+}
+
 void wg_combiner_submit(struct wg_combiner *k, void *item)
 {
-  struct waiter w = {item, false, NULL};
+  struct waiter w = {item, false, NULL, NULL, NULL};
   pthread_mutex_lock(&k->lock);
   k->inside++;
   if (k->stopping) {

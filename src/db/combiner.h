@@ -36,6 +36,10 @@ struct wg_combiner *wg_combiner_start(const char *conninfo, const struct wg_comb
 void wg_combiner_stop(struct wg_combiner *k);
 /* Queues item for the next group and waits until its group has run. */
 void wg_combiner_submit(struct wg_combiner *k, void *item);
+/* Queues item for the next group without waiting: done(item, done_arg) is called on the
+ * combiner's thread once its group has run (or refused it at stop). False, with nothing queued,
+ * when the combiner is stopping or out of memory. */
+bool wg_combiner_post(struct wg_combiner *k, void *item, void (*done)(void *item, void *arg), void *done_arg);
 /* Groups run and items in them since start. */
 void wg_combiner_counts(struct wg_combiner *k, int64_t *groups, int64_t *items);
 

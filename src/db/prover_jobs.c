@@ -142,11 +142,13 @@ const struct wg_stmt wg_sql_prover_jobs[] = {
    "   retry_at),"
    " ended AS (" END_ATTEMPT("failed", "'failed'", "$4::text") ")"
    " SELECT status, attempts, max_attempts, " UTC("retry_at") " FROM failed"},
+  /* Claims waiting for work, on every daemon, learn of the layer at its commit. */
   {"prover_insert_layer",
-   "INSERT INTO prover_jobs (l1_batch_number, protocol_version, aggregation_round, depth, circuit_id, sequence_number,"
-   " witness_pack_id, witness_offset, witness_length, priority)"
+   "WITH added AS (INSERT INTO prover_jobs (l1_batch_number, protocol_version, aggregation_round, depth, circuit_id,"
+   " sequence_number, witness_pack_id, witness_offset, witness_length, priority)"
    " SELECT $1, $2, $3, $4, c, s, $7, o, l, " WG_SQL_BATCH_PRIORITY("$1")
-   " FROM unnest($5::smallint[], $6::integer[], $8::bigint[], $9::integer[]) AS t(c, s, o, l)"},
+   " FROM unnest($5::smallint[], $6::integer[], $8::bigint[], $9::integer[]) AS t(c, s, o, l) RETURNING 1)"
+   " SELECT pg_notify('" WG_NOTIFY_CHANNEL "', '" WG_NOTIFY_PROVER_JOBS "') FROM (SELECT 1 FROM added LIMIT 1) AS a"},
   {"prover_layer",
    "SELECT " COLUMNS " FROM prover_jobs WHERE l1_batch_number = $1 AND aggregation_round = $2"
    " AND circuit_id = $3 AND depth = $4 ORDER BY sequence_number"},

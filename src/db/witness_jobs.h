@@ -63,5 +63,8 @@ enum wg_status wg_witness_set_node_inputs(struct wg_dbconn *c, int64_t batch, in
 enum wg_status wg_db_notify(struct wg_dbconn *c, int round);
 
 #define WG_NOTIFY_CHANNEL "wg_jobs"
+/* The payload on WG_NOTIFY_CHANNEL when prover jobs were queued (a round's layer committed);
+ * otherwise the payload is the number of the witness round that has work. */
+#define WG_NOTIFY_PROVER_JOBS "p"
 
 #endif

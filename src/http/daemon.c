@@ -21,6 +21,7 @@
 #include "db/store_config.h"
 #include "http/budget.h"
 #include "http/metrics.h"
+#include "http/claim_wait.h"
 #include "http/server.h"
 #include "rounds/rounds.h"
 #include "store/prober.h"
@@ -166,10 +167,11 @@ int main(int argc, char **argv)
 
   app.completer = wg_completer_start(cfg.db);
   app.claimer = wg_claimer_start(cfg.db, (int)(cfg.claim_grace < cfg.lease ? cfg.claim_grace : cfg.lease));
+  app.waiters = app.claimer ? wg_claim_waiters_start(app.claimer, 1000) : NULL;
   app.jobs = wg_job_cache_new(16384); /* NULL only costs the shortcut */
   app.health = wg_health_start(cfg.db);
   app.budget = wg_budget_new((size_t)cfg.max_buffered_bytes);
-  struct wg_server *srv = app.completer && app.claimer && app.health && app.budget ? wg_server_start(&app) : NULL;
+  struct wg_server *srv = app.completer && app.claimer && app.waiters && app.health && app.budget ? wg_server_start(&app) : NULL;
   /* GnuTLS holds the parsed key from here on; no copy of it stays in our memory. */
   wg_secret_free(cfg.secrets.tls_key);
   cfg.secrets.tls_key = NULL;
@@ -177,6 +179,8 @@ int main(int argc, char **argv)
     wg_budget_free(app.budget);
     wg_health_stop(app.health);
     wg_completer_stop(app.completer);
+    wg_claim_waiters_stop(app.waiters);
+    wg_claim_waiters_free(app.waiters);
     wg_claimer_stop(app.claimer);
     wg_job_cache_free(app.jobs);
     wg_store_close(app.store);
@@ -201,11 +205,14 @@ int main(int argc, char **argv)
 
   /* Stop taking new work, finish what is in hand, then close. */
   wg_server_quiesce(srv);
+  /* Claims waiting for work answer 204 now: their provers go to another daemon. */
+  wg_claim_waiters_stop(app.waiters);
   wg_workers_stop(workers);
   wg_store_prober_stop(prober);
   if (!wg_server_drain(srv, 10000))
     wg_warn("requests still in flight after 10 s; closing their connections");
   wg_server_stop(srv);
+  wg_claim_waiters_free(app.waiters);
   wg_budget_free(app.budget);
   wg_health_stop(app.health);
   wg_completer_stop(app.completer);

@@ -2,6 +2,7 @@ libwgserver_a_SOURCES += \
 	src/http/server.h src/http/server.c src/http/request.c \
 	src/http/router.h src/http/router.c \
 	src/http/reply.c src/http/gzip.c src/http/budget.h src/http/budget.c \
+	src/http/claim_wait.h src/http/claim_wait.c \
 	src/http/endpoints.h src/http/routes.c src/http/job_json.c \
 	src/http/endpoints/healthz_get.c \
 	src/http/endpoints/readyz_get.c \

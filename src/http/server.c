@@ -500,18 +500,39 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const c
     atomic_store(&track->deadline_ms, 0);
   if (rq->held != NULL)
     return queue_held(rq);
-  if (rq->replied)
-    return MHD_YES;
-  int r = finish_body(rq);
-  if (r >= 0)
-    return (enum MHD_Result)r;
-  r = rq->route->handler(rq);
+  int (*resume)(struct wg_request *) = atomic_exchange(&rq->on_resume, NULL);
+  int r;
+  if (resume != NULL) {
+    rq->suspended = false;
+    r = resume(rq);
+  } else {
+    if (rq->replied || rq->suspended)
+      return MHD_YES;
+    r = finish_body(rq);
+    if (r >= 0)
+      return (enum MHD_Result)r;
+    r = rq->route->handler(rq);
+  }
   /* The reply is built: the connection goes back to the pool now, not after a slow client has
    * read the whole response. */
   wg_request_db_release(rq);
+  if (rq->suspended)
+    return MHD_YES;
   if (!rq->replied)
     r = wg_reply_error(rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal", "the handler did not reply");
   return (enum MHD_Result)r;
+}
+
+void wg_request_suspend(struct wg_request *rq)
+{
+  rq->suspended = true;
+  MHD_suspend_connection(rq->conn);
+}
+
+void wg_request_resume(struct wg_request *rq, int (*fn)(struct wg_request *rq))
+{
+  atomic_store(&rq->on_resume, fn);
+  MHD_resume_connection(rq->conn);
 }
 
 bool wg_request_client_gone(struct wg_request *rq)
@@ -751,7 +772,8 @@ struct wg_server *wg_server_start(struct wg_app *app)
     return NULL;
   }
 
-  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+  unsigned flags =
+    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
   if (cfg->tls_cert != NULL) {
     srv->tls_cert = read_file(cfg->tls_cert);
     if (srv->tls_cert == NULL || cfg->secrets.tls_key == NULL) {

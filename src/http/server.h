@@ -20,6 +20,7 @@ struct wg_store;
 struct wg_auth;
 struct wg_completer;
 struct wg_claimer;
+struct wg_claim_waiters;
 struct wg_job_cache;
 struct wg_health;
 struct wg_budget;
@@ -36,6 +37,7 @@ struct wg_app {
   struct wg_store *store;
   struct wg_completer *completer; /* group commit of prover job completions */
   struct wg_claimer *claimer;     /* combined claims of prover jobs */
+  struct wg_claim_waiters *waiters; /* claims waiting for work ("wait_ms") */
   struct wg_job_cache *jobs;      /* where claimed jobs' witnesses lie */
   struct wg_health *health;       /* whether the database answers, for /readyz */
   struct wg_budget *budget;       /* request bodies held at once (--max-buffered-bytes) */
@@ -79,6 +81,10 @@ struct wg_request {
    * ends, with delivered false when the reply did not reach the client whole. */
   void (*on_end)(struct wg_request *rq, bool delivered);
   void *on_end_arg;
+  /* A request parked by its handler (wg_request_suspend, a claim waiting for work) holds no
+   * thread; wg_request_resume has on_resume make its reply on an HTTP thread. */
+  bool suspended;
+  int (*_Atomic on_resume)(struct wg_request *rq);
 };
 
 /* Starts serving; NULL on failure (the reason is logged). With --tls-cert the key is
@@ -101,6 +107,13 @@ void wg_request_db_release(struct wg_request *rq);
 /* Whether the client has closed its side of the connection (it gave up waiting): a reply would
  * reach no one. */
 bool wg_request_client_gone(struct wg_request *rq);
+/* Parks the request: the handler returns without replying and no HTTP thread is held; the
+ * request ends only through wg_request_resume (or the client's connection closing). Only from a
+ * handler. */
+void wg_request_suspend(struct wg_request *rq);
+/* From any thread: wakes a parked request, whose reply fn then makes on an HTTP thread (with
+ * the request's database connection available as in a handler). */
+void wg_request_resume(struct wg_request *rq, int (*fn)(struct wg_request *rq));
 /* A query-string argument, or NULL. */
 const char *wg_request_arg(struct wg_request *rq, const char *name);
 /* A request header, or NULL. */

@@ -22,6 +22,7 @@
 #include "db/blob_sweeps.h"
 #include "db/housekeeping.h"
 #include "db/repairs.h"
+#include "http/claim_wait.h"
 #include "http/metrics.h"
 #include "http/server.h"
 #include "rounds/rounds.h"
@@ -467,6 +468,7 @@ static void *listener_main(void *p)
       /* Anything may have been queued while we were not listening. */
       for (int i = 0; i < 4; i++)
         wake_round(w, i);
+      wg_claim_waiters_wake(w->app->waiters);
     }
     struct pollfd pfd = {PQsocket(pg), POLLIN, 0};
     if (poll(&pfd, 1, 250) <= 0)
@@ -482,7 +484,9 @@ static void *listener_main(void *p)
     PGnotify *n;
     while ((n = PQnotifies(pg)) != NULL) {
       int round = atoi(n->extra);
-      if (round >= 0 && round < 4)
+      if (strcmp(n->extra, WG_NOTIFY_PROVER_JOBS) == 0)
+        wg_claim_waiters_wake(w->app->waiters); /* claims waiting for work try again */
+      else if (round >= 0 && round < 4)
         wake_round(w, round);
       PQfreemem(n);
     }

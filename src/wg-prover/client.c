@@ -37,12 +37,14 @@ static size_t on_body(char *data, size_t size, size_t n, void *ud)
 }
 
 /* Lets a second signal cut short a request that hangs (a server that accepts but never answers).
- * A first one does not: a claim cut off in flight could leave a job leased to nobody. */
+ * A first one does not: a claim cut off in flight could leave a job leased to nobody (until its
+ * claim grace runs out). Only a claim waiting at the server for work ends at the first: the
+ * server drops a waiting claim whose prover left, and gives back jobs claimed for it. */
 static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal, curl_off_t ulnow)
 {
   (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
   struct wgp_client *c = ud;
-  return wgp_stopping(c->st) >= WGP_STOP_NOW;
+  return wgp_stopping(c->st) >= (c->abort_on_stop ? WGP_STOP_AFTER_JOB : WGP_STOP_NOW);
 }
 
 int wgp_client_init(struct wgp_client *c, struct wgp_state *st)

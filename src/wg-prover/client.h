@@ -16,6 +16,7 @@ struct wgp_client {
   uint8_t *body;     /* the last response body, NUL-terminated; owned, reused */
   size_t len, cap;
   char curl_error[CURL_ERROR_SIZE];
+  bool abort_on_stop; /* the request in flight ends at the first stop request (a waiting claim) */
 };
 
 /* Returns 0, or -1 when libcurl cannot make a handle. */

@@ -32,6 +32,7 @@ static const struct setting settings[] = {
   {"batch", V_INT, 1, 256, "jobs claimed per request, handed to idle threads (default: up to --concurrency)"},
   {"until-idle", V_FLAG, 0, 0, "exit once every thread has seen no job for --idle-seconds"},
   {"idle-seconds", V_SECONDS, 0, 0, "idle time before --until-idle exits (default 3)"},
+  {"wait-seconds", V_SECONDS, 0, 0, "how long a claim waits at the server for work to come (default 10, at most 30; 0 polls)"},
   {"protocol-version", V_INT, 0, 65535, "protocol version to claim (default 24)"},
   {"prover-id", V_STRING, 0, 0, "prover id sent with claims (default wg-prover-HOST-PID-THREAD)"},
   {"max-jobs", V_INT, 0, 1000000000000LL, "stop after this many proved jobs in total (default 0: no limit)"},
@@ -200,6 +201,13 @@ static bool apply(struct wgp_options *o, size_t i, const char *v, const char *so
     o->batch = (int)x;
   else if (strcmp(name, "idle-seconds") == 0)
     o->idle_ms = x;
+  else if (strcmp(name, "wait-seconds") == 0) {
+    if (x > 30000) {
+      fprintf(stderr, "wg-prover: %s: a claim waits at most 30 seconds\n", source);
+      return false;
+    }
+    o->wait_ms = x;
+  }
   else if (strcmp(name, "protocol-version") == 0)
     o->protocol_version = (int)x;
   else if (strcmp(name, "max-jobs") == 0)
@@ -245,7 +253,8 @@ void wgp_options_free(struct wgp_options *opt)
 
 enum wgp_parse_result wgp_options_parse(int argc, char **argv, struct wgp_options *o)
 {
-  *o = (struct wgp_options){.concurrency = 2, .protocol_version = 24, .idle_ms = 3000, .timeout_ms = 60000};
+  *o = (struct wgp_options){.concurrency = 2, .protocol_version = 24, .idle_ms = 3000, .wait_ms = 10000,
+                             .timeout_ms = 60000};
 
   struct option longopts[N_SETTINGS + 3];
   for (size_t i = 0; i < N_SETTINGS; i++)

@@ -23,6 +23,7 @@ struct wgp_options {
   int protocol_version;
   bool until_idle;
   long long idle_ms;
+  long long wait_ms;       /* a claim's "wait_ms": how long the server holds it for work */
   long long max_jobs;      /* 0: no limit */
   long long corrupt_every; /* 0: never */
   long long prove_ms;      /* artificial proving delay per job */

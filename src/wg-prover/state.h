@@ -46,6 +46,7 @@ struct wgp_state {
   int waiting;             /* threads waiting for a job */
   int requested;           /* jobs asked for by claims in flight */
   unsigned long long empty_claims; /* claims that came back empty, so waiters can tell */
+  atomic_bool waited_for_work;     /* the last empty claim waited at the server its whole wait */
   atomic_bool keeper_stop; /* the heartbeat thread of waiting jobs ends */
 };
 

@@ -155,6 +155,17 @@ static bool parse_job(struct wgp_worker *w, json_t *doc, struct job *j)
 
 enum take { TAKE_JOB, TAKE_NONE, TAKE_STOP };
 
+/* The "wait_ms" of a claim: --wait-seconds, within the request timeout (with room for the reply)
+ * and, with --until-idle, within the idle time. */
+static long long claim_wait_ms(const struct wgp_options *o)
+{
+  long long wait = o->wait_ms, room = o->timeout_ms - 2000;
+  wait = wait < room ? wait : room;
+  if (o->until_idle)
+    wait = wait < o->idle_ms ? wait : o->idle_ms;
+  return wait > 0 ? wait : 0;
+}
+
 /* Sends one claim for n jobs and adds what it brought to the shared list. Called with
  * claim_lock released; returns TAKE_JOB when jobs were added. */
 static enum take claim_for(struct wgp_worker *w, struct wgp_client *c, json_t *claim, int n)
@@ -164,13 +175,24 @@ static enum take claim_for(struct wgp_worker *w, struct wgp_client *c, json_t *c
   char text[320];
   if (batched)
     json_object_set_new(claim, "limit", json_integer(n));
+  long long wait = claim_wait_ms(st->opt);
+  if (wait > 0)
+    json_object_set_new(claim, "wait_ms", json_integer(wait));
   char *body = json_dumps(claim, JSON_COMPACT);
   if (body == NULL)
     return TAKE_STOP;
+  /* A claim waiting at the server is cut off by the first stop request: the server gives back
+   * whatever it claims for a prover that left. */
+  c->abort_on_stop = wait > 0;
+  long long started = wgp_now_ms();
   long status = wgp_call(c, "POST", "/jobs/claim", "application/json", NULL, body, strlen(body), WGP_STOP_AFTER_JOB);
+  c->abort_on_stop = false;
   free(body);
-  if (status == 204)
+  if (status == 204) {
+    /* The server waited for work: ask again at once. A quick 204 (a daemon stopping) backs off. */
+    atomic_store(&st->waited_for_work, wait > 0 && wgp_now_ms() - started >= wait / 2);
     return TAKE_NONE;
+  }
   if (status != 200) {
     if (status != WGP_GAVE_UP) {
       if (status != WGP_LOCAL_ERROR)
@@ -529,7 +551,7 @@ void *wgp_worker_run(void *arg)
       long long now = wgp_now_ms();
       if (idle_since < 0)
         idle_since = now;
-      long long wait = no_job_wait;
+      long long wait = atomic_load(&st->waited_for_work) ? 0 : no_job_wait;
       if (o->until_idle) {
         long long left = idle_since + o->idle_ms - now;
         if (left <= 0)
