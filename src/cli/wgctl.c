@@ -19,6 +19,7 @@
 #include "db/db.h"
 #include "db/batch_locks.h"
 #include "db/batches.h"
+#include "db/priorities.h"
 #include "db/queue.h"
 #include "db/repairs.h"
 #include "db/stats.h"
@@ -46,6 +47,8 @@ static void usage(FILE *f)
              "                                        failed jobs back to queued: one prover job, one\n"
              "                                        witness job of a round (0-3), those of a batch, or\n"
              "                                        those of every batch\n"
+             "  priority BATCH N                      set a batch's priority, -100 to 100 (default 0):\n"
+             "                                        its jobs are claimed before lower ones\n"
              "  restart BATCH                         start a batch over from its stored input\n"
              "                                        (in the store the daemons recorded)\n"
              "  delete BATCH                          remove a batch, its jobs, proofs and blobs\n"
@@ -354,7 +357,7 @@ static int cmd_status(const struct wg_config *cfg, int argc, char **argv)
   json_t *j = NULL;
   enum wg_status s;
   if (argc == 0) {
-    s = wg_batches_list(c, -1, 1000000, &j);
+    s = wg_batches_list(c, -1, false, 1000000, &j);
     if (s == WG_OK)
       s = wg_stats_batch_progress(c, j);
   } else {
@@ -493,6 +496,35 @@ static int cmd_requeue(const struct wg_config *cfg, int argc, char **argv)
   if (out != NULL)
     return print_json(out);
   return s == WG_OK ? 0 : 1;
+}
+
+/* priority BATCH N: what POST /batches/{n}/priority does, through the same operation. */
+static int cmd_priority(const struct wg_config *cfg, int argc, char **argv)
+{
+  uint64_t batch;
+  char *end = NULL;
+  long priority = argc == 2 ? strtol(argv[1], &end, 10) : 0;
+  if (argc != 2 || !parse_u64(argv[0], &batch) || end == argv[1] || *end != '\0' || priority < WG_PRIORITY_MIN ||
+      priority > WG_PRIORITY_MAX) {
+    fprintf(stderr, "wgctl: usage: priority BATCH N   (N an integer from %d to %d)\n", WG_PRIORITY_MIN,
+            WG_PRIORITY_MAX);
+    return 2;
+  }
+  struct wg_dbconn *c = connect_or_die(cfg);
+  enum wg_status s = wg_priority_set(c, (int64_t)batch, (int)priority);
+  wg_db_disconnect(c);
+  if (s == WG_E_NOT_FOUND) {
+    fprintf(stderr, "wgctl: no such batch %llu\n", (unsigned long long)batch);
+    return 1;
+  }
+  if (s != WG_OK) {
+    fprintf(stderr, "wgctl: priority failed (%s)\n", wg_status_name(s));
+    return 1;
+  }
+  if (json_output)
+    return print_json(json_pack("{s:I,s:i}", "l1_batch_number", (json_int_t)batch, "priority", (int)priority));
+  printf("batch %llu: priority %ld\n", (unsigned long long)batch, priority);
+  return 0;
 }
 
 /* restart and delete change blobs as well as rows, so they open the object store the daemons use,
@@ -946,6 +978,8 @@ int main(int argc, char **argv)
     rc = cmd_status(&cfg, n - 1, args + 1);
   else if (n >= 1 && strcmp(args[0], "requeue") == 0)
     rc = cmd_requeue(&cfg, n - 1, args + 1);
+  else if (n >= 1 && strcmp(args[0], "priority") == 0)
+    rc = cmd_priority(&cfg, n - 1, args + 1);
   else if (n >= 1 && strcmp(args[0], "restart") == 0)
     rc = cmd_batch_change(&cfg, true, n - 1, args + 1);
   else if (n >= 1 && strcmp(args[0], "delete") == 0)

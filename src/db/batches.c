@@ -24,9 +24,14 @@
   " WHEN b.status = 'queued' THEN 'queued' ELSE 'in_progress' END"
 
 const struct wg_stmt wg_sql_batches[] = {
+  /* Two statements, not one ORDER BY chosen by a parameter, so that each walks the primary key
+   * in its own direction and stops after limit rows. */
   {"batches_list",
-   "SELECT b.l1_batch_number, b.protocol_version, " BATCH_STATUS ", " TS("b.created_at")
+   "SELECT b.l1_batch_number, b.protocol_version, " BATCH_STATUS ", " TS("b.created_at") ", b.priority"
    " FROM basic_circuit_witness_jobs b WHERE b.l1_batch_number > $1 ORDER BY b.l1_batch_number LIMIT $2"},
+  {"batches_list_desc",
+   "SELECT b.l1_batch_number, b.protocol_version, " BATCH_STATUS ", " TS("b.created_at") ", b.priority"
+   " FROM basic_circuit_witness_jobs b WHERE b.l1_batch_number < $1 ORDER BY b.l1_batch_number DESC LIMIT $2"},
   {"batch_get",
    "SELECT b.l1_batch_number, b.protocol_version, " BATCH_STATUS ", " TS("b.created_at") ", b.input_bytes,"
    " b.priority FROM basic_circuit_witness_jobs b WHERE b.l1_batch_number = $1"},
@@ -69,20 +74,21 @@ const struct wg_stmt wg_sql_batches[] = {
   {NULL, NULL},
 };
 
-enum wg_status wg_batches_list(struct wg_dbconn *c, int64_t after, int64_t limit, json_t **out)
+enum wg_status wg_batches_list(struct wg_dbconn *c, int64_t after, bool desc, int64_t limit, json_t **out)
 {
   struct wg_params p = {0};
   wg_p_int(&p, after);
   wg_p_int(&p, limit);
   PGresult *r;
-  enum wg_status s = wg_db_exec(c, "batches_list", &p, false, &r);
+  enum wg_status s = wg_db_exec(c, desc ? "batches_list_desc" : "batches_list", &p, false, &r);
   if (s != WG_OK)
     return s;
   json_t *list = json_array();
   for (int i = 0; i < PQntuples(r); i++)
-    json_array_append_new(list, json_pack("{s:I,s:I,s:s,s:s}", "l1_batch_number", (json_int_t)wg_db_int(r, i, 0),
+    json_array_append_new(list, json_pack("{s:I,s:I,s:s,s:s,s:i}", "l1_batch_number", (json_int_t)wg_db_int(r, i, 0),
                                           "protocol_version", (json_int_t)wg_db_int(r, i, 1), "status",
-                                          PQgetvalue(r, i, 2), "created_at", PQgetvalue(r, i, 3)));
+                                          PQgetvalue(r, i, 2), "created_at", PQgetvalue(r, i, 3), "priority",
+                                          (int)wg_db_int(r, i, 4)));
   PQclear(r);
   *out = list;
   return WG_OK;

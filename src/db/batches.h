@@ -8,9 +8,10 @@
 
 extern const struct wg_stmt wg_sql_batches[];
 
-/* Batches with number > after, in order, at most limit: a JSON array of
- * {"l1_batch_number", "protocol_version", "status", "created_at"}. */
-enum wg_status wg_batches_list(struct wg_dbconn *c, int64_t after, int64_t limit, json_t **out);
+/* At most limit batches that come after the number after in the chosen order: numbers above it
+ * in ascending order, or below it, newest first, when desc. A JSON array of
+ * {"l1_batch_number", "protocol_version", "status", "created_at", "priority"}. */
+enum wg_status wg_batches_list(struct wg_dbconn *c, int64_t after, bool desc, int64_t limit, json_t **out);
 /* One batch with its rounds (docs/api.md); WG_E_NOT_FOUND when unknown. With max_in_flight > 0
  * (--max-circuits-in-flight), a batch whose basic job waits for the circuits in flight to drop
  * says so: "held": "max_circuits_in_flight". */

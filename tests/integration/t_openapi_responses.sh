@@ -144,6 +144,11 @@ a() { printf '%s' "$(as "$PL_ADMIN")"; }
 call 200 GET /batches /batches -H "$(v)"
 call 200 GET /batches '/batches?after=1&limit=5' -H "$(v)"
 call 400 GET /batches '/batches?limit=lots' -H "$(v)"
+call 200 GET /batches '/batches?order=desc&limit=1' -H "$(v)"
+assert_json_eq '[.batches[] | "\(.l1_batch_number) \(.priority)"] | join(",")' "2 0"
+call 200 GET /batches '/batches?order=desc&after=2' -H "$(v)"
+assert_json_eq '[.batches[].l1_batch_number] | join(",")' 1
+call 400 GET /batches '/batches?order=up' -H "$(v)"
 call 401 GET /batches /batches
 call 200 GET /batches/{n} /batches/1 -H "$(v)"
 call 200 GET /batches/{n} /batches/2 -H "$(v)"

@@ -6,6 +6,9 @@
 #    queued, a claim of three takes batch 3's, 2's, 1's; every job of batch 3, of every round
 #    and both kinds, carries 50.
 # 2. The route: 400 for a priority out of range or an unknown key (named), 404 for no batch.
+#    GET /batches lists each batch's priority, in number order or newest first (?order=desc,
+#    paged with after/limit in that order; a bad order is 400 naming it). wgctl priority BATCH N
+#    sets it (table and --json output, usage errors exit 2, an unknown batch exits 1).
 # 3. Backpressure (docs/state-machine.md, backpressure): a daemon with --max-circuits-in-flight
 #    100; batch 4 makes 100 basic circuits, so batch 5's basic job stays queued, unclaimed, and
 #    GET /batches/5 says "held": "max_circuits_in_flight"; once provers drain batch 4, both are
@@ -82,6 +85,61 @@ wg_http POST "$PL_URL/batches/2/priority" -H "Authorization: Bearer $PL_VIEWER" 
 assert_status 403
 pl_get /batches/2
 assert_eq 0 "$(wg_json .priority)" "refused requests changed nothing"
+
+# ---------------------------------------------------------------- the list: priority, newest first
+pl_get /batches
+assert_status 200
+assert_eq "1:-10 2:0 3:50" "$(wg_json '[.batches[] | "\(.l1_batch_number):\(.priority)"] | join(" ")')" \
+	"GET /batches lists each batch's priority, in number order"
+pl_get '/batches?order=desc'
+assert_status 200
+assert_eq "3:50 2:0 1:-10" "$(wg_json '[.batches[] | "\(.l1_batch_number):\(.priority)"] | join(" ")')" \
+	"GET /batches?order=desc lists the newest first"
+pl_get '/batches?order=desc&limit=2'
+assert_eq 3,2 "$(wg_json '[.batches[].l1_batch_number] | join(",")')" "order=desc pages: the first page"
+pl_get '/batches?order=desc&limit=2&after=2'
+assert_eq 1 "$(wg_json '[.batches[].l1_batch_number] | join(",")')" "order=desc pages: after=2 goes on below 2"
+pl_get '/batches?order=asc&after=1&limit=1'
+assert_eq 2 "$(wg_json '[.batches[].l1_batch_number] | join(",")')" "order=asc pages as before"
+for q in 'order=sideways' 'order=DESC' 'order='; do
+	pl_get "/batches?$q"
+	assert_status 400
+	assert_error_code bad_request
+	assert_contains "$(wg_json .error.message)" "order must be asc or desc" "?$q is refused, naming order"
+done
+pl_get '/batches?order=desc&after=-1'
+assert_status 400
+assert_contains "$(wg_json .error.message)" "after" "a negative after is refused, naming after"
+
+# ---------------------------------------------------------------- wgctl priority
+wgctl_rc() { # wgctl_rc ARGS...: sets RC, OUT, ERR
+	RC=0
+	wg_wgctl "$@" >"$WG_TMP/wgctl.out" 2>"$WG_TMP/wgctl.err" || RC=$?
+	OUT=$(cat "$WG_TMP/wgctl.out")
+	ERR=$(cat "$WG_TMP/wgctl.err")
+}
+wgctl_rc priority 2 7
+assert_eq "0|batch 2: priority 7" "$RC|$OUT" "wgctl priority 2 7"
+pl_get /batches/2
+assert_eq 7 "$(wg_json .priority)" "wgctl priority sets what GET /batches/2 shows"
+assert_eq 7 "$(wg_psql "SELECT DISTINCT priority FROM prover_jobs WHERE l1_batch_number = 2")" \
+	"wgctl priority sets the batch's jobs too"
+wgctl_rc --json priority 2 -3
+assert_eq 0 "$RC" "wgctl --json priority 2 -3"
+assert_eq "2 -3" "$(jq -r '"\(.l1_batch_number) \(.priority)"' <<<"$OUT")" "wgctl --json priority prints the batch's priority"
+for args in "2 101" "2 -101" "2 x" "2 5x" "x 5" "2"; do
+	# shellcheck disable=SC2086 # the words are the arguments
+	wgctl_rc priority $args
+	assert_eq 2 "$RC" "wgctl priority $args is bad usage"
+	assert_contains "$ERR" "usage: priority BATCH N" "wgctl priority $args says the usage"
+done
+wgctl_rc priority 99 5
+assert_eq 1 "$RC" "wgctl priority for no batch fails"
+assert_contains "$ERR" "no such batch 99"
+wgctl_rc priority 2 0
+assert_eq 0 "$RC" "wgctl priority 2 0"
+assert_eq 0 "$(wg_psql "SELECT string_agg(DISTINCT priority::text, ',') FROM prover_jobs WHERE l1_batch_number = 2")" \
+	"batch 2 is back at 0"
 
 # ---------------------------------------------------------------- claims take priority first
 assert_eq 50 "$(wg_psql "SELECT DISTINCT priority FROM prover_jobs WHERE l1_batch_number = 3")" \

@@ -2,10 +2,14 @@
 # t_ui.sh: the dashboard at GET /ui, in a real browser. The page is served open with a strict
 # Content-Security-Policy whose hashes match its inline script and style, and nosniff. Then
 # ui_e2e.js drives it in headless Chromium (Debian's chromium, playwright-core from npm, both
-# installed here when missing) while batch 1 runs: progress moves as jobs are proven, a job failed
-# for good (--max-attempts 1) shows with its error and its detail, and its requeue button works;
-# this test then finds that job queued again in the database. The screenshot is kept in the
-# directory printed below.
+# installed here when missing) while batches 1, 2 and 3 run: the batches are listed newest first
+# from one GET /batches?order=desc; rounds whose jobs do not exist yet have no bar; the queue
+# table's pause and resume buttons change GET /queue; progress and per-round throughput move as
+# jobs are proven; a job failed for good (--max-attempts 1) with a 600-character hash in its error
+# shows wrapped (scrollWidth <= clientWidth) with its detail, its requeue button works, and its
+# attempt history opens from the batch's job list; "requeue failed" puts two failed jobs of the
+# batch back. This test then finds those jobs queued in the database and the page's requests in
+# the access log. The screenshot is kept in the directory printed below.
 # shellcheck source=tests/integration/lib.sh
 . "$WG_SRCDIR/tests/integration/lib.sh"
 # shellcheck source=tests/integration/pipeline_lib.sh
@@ -59,6 +63,11 @@ assert_eq 0 "$(grep -Ec '(src|href)="(https?:)?//' "$HTTP_BODY_FILE")" "nothing 
 pl_gen_input 1 --logs 0 --workload main_vm=$((5390 * 4)) >"$WG_TMP/in1.json"
 pl_upload 1 "$WG_TMP/in1.json"
 assert_status 201
+for n in 2 3; do
+	pl_gen_input "$n" --logs 0 --workload main_vm=5390 --seed "$n" >"$WG_TMP/in$n.json"
+	pl_upload "$n" "$WG_TMP/in$n.json"
+	assert_status 201
+done
 rc=0
 WG_URL=$PL_URL ADMIN_TOKEN=$PL_ADMIN PROVER_TOKEN=$PL_PROVER REF_PROVE=$PL_REF_PROVE OUT_DIR=$OUT_DIR \
 	PLAYWRIGHT_DIR=$PLAYWRIGHT_DIR timeout 90 node "$WG_SRCDIR/tests/integration/ui_e2e.js" \
@@ -71,9 +80,19 @@ job=$(jq -r .failed_job "$OUT_DIR/result.json")
 assert_eq "queued|$(jq -r .failed_job "$OUT_DIR/result.json")" \
 	"$(wg_psql "SELECT status || '|' || id FROM prover_jobs WHERE id = $job")" "the job requeued from the page"
 assert_contains "$(cat "$WG_TMP/a.log")" "method=POST route=/jobs/{id}/requeue status=200 duration_ms=" "the page's requeue"
+for id in $(jq -r '.batch_requeued[]' "$OUT_DIR/result.json"); do
+	assert_eq "queued" "$(wg_psql "SELECT status FROM prover_jobs WHERE id = $id")" "job $id requeued with its batch"
+done
+assert_eq 0 "$(wg_psql "SELECT count(*) FROM prover_jobs WHERE l1_batch_number = 1 AND status = 'failed'")" \
+	"no failed job of batch 1 is left"
+for route in '/batches/{n}/requeue' /queue/pause /queue/resume '/jobs/{id}/attempts'; do
+	assert_contains "$(cat "$WG_TMP/a.log")" "route=$route status=200 duration_ms=" "the page called $route"
+done
+assert_eq 0 "$(wg_psql "SELECT count(*) FROM queue_pauses")" "no pause is left behind"
 png=$(jq -r .screenshot "$OUT_DIR/result.json")
 [[ -s $png && $(head -c 8 "$png" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] || fail "no PNG screenshot at $png"
 wg__pass
 echo "# t_ui: screenshot $png"
-# The batch still completes after the requeue.
+# The batches still complete after the requeues.
 prove_all_until 1 proven 60
+prove_all_until 3 proven 60

@@ -1,7 +1,11 @@
-// ui_e2e.js: drives the dashboard (GET /ui) in headless Chromium with playwright-core while a
-// batch runs, acting as the prover itself (claim, witness, ref_prove, complete or fail), and
-// checks what an operator would: progress moves, a failure shows with its error and its job's
-// detail, and a requeue from the page is accepted. Run by t_ui.sh, which checks the database.
+// ui_e2e.js: drives the dashboard (GET /ui) in headless Chromium with playwright-core while
+// batches 1, 2 and 3 run, acting as the prover itself (claim, witness, ref_prove, complete or
+// fail), and checks what an operator would: the batches newest first, read with one
+// GET /batches?order=desc; a bar only for a round whose job count is known; the queue table, whose
+// pause and resume buttons change GET /queue; progress and per-round throughput (no "0.0 per
+// minute"); a long error wrapped in every panel (scrollWidth <= clientWidth); a job's detail, its
+// requeue, its attempt history from the batch's job list; and "requeue failed" for a batch,
+// checked through the API. Run by t_ui.sh, which checks the database.
 //
 // Environment: WG_URL, ADMIN_TOKEN, PROVER_TOKEN, REF_PROVE (the reference prover), OUT_DIR
 // (screenshot, result.json), PLAYWRIGHT_DIR (where playwright-core is installed), CHROMIUM.
@@ -12,12 +16,14 @@ const {execFileSync} = require('child_process');
 const {chromium} = require(path.join(process.env.PLAYWRIGHT_DIR, 'node_modules', 'playwright-core'));
 
 const URL_ = process.env.WG_URL, OUT = process.env.OUT_DIR;
-const ERROR_TEXT = 'e2e: gpu on fire at ' + Date.now();
+// A long error with a hash in it: no space to break at for 600 characters.
+const ERROR_TEXT = 'e2e: gpu on fire at ' + Date.now() + ', witness 0x' + 'ab'.repeat(300);
 
 function check(cond, msg) {
   if (!cond) throw new Error('check failed: ' + msg);
   console.log('ok - ' + msg);
 }
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function prover(method, p, body, headers) {
   const r = await fetch(URL_ + p, {method, body,
@@ -25,11 +31,38 @@ async function prover(method, p, body, headers) {
   return {status: r.status, bytes: Buffer.from(await r.arrayBuffer())};
 }
 
+// The API as an admin, to check what the page did: the parsed JSON reply.
+async function admin(method, p, body) {
+  const r = await fetch(URL_ + p, {method, body: body === undefined ? undefined : JSON.stringify(body),
+    headers: {Authorization: 'Bearer ' + process.env.ADMIN_TOKEN, 'Content-Type': 'application/json'}});
+  const text = await r.text();
+  if (!r.ok) throw new Error(method + ' ' + p + ': HTTP ' + r.status + ' ' + text);
+  return text ? JSON.parse(text) : null;
+}
+
+// Polls GET /queue (each daemon reads it at most once a second) until the entry of round 0,
+// circuit 1 has paused === want; returns whether it did within 10 s.
+async function queuePausedBecomes(want) {
+  for (let i = 0; i < 50; i++) {
+    const q = (await admin('GET', '/queue')).queues.find((x) => x.protocol_version === 24 &&
+      x.aggregation_round === 0 && x.circuit_id === 1);
+    if (q && q.paused === want) return true;
+    await sleep(200);
+  }
+  return false;
+}
+
 async function claim() {
   const r = await prover('POST', '/jobs/claim', JSON.stringify({prover_id: 'e2e', protocol_version: 24}),
     {'Content-Type': 'application/json'});
   check(r.status === 200, 'claimed a job (status ' + r.status + ')');
   return JSON.parse(r.bytes.toString());
+}
+
+async function failJob(job, text) {
+  const f = await prover('POST', '/proofs/' + job.id + '/fail', JSON.stringify({error: text}),
+    {'Content-Type': 'application/json', 'X-WG-Lease': String(job.lease)});
+  check(f.status === 200 && JSON.parse(f.bytes).status === 'failed', 'job ' + job.id + ' failed for good');
 }
 
 async function proveOne() {
@@ -40,6 +73,20 @@ async function proveOne() {
   const c = await prover('POST', '/proofs/' + job.id + '/complete', proof,
     {'Content-Type': 'application/octet-stream', 'X-WG-Lease': String(job.lease)});
   check(c.status === 200, 'completed job ' + job.id);
+}
+
+// Whether the element sel (and every ancestor up to its section) shows its whole text without
+// a horizontal scrollbar or overflow: scrollWidth <= clientWidth.
+async function fits(page, sel) {
+  return page.$eval(sel, (e) => {
+    const out = [];
+    for (let n = e; n && n !== document.body; n = n.parentElement)
+      if (n.scrollWidth > n.clientWidth + 1 && getComputedStyle(n).display !== 'inline')
+        out.push(n.tagName + '.' + n.className + ' ' + n.scrollWidth + '>' + n.clientWidth);
+    const d = document.documentElement;
+    if (d.scrollWidth > d.clientWidth) out.push('page ' + d.scrollWidth + '>' + d.clientWidth);
+    return out;
+  });
 }
 
 (async () => {
@@ -62,6 +109,17 @@ async function proveOne() {
     await page.goto(URL_ + '/ui');
     await page.fill('#token', process.env.ADMIN_TOKEN);
     await page.click('#use-token');
+
+    // ------------------------------------------------ batches, newest first
+    await page.waitForSelector('#batches [data-batch="3"]', {timeout: 10000});
+    const order = await page.$$eval('#batches tr[data-batch]', (rows) => rows.map((r) => r.dataset.batch).join(','));
+    check(order === '3,2,1', 'the batches are listed newest first: ' + order);
+    const listed = requests.filter((u) => new URL(u).pathname === '/batches');
+    check(listed.length > 0 && listed.every((u) => /[?&]order=desc(&|$)/.test(u) && !/[?&]after=/.test(u)),
+      'the page reads GET /batches?order=desc, one page, never walking the list: ' + listed[0]);
+    check(await page.textContent('#batches [data-batch="1"] .priority') === '0', 'each batch shows its priority');
+
+    // ------------------------------------------------ progress bars only where the count is known
     const basic = '[data-batch="1"] [data-round="0"] .count';
     await page.waitForSelector(basic, {timeout: 10000});
     // The basic witness job has made its proof jobs.
@@ -70,10 +128,37 @@ async function proveOne() {
     const before = await page.textContent(basic);
     console.log('# basic round before proving: ' + before);
     check(/^0\/[1-9][0-9]*$/.test(before), 'the basic round shows 0 proofs done: ' + before);
+    check(await page.$('[data-batch="1"] [data-round="0"] .bar') !== null, 'the basic round, its jobs all made, has a bar');
+    for (const r of [1, 2, 3]) {
+      const sel = '[data-batch="1"] [data-round="' + r + '"]';
+      check(await page.$(sel + ' .bar') === null && await page.$(sel + ' .fill') === null,
+        'round ' + r + ' of batch 1, whose jobs do not exist yet, has no bar: ' + await page.textContent(sel));
+    }
     check(await page.evaluate(() => sessionStorage.getItem('wg-token')) === process.env.ADMIN_TOKEN,
       'the token is kept in sessionStorage');
     check(await page.inputValue('#token') === '', 'the token field is emptied');
 
+    // ------------------------------------------------ the queue report, pause and resume
+    const qrow = '#queue tr[data-queue="24/0/1"]';
+    await page.waitForSelector(qrow, {timeout: 10000});
+    const qcells = await page.$$eval(qrow + ' td', (tds) => tds.map((t) => t.textContent));
+    console.log('# queue row: ' + qcells.join(' | '));
+    check(qcells[3] !== '0' && qcells[8] === 'open', 'the queue table shows round 0 circuit 1 queued, open');
+    await page.click(qrow + ' button.pause');
+    await page.waitForFunction((sel) => document.querySelector(sel + ' .state').textContent === 'paused', qrow,
+      {timeout: 10000});
+    check(await queuePausedBecomes(true), 'after "pause", GET /queue says round 0 circuit 1 is paused');
+    const held = await prover('POST', '/jobs/claim', JSON.stringify({prover_id: 'e2e', protocol_version: 24}),
+      {'Content-Type': 'application/json'});
+    check(held.status === 204, 'a claim while paused gets nothing (status ' + held.status + ')');
+    await page.click(qrow + ' button.resume');
+    await page.waitForFunction((sel) => document.querySelector(sel + ' .state').textContent === 'open', qrow,
+      {timeout: 10000});
+    check(await queuePausedBecomes(false), 'after "resume", GET /queue says round 0 circuit 1 is open again');
+    check(/^resumed round 0 circuit 1/.test(await page.textContent('#status')), 'the page says: ' +
+      await page.textContent('#status'));
+
+    // ------------------------------------------------ progress and per-round throughput
     await proveOne();
     await proveOne();
     await page.waitForFunction((sel) => /^2\//.test(document.querySelector(sel).textContent), basic,
@@ -83,22 +168,32 @@ async function proveOne() {
     check(after !== before, 'progress moved on its own: ' + before + ' -> ' + after);
     const width = await page.$eval('[data-batch="1"] [data-round="0"] .fill', (e) => e.style.width);
     check(width !== '0%' && width !== '', 'the progress bar grew: ' + width);
+    await page.waitForFunction(() => /^[2-9] proofs$/.test(
+      document.querySelector('#throughput tr[data-round="0"] .last').textContent), null, {timeout: 10000});
+    result.rate = await page.textContent('#throughput tr[data-round="0"]');
+    check(true, 'the basic round\'s throughput counts the proofs of the last 60 s: ' + result.rate);
+    check(await page.textContent('#throughput tr[data-round="3"] .last') === 'none',
+      'an idle round says none: ' + await page.textContent('#throughput tr[data-round="3"]'));
+    const all = await page.textContent('#throughput');
+    check(!/0\.0|peak/.test(all), 'no "0.0 per minute (peak ...)" anywhere: ' + all.replace(/\s+/g, ' '));
 
+    // ------------------------------------------------ a failure with a long error, wrapped
     // A job fails for good (--max-attempts 1): it shows with its error, and its detail opens.
     const job = await claim();
-    const f = await prover('POST', '/proofs/' + job.id + '/fail', JSON.stringify({error: ERROR_TEXT}),
-      {'Content-Type': 'application/json', 'X-WG-Lease': String(job.lease)});
-    check(f.status === 200 && JSON.parse(f.bytes).status === 'failed', 'job ' + job.id + ' failed for good');
+    await failJob(job, ERROR_TEXT);
     result.failed_job = job.id;
     const item = '#failures li[data-href="/jobs/' + job.id + '"]';
     await page.waitForSelector(item, {timeout: 10000});
     check((await page.textContent(item + ' .error')).startsWith(ERROR_TEXT + '; reached max_attempts'), 'the failure shows its error');
+    const overflow = await fits(page, item + ' .error');
+    check(overflow.length === 0, 'the long error wraps in its panel (scrollWidth <= clientWidth): ' + JSON.stringify(overflow));
     check(/failed/.test(await page.textContent('[data-batch="1"] .batch-status')), 'the batch shows failed');
     await page.click(item + ' button.details');
     await page.waitForFunction(() => /"status": "failed"/.test(document.getElementById('detail').textContent),
       null, {timeout: 10000});
     const detail = JSON.parse(await page.textContent('#detail'));
     check(detail.id === job.id && detail.error.startsWith(ERROR_TEXT + '; reached max_attempts'), 'the job detail is GET /jobs/' + job.id);
+    check((await fits(page, '#detail')).length === 0, 'the job detail wraps too');
 
     await page.click(item + ' button.requeue');
     await page.waitForFunction((t) => /^requeued \/jobs\//.test(document.getElementById('status').textContent),
@@ -111,11 +206,47 @@ async function proveOne() {
       null, {timeout: 10000});
     check(true, 'the job detail follows: queued');
 
-    // Throughput has at least two samples by now.
-    await page.waitForFunction(() => /proofs per minute/.test(document.getElementById('rate').textContent), null,
-      {timeout: 10000});
-    result.rate = await page.textContent('#rate');
-    check(/^[0-9.]+ proofs per minute/.test(result.rate), 'throughput shows: ' + result.rate);
+    // ------------------------------------------------ the batch's jobs and a job's attempts
+    await page.click('#batches [data-batch="1"] button.jobs');
+    const jrow = '#jobs tr[data-job="' + job.id + '"]';
+    await page.waitForSelector(jrow, {timeout: 10000});
+    check(await page.textContent('#jobs-title') === 'Jobs of batch 1', 'the jobs of batch 1 are listed');
+    check(await page.textContent(jrow + ' .job-status') === 'queued', 'the list shows job ' + job.id + ' queued');
+    check((await fits(page, jrow + ' .error')).length === 0, 'the long error wraps in the job list');
+    await page.click(jrow + ' button.attempts');
+    await page.waitForSelector('#attempts tr[data-attempt="1"]', {timeout: 10000});
+    const shownAttempts = await page.$$eval('#attempts tr[data-attempt]', (rows) =>
+      rows.map((r) => Array.from(r.children).map((td) => td.textContent)));
+    const apiAttempts = (await admin('GET', '/jobs/' + job.id + '/attempts')).attempts;
+    console.log('# attempts shown: ' + JSON.stringify(shownAttempts.map((a) => a.slice(0, 5))));
+    check(shownAttempts.length === apiAttempts.length && shownAttempts.length >= 1,
+      'the page shows every attempt of GET /jobs/' + job.id + '/attempts (' + apiAttempts.length + ')');
+    check(shownAttempts[0][1].startsWith('e2e') && shownAttempts[0][4] === apiAttempts[0].outcome &&
+      apiAttempts[0].outcome === 'failed' && shownAttempts[0][5].startsWith(ERROR_TEXT),
+      'attempt 1: prover e2e, failed, with its error');
+    check(await page.textContent('#attempts-title') === 'Attempts of prover job ' + job.id, 'the attempts are titled');
+    check((await fits(page, '#attempts tr[data-attempt="1"] .error')).length === 0, 'the attempt\'s error wraps');
+
+    // ------------------------------------------------ requeue every failed job of the batch
+    const f1 = await claim(), f2 = await claim();
+    await failJob(f1, 'e2e: first of two');
+    await failJob(f2, 'e2e: second of two');
+    result.batch_requeued = [f1.id, f2.id];
+    const again = '#batches [data-batch="1"] button.requeue-failed';
+    await page.waitForSelector(again, {timeout: 10000});
+    const failedBefore = (await admin('GET', '/batches/1/jobs?status=failed')).prover_jobs.map((j) => j.id);
+    check(failedBefore.length === 2, 'batch 1 has two failed jobs: ' + failedBefore);
+    await page.click(again);
+    await page.waitForFunction(() => /^requeued 2 failed jobs of batch 1$/.test(document.getElementById('status').textContent),
+      null, {timeout: 10000});
+    check(true, 'the page says: ' + await page.textContent('#status'));
+    const failedAfter = await admin('GET', '/batches/1/jobs?status=failed');
+    check(failedAfter.prover_jobs.length === 0 && failedAfter.witness_jobs.length === 0,
+      'GET /batches/1/jobs?status=failed is empty after "requeue failed"');
+    for (const id of result.batch_requeued)
+      check((await admin('GET', '/jobs/' + id)).status === 'queued', 'job ' + id + ' is queued again');
+    await page.waitForFunction((sel) => document.querySelector(sel) === null, again, {timeout: 10000});
+    check(true, 'the batch offers no requeue once nothing has failed');
 
     const screenshot = path.join(OUT, 'dashboard.png');
     await page.screenshot({path: screenshot, fullPage: true});
