@@ -14,6 +14,8 @@ set -euo pipefail
 export WG_PG_FAST=0
 # shellcheck source=tests/integration/lib.sh
 . "$WG_SRCDIR/tests/integration/lib.sh"
+# shellcheck source=bench/bench_lib.sh
+. "$WG_SRCDIR/bench/bench_lib.sh"
 wg_setup
 SIZES=${WG_BENCH_SIZES:-600 1200 2400 28000}
 concurrency=${WG_BENCH_PROVERS:-8}
@@ -61,6 +63,10 @@ for n in $SIZES; do
 	printf 'batch of %d basic circuits (%d prover jobs): upload to proven %.2f s, %.0f jobs/s, daemon peak RSS %d MiB\n' \
 		"$n" "$jobs" "${took[$n]}" "$(echo "$jobs / ${took[$n]}" | bc -l)" $((rss / 1024))
 	grep -o "basic round: batch $batch: .*" "$WG_TMP/bench.log" | head -n 1 || true
+	if ((n == 2400)); then
+		bench_transitions "$batch"
+		transition_p99=$TRANSITION_P99_MS
+	fi
 done
 verdicts=()
 if [[ -n ${took[2400]:-} ]]; then
@@ -72,6 +78,7 @@ if [[ -n ${took[2400]:-} ]]; then
 		verdicts+=("batch_growth_ms_per_circuit=$(awk -v a="${took[600]}" -v b="${took[1200]}" -v c="$t" \
 			'BEGIN { printf "%.3f,%.3f", (b - a) / 0.6, (c - b) / 1.2 }') slope_ratio=$r target<=1.5 $(awk -v r="$r" 'BEGIN { print (r <= 1.5 ? "met" : "MISSED") }')")
 	fi
+	verdicts+=("round_transition_p99_ms_2400=$transition_p99 target<=100 $(awk -v p="$transition_p99" 'BEGIN { print (p <= 100 ? "met" : "MISSED") }')")
 	if [[ -n ${took[28000]:-} ]]; then
 		r=$(awk -v a="${took[28000]}" -v b="$t" 'BEGIN { printf "%.2f", a / b }')
 		verdicts+=("batch_28000_vs_2400=$r target<=12 $(awk -v r="$r" 'BEGIN { print (r <= 12 ? "met" : "MISSED") }')")

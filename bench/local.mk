@@ -26,3 +26,12 @@ bench-traffic: witness-generator wgctl wg-prover
 	  PG_BINDIR='$(PG_BINDIR)' $(SHELL) $(srcdir)/bench/bench_traffic.sh
 bench: bench-traffic
 .PHONY: bench-traffic
+
+# A simulated GPU fleet (1,024 and 2,048 provers at 1 s per proof) on a 17,000-circuit batch:
+# fleet efficiency against the ideal, and the round transitions.
+EXTRA_DIST += bench/bench_fleet.sh bench/bench_lib.sh
+bench-fleet: witness-generator wgctl wg-prover
+	@echo "== bench/bench_fleet.sh"; WG_BUILDDIR='$(abs_top_builddir)' WG_SRCDIR='$(abs_top_srcdir)' \
+	  PG_BINDIR='$(PG_BINDIR)' $(SHELL) $(srcdir)/bench/bench_fleet.sh
+bench: bench-fleet
+.PHONY: bench-fleet

@@ -58,6 +58,11 @@ const struct wg_stmt wg_sql_housekeeping[] = {
   RECOVER("leaf", "leaf_aggregation_jobs"),
   RECOVER("node", "node_aggregation_jobs"),
   RECOVER("sched", "scheduler_witness_jobs"),
+  /* PostgreSQL's own counters of prover_jobs (flushed by every backend within a second). */
+  {"prover_jobs_churn",
+   "SELECT n_dead_tup, n_live_tup FROM pg_stat_user_tables WHERE relid = 'prover_jobs'::regclass"},
+  /* Skipped when another daemon or autovacuum is vacuuming it. */
+  {"prover_jobs_vacuum", "VACUUM (SKIP_LOCKED) prover_jobs"},
   {NULL, NULL},
 };
 
@@ -117,4 +122,21 @@ int wg_housekeeping_recover(struct wg_dbconn *c, const char *instance_id, int ma
     PQclear(r);
   }
   return failures;
+}
+
+int wg_housekeeping_vacuum(struct wg_dbconn *c, bool *vacuumed)
+{
+  *vacuumed = false;
+  PGresult *r;
+  enum wg_status s = wg_db_exec(c, "prover_jobs_churn", NULL, false, &r);
+  if (s != WG_OK)
+    return sweep_failed("reading prover_jobs' statistics", s);
+  int64_t dead = PQntuples(r) == 1 ? wg_db_int(r, 0, 0) : 0, live = PQntuples(r) == 1 ? wg_db_int(r, 0, 1) : 0;
+  PQclear(r);
+  if (dead < WG_VACUUM_MIN_DEAD || dead * 50 < live)
+    return 0;
+  if ((s = wg_db_exec(c, "prover_jobs_vacuum", NULL, false, NULL)) != WG_OK)
+    return sweep_failed("vacuuming prover_jobs", s);
+  *vacuumed = true;
+  return 0;
 }

@@ -20,4 +20,13 @@ int wg_housekeeping_expire(struct wg_dbconn *c, int max_attempts, double retry_b
  * each table on its own; returns the number of tables whose recovery failed. */
 int wg_housekeeping_recover(struct wg_dbconn *c, const char *instance_id, int max_attempts, int *requeued);
 
+/* Vacuums prover_jobs when PostgreSQL's counters show at least WG_VACUUM_MIN_DEAD dead row
+ * versions and 2% of its rows: every claim leaves an entry of the claim index pointing at a dead
+ * row, and claims walk past them until a vacuum removes them. Autovacuum looks only once a
+ * minute with stock settings (autovacuum_naptime), in which a busy fleet leaves tens of
+ * thousands; housekeeping looks every --housekeeping-ms. Returns 1 when a step failed (logged),
+ * else 0; *vacuumed tells whether it vacuumed. */
+#define WG_VACUUM_MIN_DEAD 1000
+int wg_housekeeping_vacuum(struct wg_dbconn *c, bool *vacuumed);
+
 #endif

@@ -1,4 +1,4 @@
-/* Claims that wait for work ("wait_ms", SPEC §6): a claim that finds nothing is parked, holding no
+/* Claims that wait for work ("wait_ms", docs/api.md): a claim that finds nothing is parked, holding no
  * HTTP thread and no database connection, until a matching job may have been queued. Parked
  * claims are tried again together, through the claimer (one statement per filter for all of
  * them), when a notification says prover jobs were queued (a round committed a layer, on any

@@ -34,6 +34,7 @@ static atomic_ullong http_requests_seen[MAX_ROUTES + 1];
 static atomic_ullong round_runs[4][3]; /* by enum wg_round_result */
 static atomic_ullong round_micros[4];
 static atomic_ullong housekeeping_errors;
+static atomic_ullong vacuums;
 
 static struct wg_histogram http_hist[MAX_ROUTES + 1];
 static struct wg_histogram round_hist[4];
@@ -91,6 +92,8 @@ void wg_metrics_round(int round, enum wg_round_result result, int64_t micros)
   atomic_fetch_add(&round_micros[round], (unsigned long long)(micros > 0 ? micros : 0));
   wg_histogram_observe(&round_hist[round], wg_histogram_slow, WG_HISTOGRAM_N_SLOW, micros);
 }
+
+void wg_metrics_vacuumed(void) { atomic_fetch_add(&vacuums, 1); }
 
 void wg_metrics_housekeeping_errors(int n)
 {
@@ -345,6 +348,10 @@ char *wg_metrics_render(const struct wg_metrics_sources *src)
           "Housekeeping steps that failed (a lease expiry sweep of one table, a restart recovery, the archiver);"
           " the other steps still ran.",
           (int64_t)atomic_load(&housekeeping_errors));
+  counter(&b, "wg_prover_jobs_vacuums_total",
+          "Vacuums of prover_jobs this daemon ran because PostgreSQL's counters showed 2% of it dead (the claim"
+          " index otherwise fills with the entries of claimed jobs until autovacuum's next look).",
+          (int64_t)atomic_load(&vacuums));
 
   int64_t groups, items;
   if (completer != NULL) {

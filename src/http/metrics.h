@@ -21,6 +21,8 @@ void wg_metrics_round(int round, enum wg_round_result result, int64_t micros);
 /* Housekeeping steps (a lease expiry sweep of one table, a restart recovery, the archiver) that
  * failed; each is logged where it failed, and the others still ran. */
 void wg_metrics_housekeeping_errors(int n);
+/* A vacuum of prover_jobs run by housekeeping (db/housekeeping.h). */
+void wg_metrics_vacuumed(void);
 
 struct wg_db;
 /* What a scrape reads besides the in-process counters; any pointer may be NULL, and what it

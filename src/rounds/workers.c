@@ -522,6 +522,10 @@ static void *housekeeper_main(void *p)
                                        cfg->retry_max_ms / 1000.0, &requeued);
       if (requeued > 0)
         wg_info("housekeeping: %d jobs with expired leases put back", requeued);
+      bool vacuumed;
+      failed += wg_housekeeping_vacuum(c, &vacuumed);
+      if (vacuumed)
+        wg_metrics_vacuumed();
       int swept = 0;
       enum wg_status swept_s = wg_sweep_pending(w->app->store, c, &swept);
       if (swept_s != WG_OK) {

@@ -1,5 +1,5 @@
 #!/bin/bash
-# t_claim_wait.sh: claims that wait for work ("wait_ms", SPEC §6; http/claim_wait.h).
+# t_claim_wait.sh: claims that wait for work ("wait_ms", docs/api.md; http/claim_wait.h).
 # 1. An empty queue: a claim with "wait_ms": 1500 answers 204 after about 1.5 s, not at once;
 #    "wait_ms" out of 0..30000 or not an integer is 400 naming it.
 # 2. Parked claims hold no HTTP thread: with --http-threads 2, 40 claims waiting at once while

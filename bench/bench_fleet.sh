@@ -1,0 +1,82 @@
+#!/bin/bash
+# bench_fleet.sh: a simulated GPU fleet on a mainnet-shaped batch. 17,000 basic circuits of every
+# circuit type (main_vm most of them), proved by 8 wg-prover processes whose threads each spend
+# 1 s per proof (--prove-ms 1000), the fleet waiting idle before the upload. With P provers the
+# ideal is the sum over layers (round, depth) of ceil(jobs / P) seconds: every layer proved in
+# full waves with no time between layers. Fleet efficiency = ideal / measured (upload to proven).
+# Target: >= 0.95 at 2,048 provers. Also prints the round transitions of the batch
+# (bench_lib.sh). WG_BENCH_FLEETS (default "1024 2048") picks the fleet sizes.
+# Prints name=value lines with the target and the verdict. Run by `make bench`.
+set -euo pipefail
+export WG_PG_FAST=0
+# shellcheck source=tests/integration/lib.sh
+. "$WG_SRCDIR/tests/integration/lib.sh"
+# shellcheck source=bench/bench_lib.sh
+. "$WG_SRCDIR/bench/bench_lib.sh"
+wg_setup
+FLEETS=${WG_BENCH_FLEETS:-1024 2048}
+PROCESSES=8
+PROVE_MS=1000
+# Per circuit type: circuits of it in the batch (17,000 in all with the 10 storage_application
+# circuits of 330 logs), as work units (circuits x capacity, docs/circuits.md).
+WORKLOAD="main_vm=$((12830 * 5390)),code_decommitter=$((1200 * 2845)),keccak256=$((1500 * 293))"
+WORKLOAD+=",ram_permutation=$((500 * 127145)),decommitments_sorter=$((40 * 111250)),log_demuxer=$((200 * 58125))"
+WORKLOAD+=",sha256=$((300 * 2206)),ecrecover=$((100 * 7)),storage_sorter=$((150 * 44171))"
+WORKLOAD+=",events_sorter=$((100 * 31287)),l1_messages_sorter=$((20 * 31287)),l1_messages_hasher=$((20 * 774))"
+WORKLOAD+=",transient_storage_sorter=$((20 * 50875)),secp256r1_verify=$((10 * 4))"
+
+# Every prover thread holds a connection: no per-address limit (they all come from 127.0.0.1),
+# and descriptors for all of them.
+ulimit -n 16384
+wg_start_daemon bench --max-connections-per-ip 0
+url=$(wg_url bench)
+tree=$(wg_token tree)
+prover=$(wg_token prover)
+viewer=$(wg_token viewer)
+batch=0
+
+printf 'machine: %s, %s cores, %s\n' "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "$(nproc)" \
+	"$(date -u +%Y-%m-%d)"
+verdicts=()
+for fleet in $FLEETS; do
+	batch=$((batch + 1))
+	"$WG_BUILDDIR/wgctl" gen-input --batch "$batch" --logs 330 --workload "$WORKLOAD" >"$WG_TMP/in.json"
+	pids=()
+	for p in $(seq 1 $PROCESSES); do
+		"$WG_BUILDDIR/wg-prover" --url "$url" --token "$prover" --concurrency $((fleet / PROCESSES)) \
+			--prove-ms $PROVE_MS >"$WG_TMP/prover$batch.$p.out" 2>&1 &
+		pids+=($!)
+	done
+	sleep 3 # the fleet connects and its claims wait for work
+	t0=$(date +%s.%N)
+	curl -fsS -H "Authorization: Bearer $tree" -H 'Content-Type: application/json' --data-binary "@$WG_TMP/in.json" \
+		"$url/batches/$batch/witness-inputs" >/dev/null
+	status=
+	while [[ $status != proven ]]; do
+		status=$(curl -fsS -H "Authorization: Bearer $viewer" "$url/batches/$batch" | jq -r .status)
+		[[ $status == failed ]] && fail "batch $batch failed"
+		sleep 0.05
+	done
+	t1=$(date +%s.%N)
+	kill -INT "${pids[@]}"
+	wait "${pids[@]}" || true
+	took=$(echo "$t1 - $t0" | bc)
+	layers=$(wg_psql "SELECT string_agg(n::text, ' ' ORDER BY r, d) FROM (SELECT aggregation_round AS r, depth AS d,
+		count(*) AS n FROM prover_jobs WHERE l1_batch_number = $batch GROUP BY 1, 2) AS l")
+	jobs=0 ideal=0
+	for n in $layers; do
+		jobs=$((jobs + n))
+		ideal=$((ideal + (n + fleet - 1) / fleet))
+	done
+	eff=$(awk -v i="$ideal" -v t="$took" 'BEGIN { printf "%.2f", i / t }')
+	printf 'fleet of %d provers (%d processes), %d ms per proof: %d prover jobs in layers of %s\n' "$fleet" \
+		$PROCESSES $PROVE_MS "$jobs" "$layers"
+	printf '  upload to proven %.2f s, ideal %d s, efficiency %s\n' "$took" "$ideal" "$eff"
+	bench_transitions "$batch"
+	if ((fleet == 2048)); then
+		verdicts+=("fleet_efficiency_2048=$eff target>=0.95 $(awk -v e="$eff" 'BEGIN { print (e >= 0.95 ? "met" : "MISSED") }')")
+	else
+		verdicts+=("fleet_efficiency_$fleet=$eff (no target)")
+	fi
+done
+printf '%s\n' "${verdicts[@]}"
