@@ -25,6 +25,7 @@ libwgserver_a_SOURCES += \
 	src/db/combiner.h src/db/combiner.c \
 	src/db/completer.h src/db/completer.c \
 	src/db/claimer.h src/db/claimer.c \
+	src/db/toucher.h src/db/toucher.c \
 	src/db/job_cache.h src/db/job_cache.c \
 	src/db/batches.h src/db/batches.c \
 	src/db/housekeeping.h src/db/housekeeping.c \

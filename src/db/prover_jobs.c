@@ -78,6 +78,17 @@ const struct wg_stmt wg_sql_prover_jobs[] = {
    "   lease_expires_at = greatest(p.lease_expires_at, now() + make_interval(secs => $4::integer))"
    "   FROM held WHERE p.id = held.id AND NOT held.lease_touched RETURNING p.id)"
    " SELECT " COLUMNS " FROM prover_jobs WHERE id = (SELECT id FROM held)"},
+  /* prover_touch for a group of downloads ($1 ids, $2 lease hashes, $3 tokens: one commit for
+   * all); each job held comes back with the number of the download it answers (1-based), last. */
+  {"prover_touch_group",
+   "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY AS i(tid, tlease,"
+   "   ttoken, tn)),"
+   " held AS (SELECT i.tn, p.id AS hid, p.lease_touched AS was_touched FROM input i JOIN prover_jobs p ON p.id = i.tid"
+   "   AND p.status = 'in_progress' AND p.lease_hash = decode(i.tlease, 'hex') AND p.lease_token = i.ttoken),"
+   " touched AS (UPDATE prover_jobs p SET lease_touched = true, updated_at = now(),"
+   "   lease_expires_at = greatest(p.lease_expires_at, now() + make_interval(secs => $4::integer))"
+   "   FROM held WHERE p.id = held.hid AND NOT held.was_touched RETURNING p.id)"
+   " SELECT " COLUMNS ", held.tn FROM held JOIN prover_jobs ON prover_jobs.id = held.hid"},
   {"prover_get", "SELECT " COLUMNS " FROM prover_jobs WHERE id = $1"},
   {"prover_get_archived", "SELECT " COLUMNS " FROM prover_jobs_archive WHERE id = $1"},
   {"prover_get_held", "SELECT " COLUMNS ", coalesce(" HELD("$2", "$3") ", false) FROM prover_jobs WHERE id = $1"},
@@ -356,6 +367,45 @@ enum wg_status wg_prover_job_touch(struct wg_dbconn *c, int64_t id, const struct
   wg_p_int(&p, lease_seconds);
   enum wg_status s = one_job(c, "prover_touch", &p, job);
   return s == WG_E_NOT_FOUND ? explain_miss(c, id) : s;
+}
+
+enum wg_status wg_prover_jobs_touch(struct wg_dbconn *c, struct wg_touch *group, size_t n, int lease_seconds)
+{
+  struct wg_strbuf ids = {0}, leases = {0}, tokens = {0};
+  for (size_t i = 0; i < n; i++) {
+    wg_strbuf_printf(&ids, "%s%lld", i ? "," : "{", (long long)group[i].id);
+    array_add_hash(&leases, i, group[i].holder.lease_hash);
+    array_add_text(&tokens, i, group[i].holder.token != NULL ? group[i].holder.token : "");
+    group[i].status = WG_E_NOT_FOUND;
+  }
+  array_end(&ids, n);
+  array_end(&leases, n);
+  array_end(&tokens, n);
+  struct wg_params p = {0};
+  wg_p_text(&p, ids.s);
+  wg_p_text(&p, leases.s);
+  wg_p_text(&p, tokens.s);
+  wg_p_int(&p, lease_seconds);
+  PGresult *r;
+  enum wg_status s = wg_db_exec(c, "prover_touch_group", &p, false, &r);
+  wg_strbuf_free(&ids);
+  wg_strbuf_free(&leases);
+  wg_strbuf_free(&tokens);
+  if (s != WG_OK)
+    return s;
+  for (int row = 0; row < PQntuples(r); row++) {
+    int64_t k = wg_db_int(r, row, N_COLUMNS) - 1;
+    if (k >= 0 && (size_t)k < n) {
+      wg_prover_job_from_row(r, row, &group[k].job);
+      group[k].status = WG_OK;
+    }
+  }
+  PQclear(r);
+  /* The ones not held: gone, or held by someone else (read after the commit). */
+  for (size_t i = 0; i < n; i++)
+    if (group[i].status == WG_E_NOT_FOUND)
+      group[i].status = explain_miss(c, group[i].id);
+  return WG_OK;
 }
 
 /* Why a completion of a group was not applied, read after the group's commit so that it sees

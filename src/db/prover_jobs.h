@@ -61,6 +61,18 @@ struct wg_claim_slot {
 enum wg_status wg_prover_jobs_claim(struct wg_dbconn *c, const struct wg_claim_slot *slots, size_t n_slots,
                                     int grace_seconds, const struct wg_claim_filter *f, struct wg_prover_job **jobs,
                                     size_t *n);
+/* One witness download to fence (wg_prover_job_touch), in a group. */
+struct wg_touch {
+  int64_t id;
+  struct wg_holder holder;
+  /* out */
+  enum wg_status status; /* WG_OK (job set), WG_E_LEASE_LOST, WG_E_NOT_FOUND, or the group's error */
+  struct wg_prover_job job;
+};
+/* wg_prover_job_touch for a group of downloads, one statement and one commit for all of them;
+ * sets every member's status. Returns the statement's failure, if any (members' statuses are
+ * then meaningless). */
+enum wg_status wg_prover_jobs_touch(struct wg_dbconn *c, struct wg_touch *group, size_t n, int lease_seconds);
 /* Gives back claims whose reply never reached their prover: queued again at once, the claim taken
  * back (attempts - 1), if still held under those leases; their attempt records end as released. */
 enum wg_status wg_prover_jobs_give_back(struct wg_dbconn *c, const struct wg_prover_job *jobs, size_t n);

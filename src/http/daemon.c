@@ -19,6 +19,7 @@
 #include "db/health.h"
 #include "db/housekeeping.h"
 #include "db/store_config.h"
+#include "db/toucher.h"
 #include "http/budget.h"
 #include "http/metrics.h"
 #include "http/claim_wait.h"
@@ -168,10 +169,11 @@ int main(int argc, char **argv)
   app.completer = wg_completer_start(cfg.db);
   app.claimer = wg_claimer_start(cfg.db, (int)(cfg.claim_grace < cfg.lease ? cfg.claim_grace : cfg.lease));
   app.waiters = app.claimer ? wg_claim_waiters_start(app.claimer, 1000) : NULL;
+  app.toucher = wg_toucher_start(cfg.db, (int)cfg.lease);
   app.jobs = wg_job_cache_new(16384); /* NULL only costs the shortcut */
   app.health = wg_health_start(cfg.db);
   app.budget = wg_budget_new((size_t)cfg.max_buffered_bytes);
-  struct wg_server *srv = app.completer && app.claimer && app.waiters && app.health && app.budget ? wg_server_start(&app) : NULL;
+  struct wg_server *srv = app.completer && app.claimer && app.waiters && app.toucher && app.health && app.budget ? wg_server_start(&app) : NULL;
   /* GnuTLS holds the parsed key from here on; no copy of it stays in our memory. */
   wg_secret_free(cfg.secrets.tls_key);
   cfg.secrets.tls_key = NULL;
@@ -182,6 +184,7 @@ int main(int argc, char **argv)
     wg_claim_waiters_stop(app.waiters);
     wg_claim_waiters_free(app.waiters);
     wg_claimer_stop(app.claimer);
+    wg_toucher_stop(app.toucher);
     wg_job_cache_free(app.jobs);
     wg_store_close(app.store);
     wg_auth_free(app.auth);
@@ -217,6 +220,7 @@ int main(int argc, char **argv)
   wg_health_stop(app.health);
   wg_completer_stop(app.completer);
   wg_claimer_stop(app.claimer);
+  wg_toucher_stop(app.toucher);
   wg_job_cache_free(app.jobs);
   wg_store_close(app.store);
   wg_auth_free(app.auth);

@@ -21,6 +21,7 @@ struct wg_auth;
 struct wg_completer;
 struct wg_claimer;
 struct wg_claim_waiters;
+struct wg_toucher;
 struct wg_job_cache;
 struct wg_health;
 struct wg_budget;
@@ -38,6 +39,7 @@ struct wg_app {
   struct wg_completer *completer; /* group commit of prover job completions */
   struct wg_claimer *claimer;     /* combined claims of prover jobs */
   struct wg_claim_waiters *waiters; /* claims waiting for work ("wait_ms") */
+  struct wg_toucher *toucher;       /* combined witness downloads' lease fencing */
   struct wg_job_cache *jobs;      /* where claimed jobs' witnesses lie */
   struct wg_health *health;       /* whether the database answers, for /readyz */
   struct wg_budget *budget;       /* request bodies held at once (--max-buffered-bytes) */
