@@ -48,6 +48,10 @@ for fleet in $FLEETS; do
 		pids+=($!)
 	done
 	sleep 3 # the fleet connects and its claims wait for work
+	cpu_daemon0=$(bench_cpu_seconds "$(wg_daemon_pid bench)")
+	# shellcheck disable=SC2046
+	cpu_pg0=$(bench_cpu_seconds $(bench_pg_pids))
+	cpu_prover0=$(bench_cpu_seconds "${pids[@]}")
 	t0=$(date +%s.%N)
 	curl -fsS -H "Authorization: Bearer $tree" -H 'Content-Type: application/json' --data-binary "@$WG_TMP/in.json" \
 		"$url/batches/$batch/witness-inputs" >/dev/null
@@ -58,6 +62,10 @@ for fleet in $FLEETS; do
 		sleep 0.05
 	done
 	t1=$(date +%s.%N)
+	cpu_daemon=$(awk -v a="$(bench_cpu_seconds "$(wg_daemon_pid bench)")" -v b="$cpu_daemon0" 'BEGIN { printf "%.1f", a - b }')
+	# shellcheck disable=SC2046
+	cpu_pg=$(awk -v a="$(bench_cpu_seconds $(bench_pg_pids))" -v b="$cpu_pg0" 'BEGIN { printf "%.1f", a - b }')
+	cpu_prover=$(awk -v a="$(bench_cpu_seconds "${pids[@]}")" -v b="$cpu_prover0" 'BEGIN { printf "%.1f", a - b }')
 	kill -INT "${pids[@]}"
 	wait "${pids[@]}" || true
 	took=$(echo "$t1 - $t0" | bc)
@@ -72,6 +80,11 @@ for fleet in $FLEETS; do
 	printf 'fleet of %d provers (%d processes), %d ms per proof: %d prover jobs in layers of %s\n' "$fleet" \
 		$PROCESSES $PROVE_MS "$jobs" "$layers"
 	printf '  upload to proven %.2f s, ideal %d s, efficiency %s\n' "$took" "$ideal" "$eff"
+	printf '  CPU seconds over the run (%s cores): daemon %s, PostgreSQL %s, wg-prover %s\n' "$(nproc)" "$cpu_daemon" \
+		"$cpu_pg" "$cpu_prover"
+	printf '  proofs recorded per second from the upload on: %s\n' "$(wg_psql "SELECT string_agg(n::text, ' ' ORDER BY s)
+		FROM (SELECT floor(extract(epoch FROM ended_at) - $t0)::int AS s, count(*) AS n FROM prover_job_attempts
+		WHERE l1_batch_number = $batch AND outcome = 'successful' GROUP BY 1) AS per_second")"
 	bench_transitions "$batch"
 	if ((fleet == 2048)); then
 		verdicts+=("fleet_efficiency_2048=$eff target>=0.95 $(awk -v e="$eff" 'BEGIN { print (e >= 0.95 ? "met" : "MISSED") }')")
@@ -80,3 +93,4 @@ for fleet in $FLEETS; do
 	fi
 done
 printf '%s\n' "${verdicts[@]}"
+assert_eq 1 "$((${#verdicts[@]} > 0))" "a fleet was measured"

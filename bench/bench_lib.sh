@@ -20,11 +20,11 @@ gaps AS (
     ON n.c = p.c AND ((p.r = 0 AND n.r = 1) OR (p.r = 1 AND n.r = 2 AND n.d = 0) OR (p.r = 2 AND n.r = 2 AND n.d = p.d + 1))
   UNION ALL
   SELECT 3, (SELECT min(first_claim) FROM layers WHERE r = 3) - max(last_done) FROM layers WHERE r = 2),
-ms AS (SELECT round::text AS round, extract(epoch FROM gap) * 1000 AS v FROM gaps
+ms AS (SELECT round::text AS rnd, extract(epoch FROM gap) * 1000 AS v FROM gaps
        UNION ALL SELECT 'all', extract(epoch FROM gap) * 1000 FROM gaps)
-SELECT round, count(*), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY v)::numeric, 1),
+SELECT rnd, count(*), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY v)::numeric, 1),
   round(percentile_cont(0.99) WITHIN GROUP (ORDER BY v)::numeric, 1)
-FROM ms GROUP BY round ORDER BY round"
+FROM ms GROUP BY rnd ORDER BY rnd"
 	TRANSITION_P99_MS=
 	printf 'round transitions of batch %s (last proof of a layer -> first claim of the next):\n' "$batch"
 	while IFS='|' read -r round n p50 p99; do
@@ -37,4 +37,24 @@ FROM ms GROUP BY round ORDER BY round"
 		printf '  %-18s %5s transitions  p50 %7s ms  p99 %7s ms\n' "$round" "$n" "$p50" "$p99"
 	done < <(wg_psql "$sql")
 	[[ -n $TRANSITION_P99_MS ]] || fail "no round transition of batch $batch was measured"
+}
+
+# bench_cpu_seconds PID...: CPU seconds (user + system) used so far by these processes, summed
+# (a process gone counts 0).
+bench_cpu_seconds() {
+	local pid total=0 hz
+	hz=$(getconf CLK_TCK)
+	for pid in "$@"; do
+		# utime and stime: fields 14 and 15 of /proc/PID/stat, 12 and 13 after the command name.
+		total=$((total + $(sed 's/^.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $12 + $13}' || echo 0)))
+	done
+	awk -v t="$total" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }'
+}
+
+# bench_pg_pids: the test cluster's processes (its postmaster and every child).
+bench_pg_pids() {
+	local pm
+	pm=$(head -n 1 "$(find "$WG_PGDIR" -maxdepth 2 -name postmaster.pid | head -n 1)")
+	echo "$pm"
+	pgrep -P "$pm" || true
 }
