@@ -65,3 +65,8 @@ void wg_toucher_stop(struct wg_toucher *k)
 }
 
 void wg_toucher_submit(struct wg_toucher *k, struct wg_touch *x) { wg_combiner_submit(k->combiner, x); }
+
+void wg_toucher_counts(struct wg_toucher *k, int64_t *groups, int64_t *touches)
+{
+  wg_combiner_counts(k->combiner, groups, touches);
+}

@@ -18,5 +18,7 @@ void wg_toucher_stop(struct wg_toucher *k);
 /* Fences x in the next group and waits for it; x->status (and x->job when WG_OK) tell the
  * outcome. */
 void wg_toucher_submit(struct wg_toucher *k, struct wg_touch *x);
+/* Statements run and downloads served by them since start, for metrics. */
+void wg_toucher_counts(struct wg_toucher *k, int64_t *groups, int64_t *touches);
 
 #endif

@@ -7,6 +7,8 @@
 #include "auth/auth.h"
 #include "db/claimer.h"
 #include "db/completer.h"
+#include "db/toucher.h"
+#include "http/claim_wait.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -364,6 +366,16 @@ char *wg_metrics_render(const struct wg_metrics_sources *src)
     counter(&b, "wg_claim_groups_total", "Claim statements, each serving the claims that arrived together.", groups);
     counter(&b, "wg_claims_total", "Claims served by those statements.", items);
   }
+  if (src->toucher != NULL) {
+    wg_toucher_counts(src->toucher, &groups, &items);
+    counter(&b, "wg_witness_touch_groups_total",
+            "Statements fencing witness downloads, each serving the downloads that arrived together.", groups);
+    counter(&b, "wg_witness_touches_total", "Witness downloads fenced by those statements.", items);
+  }
+  if (src->waiters != NULL)
+    wg_strbuf_printf(&b, "# HELP wg_claims_waiting Claims parked waiting for work (\"wait_ms\").\n"
+                         "# TYPE wg_claims_waiting gauge\nwg_claims_waiting %lld\n",
+                     (long long)wg_claim_waiters_count(src->waiters));
 
   if (src->budget != NULL) {
     wg_strbuf_printf(&b, "# HELP wg_http_buffered_bytes Bytes of request bodies reserved by the requests in flight"

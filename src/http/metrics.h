@@ -29,6 +29,8 @@ struct wg_db;
  * would give is then left out. */
 struct wg_auth;
 struct wg_budget;
+struct wg_claim_waiters;
+struct wg_toucher;
 struct wg_metrics_sources {
   struct wg_completer *completer; /* completion group counters */
   struct wg_claimer *claimer;     /* claim group counters */
@@ -36,6 +38,8 @@ struct wg_metrics_sources {
   long max_attempts;            /* for the jobs-at-max-attempts gauge */
   struct wg_auth *auth;         /* the token cache's reads */
   const struct wg_budget *budget; /* request bodies held (--max-buffered-bytes) */
+  struct wg_claim_waiters *waiters; /* claims waiting for work */
+  struct wg_toucher *toucher;       /* witness download group counters */
 };
 /* The text exposition format; malloc'd. */
 char *wg_metrics_render(const struct wg_metrics_sources *src);

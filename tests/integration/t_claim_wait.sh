@@ -58,6 +58,8 @@ wg_http GET "$PL_URL/healthz"
 assert_status 200
 took=$(($(ms) - t0))
 ((took < 1000)) || fail "/healthz took $took ms with 40 claims parked on 2 HTTP threads"
+wg_http GET "$PL_URL/metrics"
+assert_eq 40 "$(awk '$1 == "wg_claims_waiting" { print $2 }' <<<"$HTTP_BODY")" "wg_claims_waiting while they wait"
 wait "${parked_pids[@]}"
 for i in $(seq 1 40); do
 	assert_eq 204 "$(cat "$WG_TMP/park$i.status")" "parked claim $i answered 204 when its wait ran out"
@@ -141,3 +143,13 @@ empty=$(grep -c 'route=/jobs/claim status=204' "$WG_TMP/b.log" || true)
 # Polling at 0.05..1 s for over 4 s idle plus the gaps between rounds would be tens of claims.
 ((empty <= 12)) || fail "wg-prover's claims came back empty $empty times: it polled instead of waiting"
 echo "# wg-prover: $empty empty claims over the run"
+wg_http GET "$PL_URL/metrics"
+touches=$(awk '$1 == "wg_witness_touches_total" { print $2 }' <<<"$HTTP_BODY")
+((touches >= $(wg_psql "SELECT count(*) FROM prover_jobs WHERE l1_batch_number = 3"))) ||
+	fail "wg_witness_touches_total is $touches: every download of batch 3 on daemon b is fenced through the toucher"
+# The claims wg-prover left waiting are dropped within a recheck (a second).
+none_waiting() {
+	wg_http GET "$PL_URL/metrics"
+	[[ $(awk '$1 == "wg_claims_waiting" { print $2 }' <<<"$HTTP_BODY") == 0 ]]
+}
+wg_wait_until 3 none_waiting
