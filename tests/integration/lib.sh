@@ -335,7 +335,7 @@ wg_start_daemon() {
 		WG_DAEMON_PORT[$name]=$port
 		echo "# starting daemon $name on 127.0.0.1:$port" >>"$WG_TMP/$name.log"
 		"$bin" --db "$WG_DB" --listen "127.0.0.1:$port" --store "file:$WG_TMP/store-$name" \
-			--instance-id "$name" "$@" </dev/null >>"$WG_TMP/$name.log" 2>&1 &
+			--cache-dir "$WG_TMP/cache-$name" --instance-id "$name" "$@" </dev/null >>"$WG_TMP/$name.log" 2>&1 &
 		pid=$!
 		WG_DAEMON_PID[$name]=$pid
 		deadline=$((SECONDS + 20))
