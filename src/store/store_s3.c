@@ -286,10 +286,6 @@ static CURLcode perform(struct s3_store *s, CURL *h, const struct s3_request *rq
              (unsigned long long)(rq->range_from + rq->range_len - 1));
     headers = curl_slist_append(headers, range);
   }
-  /* curl asks before a large PUT body ("Expect: 100-continue") and waits up to a second for the
-   * go-ahead: one more round trip per pack for nothing, since a refusal is read either way. */
-  if (strcmp(rq->method, "PUT") == 0)
-    headers = curl_slist_append(headers, "Expect:");
   *out = (struct s3_sink){.h = h, .max_ok = rq->max_answer ? rq->max_answer : S3_SMALL_ANSWER,
                           .range_from = rq->range_from, .range_len = rq->range_len};
   struct s3_upload up = {rq->body, rq->body_fd, rq->body_len, 0};
