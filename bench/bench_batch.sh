@@ -77,6 +77,11 @@ for n in $SIZES; do
 		"$n" "$jobs" "${took[$n]}" "$(echo "$jobs / ${took[$n]}" | bc -l)" $((rss / 1024))
 	grep -o "basic round: batch $batch: .*" "$WG_TMP/bench.log" | head -n 1 || true
 done
+if [[ $STORE != file ]]; then
+	curl -fsS "$url/metrics" | awk '/^wg_pack_cache_(hits|misses|evictions)_total / { sub(/^wg_pack_cache_/, ""); sub(/_total/, ""); printf "%s%s %s", sep, $1, $2; sep = ", " }
+		END { print " (pack cache, witness reads)" }'
+	curl -fsS "$url/metrics" | awk '/^wg_store_duration_seconds_(sum|count)\{/ { printf "%s%s %s", sep, $1, $2; sep = ", " } END { print "" }'
+fi
 verdicts=()
 if [[ -n ${took[2400]:-} ]]; then
 	t=${took[2400]}
