@@ -10,6 +10,8 @@ const struct wg_stmt wg_sql_blobs[] = {
   {"blobs_get", "SELECT data FROM blobs WHERE key = $1"},
   /* substring() of bytea takes integers: a pack in this table is at most 1 GB anyway (the bytea limit). */
   {"blobs_get_range", "SELECT substring(data FROM $2::integer + 1 FOR $3::integer) FROM blobs WHERE key = $1"},
+  /* The stored length, read from the value's header without reading the value. */
+  {"blobs_size", "SELECT octet_length(data) FROM blobs WHERE key = $1"},
   {"blobs_delete_prefix", "DELETE FROM blobs WHERE starts_with(key, $1)"},
   {NULL, NULL},
 };
@@ -43,6 +45,19 @@ enum wg_status wg_blobs_get_range(struct wg_dbconn *c, const char *key, uint64_t
     return WG_E_NOT_FOUND;
   }
   return s;
+}
+
+enum wg_status wg_blobs_size(struct wg_dbconn *c, const char *key, uint64_t *len)
+{
+  struct wg_params p = {0};
+  wg_p_text(&p, key);
+  PGresult *r;
+  enum wg_status s = wg_db_exec_row(c, "blobs_size", &p, false, &r);
+  if (s != WG_OK)
+    return s;
+  *len = strtoull(PQgetvalue(r, 0, 0), NULL, 10);
+  PQclear(r);
+  return WG_OK;
 }
 
 enum wg_status wg_blobs_delete_prefix(struct wg_dbconn *c, const char *prefix)

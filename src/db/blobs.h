@@ -10,6 +10,8 @@ enum wg_status wg_blobs_put(struct wg_dbconn *c, const char *key, const void *da
 enum wg_status wg_blobs_get(struct wg_dbconn *c, const char *key, uint8_t **data, size_t *len);
 /* len bytes at offset; WG_E_NOT_FOUND when the blob is absent or shorter. */
 enum wg_status wg_blobs_get_range(struct wg_dbconn *c, const char *key, uint64_t offset, size_t len, uint8_t **data);
+/* The length of a blob; WG_E_NOT_FOUND when it is absent. */
+enum wg_status wg_blobs_size(struct wg_dbconn *c, const char *key, uint64_t *len);
 enum wg_status wg_blobs_delete_prefix(struct wg_dbconn *c, const char *prefix);
 
 #endif

@@ -43,9 +43,11 @@ struct wg_pack_cache {
   uint64_t bytes; /* sum of the entries' sizes */
   uint64_t clock;
   unsigned long spool_counter;
+  char **filling; /* keys being copied in from the store (wg_pack_cache_fill_begin) */
+  size_t n_filling, cap_filling;
 };
 
-static atomic_ullong hits, misses, evictions, invalid;
+static atomic_ullong hits, misses, evictions, invalid, fills;
 static atomic_ullong cached_bytes;
 
 /* The file name of a key: "pack-" and the key with '/' as '_' (keys are our own: letters,
@@ -167,6 +169,9 @@ void wg_pack_cache_close(struct wg_pack_cache *pc)
   for (size_t i = 0; i < pc->n; i++)
     free(pc->entries[i].key);
   free(pc->entries);
+  for (size_t i = 0; i < pc->n_filling; i++)
+    free(pc->filling[i]);
+  free(pc->filling);
   if (pc->lock_fd >= 0)
     close(pc->lock_fd); /* releases the flock */
   pthread_mutex_destroy(&pc->lock);
@@ -260,6 +265,52 @@ void wg_pack_cache_keep(struct wg_pack_cache *pc, const char *key, const char *p
     wg_warn("pack cache: cannot keep %s: %s", key, strerror(errno));
     unlink(path);
   }
+}
+
+bool wg_pack_cache_keeps(const struct wg_pack_cache *pc) { return pc != NULL && pc->max_bytes > 0; }
+
+bool wg_pack_cache_fits(const struct wg_pack_cache *pc, uint64_t size)
+{
+  return wg_pack_cache_keeps(pc) && size <= pc->max_bytes;
+}
+
+bool wg_pack_cache_fill_begin(struct wg_pack_cache *pc, const char *key)
+{
+  if (!wg_pack_cache_keeps(pc))
+    return false;
+  bool go = false;
+  pthread_mutex_lock(&pc->lock);
+  bool busy = find(pc, key) >= 0;
+  for (size_t i = 0; !busy && i < pc->n_filling; i++)
+    busy = strcmp(pc->filling[i], key) == 0;
+  if (!busy && pc->n_filling == pc->cap_filling) {
+    size_t cap = pc->cap_filling ? pc->cap_filling * 2 : 8;
+    char **bigger = realloc(pc->filling, cap * sizeof *bigger);
+    if (bigger != NULL) {
+      pc->filling = bigger;
+      pc->cap_filling = cap;
+    }
+  }
+  if (!busy && pc->n_filling < pc->cap_filling && (pc->filling[pc->n_filling] = strdup(key)) != NULL) {
+    pc->n_filling++;
+    go = true;
+  }
+  pthread_mutex_unlock(&pc->lock);
+  return go;
+}
+
+void wg_pack_cache_fill_end(struct wg_pack_cache *pc, const char *key, bool copied)
+{
+  pthread_mutex_lock(&pc->lock);
+  for (size_t i = 0; i < pc->n_filling; i++)
+    if (strcmp(pc->filling[i], key) == 0) {
+      free(pc->filling[i]);
+      pc->filling[i] = pc->filling[--pc->n_filling];
+      break;
+    }
+  pthread_mutex_unlock(&pc->lock);
+  if (copied)
+    atomic_fetch_add(&fills, 1);
 }
 
 /* Drops key's entry (and its file) when it is still the one of that size: a reader found it
@@ -363,9 +414,13 @@ void wg_pack_cache_metrics_render(struct wg_strbuf *b)
                       "# HELP wg_pack_cache_invalid_total Cached packs found damaged (size changed) and dropped.\n"
                       "# TYPE wg_pack_cache_invalid_total counter\n"
                       "wg_pack_cache_invalid_total %llu\n"
+                      "# HELP wg_pack_cache_fills_total Packs copied into the local pack cache from the store"
+                      " after a read missed them (written by another daemon, evicted, or before a restart).\n"
+                      "# TYPE wg_pack_cache_fills_total counter\n"
+                      "wg_pack_cache_fills_total %llu\n"
                       "# HELP wg_pack_cache_bytes Bytes of the packs the local pack cache holds.\n"
                       "# TYPE wg_pack_cache_bytes gauge\n"
                       "wg_pack_cache_bytes %llu\n",
                    atomic_load(&hits), atomic_load(&misses), atomic_load(&evictions), atomic_load(&invalid),
-                   atomic_load(&cached_bytes));
+                   atomic_load(&fills), atomic_load(&cached_bytes));
 }

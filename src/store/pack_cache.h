@@ -6,11 +6,13 @@
  * The same directory spools the packs being written: a round's pack goes to a temporary file
  * there, from which the backend uploads it (store.c), so no pack is ever held whole in memory;
  * once the store holds it, the file is renamed to its cache name and kept, or removed when
- * --cache-bytes is 0 or the pack alone is larger.
+ * --cache-bytes is 0 or the pack alone is larger. A read that misses copies the pack in from the
+ * store (in chunks, through a spool file), so that a daemon also serves from its cache the packs
+ * other daemons wrote.
  *
  * Safety, why a cached slice is always the store's bytes:
  * - a file is complete before it has its cache name (temporary name, then rename), and is
- *   cached only after the store acknowledged the same bytes;
+ *   cached only after the store acknowledged the same bytes, or was read from the store;
  * - a pack's key holds a random pack id drawn by the run of the round that wrote it
  *   (wg_pack_id_new), so a cached file never answers for another incarnation of a batch;
  * - the cache is not made durable (no fsync: it is only a copy), so after a crash its files may
@@ -24,6 +26,7 @@
 #ifndef WG_PACK_CACHE_H
 #define WG_PACK_CACHE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +48,17 @@ int wg_pack_cache_spool(struct wg_pack_cache *pc, char *path, size_t n);
  * or removed when it cannot be kept. */
 void wg_pack_cache_keep(struct wg_pack_cache *pc, const char *key, const char *path, uint64_t size);
 
+/* Copying in a pack that this daemon did not write (another daemon did, or a previous run, or it
+ * was evicted), on a read that missed: begin says whether the caller should copy it: false when
+ * the cache keeps nothing, already holds the pack, or another thread is copying it (that
+ * thread's readers go to the store meanwhile). A true begin is followed by end, copied saying
+ * whether the whole pack was read and kept. fits: whether a pack of size bytes may be kept. */
+bool wg_pack_cache_fill_begin(struct wg_pack_cache *pc, const char *key);
+void wg_pack_cache_fill_end(struct wg_pack_cache *pc, const char *key, bool copied);
+bool wg_pack_cache_fits(const struct wg_pack_cache *pc, uint64_t size);
+/* Whether the cache keeps packs at all (--cache-bytes above 0); false for NULL. */
+bool wg_pack_cache_keeps(const struct wg_pack_cache *pc);
+
 /* The len bytes at offset of the pack key, malloc'd (NUL-terminated) into *data: WG_OK when the
  * cache holds the pack, whole; WG_E_NOT_FOUND otherwise (the caller reads the store). */
 enum wg_status wg_pack_cache_read(struct wg_pack_cache *pc, const char *key, uint64_t offset, size_t len,
@@ -53,7 +67,7 @@ enum wg_status wg_pack_cache_read(struct wg_pack_cache *pc, const char *key, uin
 void wg_pack_cache_drop_prefix(struct wg_pack_cache *pc, const char *prefix);
 
 /* wg_pack_cache_hits_total, wg_pack_cache_misses_total, wg_pack_cache_evictions_total,
- * wg_pack_cache_invalid_total and wg_pack_cache_bytes for /metrics (the process's one cache;
+ * wg_pack_cache_invalid_total, wg_pack_cache_fills_total and wg_pack_cache_bytes for /metrics (the process's one cache;
  * zeros without one). */
 void wg_pack_cache_metrics_render(struct wg_strbuf *b);
 

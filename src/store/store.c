@@ -323,6 +323,45 @@ enum wg_status wg_store_get_range(struct wg_store *s, struct wg_dbconn *c, const
   return tried(s, STORE_GET, false, true, try_get, &a);
 }
 
+/* Copies the pack key from the store into the pack cache, FILL_CHUNK bytes a read, after a read
+ * missed it; true when it was copied and kept. Any failure leaves the read to the store. */
+#define FILL_CHUNK (4u << 20)
+static bool fill_cache(struct wg_store *s, struct wg_dbconn *c, const char *key)
+{
+  if (!wg_pack_cache_keeps(s->cache) || s->ops->size == NULL || !wg_pack_cache_fill_begin(s->cache, key))
+    return false;
+  /* A pack larger than the cache's bound is not copied (each of its misses costs this look). */
+  uint64_t size;
+  bool ok = s->ops->size(s, c, key, &size) == WG_OK && wg_pack_cache_fits(s->cache, size);
+  char path[4096];
+  int fd = ok ? wg_pack_cache_spool(s->cache, path, sizeof path) : -1;
+  ok = ok && fd >= 0;
+  size_t n;
+  for (uint64_t off = 0; ok && off < size; off += n) {
+    n = size - off < FILL_CHUNK ? (size_t)(size - off) : FILL_CHUNK;
+    uint8_t *d = NULL;
+    ok = wg_store_get_range(s, c, key, off, n, &d) == WG_OK;
+    for (size_t done = 0; ok && done < n;) {
+      ssize_t w = write(fd, d + done, n - done);
+      if (w < 0 && errno == EINTR)
+        continue;
+      ok = w > 0;
+      if (ok)
+        done += (size_t)w;
+    }
+    free(d);
+  }
+  if (fd >= 0)
+    close(fd);
+  if (ok)
+    wg_pack_cache_keep(s->cache, key, path, size);
+  else if (fd >= 0)
+    unlink(path);
+  wg_pack_cache_fill_end(s->cache, key, ok);
+  wg_store_clear_reason();
+  return ok;
+}
+
 enum wg_status wg_store_get_witness(struct wg_store *s, struct wg_dbconn *c, const struct wg_prover_job *j,
                                     uint8_t **data, size_t *len)
 {
@@ -342,6 +381,8 @@ enum wg_status wg_store_get_witness(struct wg_store *s, struct wg_dbconn *c, con
                         j->witness_pack);
   *len = (size_t)j->witness_length;
   if (wg_pack_cache_read(s->cache, key, (uint64_t)j->witness_offset, *len, data) == WG_OK)
+    return WG_OK;
+  if (fill_cache(s, c, key) && wg_pack_cache_read(s->cache, key, (uint64_t)j->witness_offset, *len, data) == WG_OK)
     return WG_OK;
   return wg_store_get_range(s, c, key, (uint64_t)j->witness_offset, *len, data);
 }

@@ -21,6 +21,9 @@ struct wg_store_ops {
    * a backend without it gets packs buffered in memory and written with one put. */
   enum wg_status (*put_file)(struct wg_store *s, struct wg_dbconn *c, const char *key, int fd, uint64_t len,
                              const uint8_t sha256[32]);
+  /* The length of a blob (optional): what the pack cache needs to copy a pack it did not write
+   * (store.c). WG_E_NOT_FOUND when it is absent. */
+  enum wg_status (*size)(struct wg_store *s, struct wg_dbconn *c, const char *key, uint64_t *len);
   enum wg_status (*delete_prefix)(struct wg_store *s, struct wg_dbconn *c, const char *prefix);
   void (*close)(struct wg_store *s);
   /* The store is the database (postgres): its failures are the database's, which /readyz checks

@@ -73,6 +73,18 @@ static enum wg_status pg_get_range(struct wg_store *s, struct wg_dbconn *c, cons
   return st;
 }
 
+static enum wg_status pg_size(struct wg_store *s, struct wg_dbconn *c, const char *key, uint64_t *len)
+{
+  struct pg_store *ps = (struct pg_store *)s;
+  struct wg_dbconn *use = conn_for(ps, c);
+  if (use == NULL)
+    return WG_E_UNAVAILABLE;
+  enum wg_status st = noted(wg_blobs_size(use, key, len));
+  if (c == NULL)
+    wg_db_release(use);
+  return st;
+}
+
 static enum wg_status pg_delete_prefix(struct wg_store *s, struct wg_dbconn *c, const char *prefix)
 {
   struct pg_store *ps = (struct pg_store *)s;
@@ -110,7 +122,7 @@ static enum wg_status pg_put_file(struct wg_store *s, struct wg_dbconn *c, const
 }
 
 static const struct wg_store_ops pg_ops = {.put = pg_put, .get = pg_get, .get_range = pg_get_range,
-                                           .put_file = pg_put_file, .delete_prefix = pg_delete_prefix,
+                                           .put_file = pg_put_file, .size = pg_size, .delete_prefix = pg_delete_prefix,
                                            .close = pg_close, .database_backed = true};
 
 struct wg_store *wg_store_postgres_open(struct wg_db *db, char *err, size_t err_len)

@@ -251,6 +251,7 @@ struct s3_request {
   uint64_t range_from; /* a ranged GET of range_len bytes from range_from (range_len 0: the whole object) */
   size_t range_len;
   size_t max_answer; /* the most bytes of a 2xx answer that is not ranged; 0: S3_SMALL_ANSWER */
+  curl_off_t *content_length; /* a HEAD: receives the object's Content-Length */
 };
 
 /* The <Code> of an S3 error body, or "" (for logs). */
@@ -309,10 +310,14 @@ static CURLcode perform(struct s3_store *s, CURL *h, const struct s3_request *rq
     curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
     curl_easy_setopt(h, CURLOPT_SEEKDATA, &up);
     curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_len);
+  } else if (strcmp(rq->method, "HEAD") == 0) {
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
   } else if (strcmp(rq->method, "GET") != 0) {
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
   }
   CURLcode rc = curl_easy_perform(h);
+  if (rc == CURLE_OK && rq->content_length != NULL)
+    curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, rq->content_length);
   if (rc == CURLE_WRITE_ERROR && out->enough)
     rc = CURLE_OK;
   *code = 0;
@@ -439,6 +444,29 @@ static enum wg_status s3_put_file(struct wg_store *st, struct wg_dbconn *c, cons
   enum wg_status r = s3_call(s, &rq, &out, &code);
   free(out.data);
   free(k);
+  return r;
+}
+
+static enum wg_status s3_size(struct wg_store *st, struct wg_dbconn *c, const char *key, uint64_t *len)
+{
+  (void)c;
+  struct s3_store *s = (struct s3_store *)st;
+  char *k = full_key(s, key);
+  if (k == NULL)
+    return WG_E_INTERNAL;
+  curl_off_t declared = -1;
+  struct s3_request rq = {.method = "HEAD", .key = k, .body_fd = -1, .content_length = &declared};
+  struct s3_buf out = {0};
+  long code;
+  enum wg_status r = s3_call(s, &rq, &out, &code);
+  free(out.data);
+  free(k);
+  if (r == WG_OK && declared < 0) {
+    wg_store_error("s3 HEAD %s: no Content-Length in the answer", key);
+    return WG_E_INTERNAL;
+  }
+  if (r == WG_OK)
+    *len = (uint64_t)declared;
   return r;
 }
 
@@ -658,7 +686,7 @@ static void s3_close(struct wg_store *st)
 }
 
 static const struct wg_store_ops s3_ops = {.put = s3_put, .get = s3_get, .get_range = s3_get_range,
-                                           .put_file = s3_put_file, .delete_prefix = s3_delete_prefix,
+                                           .put_file = s3_put_file, .size = s3_size, .delete_prefix = s3_delete_prefix,
                                            .close = s3_close, .database_backed = false};
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
