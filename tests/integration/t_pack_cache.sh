@@ -12,8 +12,12 @@
 #    larger than the bound is not kept, and the misses are read from the bucket: the batch is
 #    proven with the same witnesses.
 # 4. A restart: what a previous run left (packs, a spool file of a killed round) is removed and
-#    never served, a file that is not the cache's is left alone; a second daemon given the same
-#    directory refuses to start; a bad --cache-bytes is a clear error.
+#    never served, a file that is not the cache's is left alone; the first read that misses
+#    copies the pack in from the bucket, and the layer's next witness is read from it with
+#    s3rver stopped; a second daemon given the same directory refuses to start; a bad
+#    --cache-bytes is a clear error.
+# 5. The postgres store: every read of a batch a hit, the cached pack the blob's bytes, and a
+#    pack copied in after a restart.
 # shellcheck source=tests/integration/lib.sh
 . "$WG_SRCDIR/tests/integration/lib.sh"
 # shellcheck source=tests/integration/pipeline_lib.sh
@@ -41,6 +45,8 @@ s3_object() {
 	curl -sS --fail --max-time 10 --aws-sigv4 "aws:amz:us-east-1:s3" --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
 		-H "x-amz-content-sha256: $empty" -o "$2" "$S3_ENDPOINT/$S3_BUCKET/$1" || fail "GET of object $1 failed"
 }
+file_hex() { od -An -tx1 -v "$1" | tr -d ' \n'; }
+blob_hex() { wg_psql "select encode(data, 'hex') from blobs where key = '$1'" | tr -d '\n'; }
 round_jobs() { wg_psql "select id from prover_jobs where l1_batch_number = $1 and aggregation_round = $2 order by id"; }
 basic_queued() { [[ $(wg_psql "select count(*) from prover_jobs where l1_batch_number = $1 and aggregation_round = 0") -gt 0 ]]; }
 
@@ -115,6 +121,15 @@ assert_eq mine "$(cat "$CACHE/notes.txt")" "a file that is not the cache's"
 pl_witness_admin "$first" "$WG_TMP/after-restart"
 cmp "$WG_TMP/w/$first" "$WG_TMP/after-restart" || fail "the witness after a restart differs"
 assert_eq 1 "$(metric wg_pack_cache_misses_total)" "the read after the restart went to the bucket"
+# That miss copied the pack in from the bucket: the layer's other witnesses are read from it.
+assert_eq 1 "$(metric wg_pack_cache_fills_total)" "packs copied in after a miss"
+cmp "$file" "$WG_TMP/object" || fail "the pack copied in differs from the bucket's object"
+s3_stop
+second=$(round_jobs 1 0 | sed -n 2p)
+pl_witness_admin "$second" "$WG_TMP/second"
+cmp "$WG_TMP/w/$second" "$WG_TMP/second" || fail "the witness read from the pack copied in differs"
+assert_eq 1 "$(metric wg_pack_cache_misses_total)" "misses after the copy"
+s3_start
 wg_stop_daemon a
 "$WG_BUILDDIR/witness-generator" --db "$WG_DB" --store postgres --cache-bytes lots --listen 127.0.0.1:1 \
 	>"$WG_TMP/bad.log" 2>&1 && fail "--cache-bytes lots accepted"
@@ -154,4 +169,25 @@ assert_ne 0 "$(metric wg_pack_cache_evictions_total)" "evictions"
 assert_ne 0 "$(metric wg_pack_cache_misses_total)" "reads of evicted packs went to the bucket"
 assert_ne 0 "$(metric wg_pack_cache_hits_total)" "reads of kept packs"
 wg_stop_daemon a
+
+# 5. The postgres store: packs spooled, sent from the file and kept; every read a hit; after a
+# restart, a miss copies the pack in from the blobs table.
+wg_start_daemon c --store postgres --cache-dir "$WG_TMP/cache-pg" --leaf-arity 4 --node-arity 2 --poll-ms 200
+pl_use c
+pl_gen_input 3 --logs 60 --seed 3 --workload "main_vm=$((5390 * 9))" >"$WG_TMP/in3.json"
+pl_upload 3 "$WG_TMP/in3.json"
+assert_status 201
+prove_all_until 3 proven 120
+assert_eq 0 "$(metric wg_pack_cache_misses_total)" "postgres store: reads that missed the cache"
+assert_ne 0 "$(metric wg_pack_cache_hits_total)" "postgres store: reads from the cache"
+key3=$(wg_psql "select key from blobs where key like 'batches/3/r0/%.pack'")
+pgfile="$WG_TMP/cache-pg/pack-${key3//\//_}"
+assert_eq "$(blob_hex "$key3")" "$(file_hex "$pgfile")" "the cached pack is the blob in the database"
+wg_stop_daemon c
+wg_start_daemon c --store postgres --cache-dir "$WG_TMP/cache-pg" --leaf-arity 4 --node-arity 2 --poll-ms 200
+first3=$(round_jobs 3 0 | head -1)
+pl_witness_admin "$first3" "$WG_TMP/w3"
+assert_eq 1 "$(metric wg_pack_cache_fills_total)" "postgres store: packs copied in after a restart"
+assert_eq "$(blob_hex "$key3")" "$(file_hex "$pgfile")" "the pack copied in is the blob in the database"
+wg_stop_daemon c
 echo "# t_pack_cache: ok"
