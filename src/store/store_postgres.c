@@ -1,15 +1,12 @@
 /* The postgres backend: blobs live in the blobs table, so daemons on several machines share
- * them. Packs are spooled to the pack cache's directory (store.c) and written with one statement
- * (one commit); slices are read with substring(), which on the uncompressed column reads only the
+ * them. Packs are spooled to the pack cache's directory (store.c) and sent from the file in 1 MiB
+ * statements of one transaction (one commit; db/blobs.c); slices are read with substring(), which on the uncompressed column reads only the
  * chunks it needs. */
 #include "config.h"
 
-#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
 
 #include "db/blobs.h"
 #include "store/store_backend.h"
@@ -99,25 +96,19 @@ static enum wg_status pg_delete_prefix(struct wg_store *s, struct wg_dbconn *c, 
 
 static void pg_close(struct wg_store *s) { free(s); }
 
-/* A spooled pack (store.c), mapped rather than read: the bytes go from the page cache to libpq,
- * which copies them into the statement it sends (one statement, one commit). */
+/* A spooled pack (store.c), sent in chunks (wg_blobs_put_file): never whole in the daemon's
+ * memory. */
 static enum wg_status pg_put_file(struct wg_store *s, struct wg_dbconn *c, const char *key, int fd, uint64_t len,
                                   const uint8_t sha256[32])
 {
   (void)sha256;
-  if (len == 0)
-    return pg_put(s, c, key, "", 0);
-  if (len > SIZE_MAX) {
-    wg_store_set_reason("postgres: a pack of %llu bytes does not fit in memory", (unsigned long long)len);
-    return WG_E_INTERNAL;
-  }
-  void *map = mmap(NULL, (size_t)len, PROT_READ, MAP_SHARED, fd, 0);
-  if (map == MAP_FAILED) {
-    wg_store_set_reason("postgres: cannot map the spooled pack: %s", strerror(errno));
-    return WG_E_INTERNAL;
-  }
-  enum wg_status st = pg_put(s, c, key, map, (size_t)len);
-  munmap(map, (size_t)len);
+  struct pg_store *ps = (struct pg_store *)s;
+  struct wg_dbconn *use = conn_for(ps, c);
+  if (use == NULL)
+    return WG_E_UNAVAILABLE;
+  enum wg_status st = noted(wg_blobs_put_file(use, key, fd, len));
+  if (c == NULL)
+    wg_db_release(use);
   return st;
 }
 

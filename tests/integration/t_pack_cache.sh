@@ -17,7 +17,8 @@
 #    s3rver stopped; a second daemon given the same directory refuses to start; a bad
 #    --cache-bytes is a clear error.
 # 5. The postgres store: every read of a batch a hit, the cached pack the blob's bytes, and a
-#    pack copied in after a restart.
+#    pack copied in after a restart; a pack of several 1 MiB chunks is one whole blob holding
+#    every witness of its layer, the bytes of the cached pack, and no large object is left.
 # shellcheck source=tests/integration/lib.sh
 . "$WG_SRCDIR/tests/integration/lib.sh"
 # shellcheck source=tests/integration/pipeline_lib.sh
@@ -189,5 +190,19 @@ first3=$(round_jobs 3 0 | head -1)
 pl_witness_admin "$first3" "$WG_TMP/w3"
 assert_eq 1 "$(metric wg_pack_cache_fills_total)" "postgres store: packs copied in after a restart"
 assert_eq "$(blob_hex "$key3")" "$(file_hex "$pgfile")" "the pack copied in is the blob in the database"
+# A basic pack of several 1 MiB chunks: sent in chunks of one transaction, the blob whole.
+pl_gen_input 4 --logs 10 --seed 4 --workload "main_vm=$((5390 * 20000))" >"$WG_TMP/in4.json"
+pl_upload 4 "$WG_TMP/in4.json"
+assert_status 201
+wg_wait_until 60 basic_queued 4
+key4=$(wg_psql "select key from blobs where key like 'batches/4/r0/%.pack'")
+size4=$(wg_psql "select octet_length(data) from blobs where key = '$key4'")
+echo "# batch 4: basic pack of $size4 bytes"
+assert_eq true "$(holds "size4 > 2 * 1048576")" "batch 4's basic pack spans several chunks"
+assert_eq "$(wg_psql "select sum(witness_length) from prover_jobs where l1_batch_number = 4 and aggregation_round = 0")" \
+	"$size4" "the blob holds every witness of the layer"
+assert_eq "$(wg_psql "select encode(sha256(data), 'hex') from blobs where key = '$key4'")" \
+	"$(sha256sum "$WG_TMP/cache-pg/pack-${key4//\//_}" | cut -d' ' -f1)" "the chunked blob is the cached pack"
+assert_eq 0 "$(wg_psql "select count(*) from pg_largeobject_metadata")" "large objects left behind"
 wg_stop_daemon c
 echo "# t_pack_cache: ok"
