@@ -316,7 +316,8 @@ wg__alive() {
 }
 
 # wg_start_daemon NAME [ARGS...]: start witness-generator NAME with its own port,
-# store ($WG_TMP/store-NAME) and log ($WG_TMP/NAME.log); wait for /healthz 200.
+# store ($WG_TMP/store-NAME), pack cache directory ($WG_TMP/cache-NAME, used by s3:// and postgres
+# stores) and log ($WG_TMP/NAME.log); wait for /healthz 200.
 # A restarted NAME keeps its port when it is still free. Also exports
 # WG_URL_<NAME> (upper case, other characters as _), the same as `wg_url NAME`.
 wg_start_daemon() {
