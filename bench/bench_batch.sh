@@ -1,6 +1,8 @@
 #!/bin/bash
 # bench_batch.sh: batches from upload to `proven` on a durable PostgreSQL cluster (fsync and
-# synchronous_commit on), the real daemon (file store) and wg-prover with its defaults.
+# synchronous_commit on), the real daemon and wg-prover with its defaults. The store is
+# WG_BENCH_STORE: file (the default), postgres, or s3 (a local s3rver, as tests/integration/t_s3.sh
+# runs it; the daemon's pack cache keeps its defaults).
 # - 600, 1,200, 2,400 and 28,000 basic circuits: time per batch and the daemon's peak resident
 #   memory. Targets: 2,400 in <= 3 s; growth linear: a fixed part (the rounds after the basic one
 #   run one after another whatever the size) plus a part proportional to the circuits, so the
@@ -21,7 +23,20 @@ SIZES=${WG_BENCH_SIZES:-600 1200 2400 28000}
 concurrency=${WG_BENCH_PROVERS:-8}
 wg_psql "ALTER SYSTEM SET autovacuum_naptime = '5s'" >/dev/null
 wg_psql "SELECT pg_reload_conf()" >/dev/null
-wg_start_daemon bench
+STORE=${WG_BENCH_STORE:-file}
+case $STORE in
+file) store_args=() ;;
+postgres) store_args=(--store postgres) ;;
+s3)
+	# shellcheck source=tests/integration/s3_lib.sh
+	. "$WG_SRCDIR/tests/integration/s3_lib.sh"
+	s3_install
+	s3_start
+	store_args=(--store "s3://$S3_BUCKET/bench" --s3-endpoint "$S3_ENDPOINT")
+	;;
+*) fail "WG_BENCH_STORE must be file, postgres or s3, got '$STORE'" ;;
+esac
+wg_start_daemon bench "${store_args[@]}"
 url=$(wg_url bench)
 tree=$(wg_token tree)
 prover=$(wg_token prover)
@@ -52,8 +67,8 @@ run_batch() {
 	TOOK=$(echo "$t1 - $t0" | bc)
 }
 
-printf 'machine: %s, %s cores, %s\n' "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "$(nproc)" \
-	"$(date -u +%Y-%m-%d)"
+printf 'machine: %s, %s cores, %s; store: %s\n' "$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)" "$(nproc)" \
+	"$(date -u +%Y-%m-%dT%H:%MZ)" "$STORE"
 declare -A took
 for n in $SIZES; do
 	run_batch "$n"
@@ -68,6 +83,11 @@ for n in $SIZES; do
 		transition_p99=$TRANSITION_P99_MS
 	fi
 done
+if [[ $STORE != file ]]; then
+	curl -fsS "$url/metrics" | awk '/^wg_pack_cache_(hits|misses|evictions)_total / { sub(/^wg_pack_cache_/, ""); sub(/_total/, ""); printf "%s%s %s", sep, $1, $2; sep = ", " }
+		END { print " (pack cache, witness reads)" }'
+	curl -fsS "$url/metrics" | awk '/^wg_store_duration_seconds_(sum|count)\{/ { printf "%s%s %s", sep, $1, $2; sep = ", " } END { print "" }'
+fi
 verdicts=()
 if [[ -n ${took[2400]:-} ]]; then
 	t=${took[2400]}

@@ -34,6 +34,8 @@ static const struct option_def options[] = {
   {"db", S(db), "dbname=wg", 0, 0, "libpq connection string"},
   {"listen", S(listen), "127.0.0.1:8080", 0, 0, "HOST:PORT to serve HTTP on"},
   {"store", S(store), "file:./var/store", 0, 0, "object store: file:DIR, postgres or s3://BUCKET/PREFIX"},
+  {"cache-dir", S(cache_dir), NULL, 0, 0, "local pack cache of an s3:// or postgres store, one per daemon (spools packs being written, keeps written ones for witness downloads); emptied at start (default ./var/cache/INSTANCE-ID, or $STATE_DIRECTORY/cache/INSTANCE-ID under systemd)"},
+  {"cache-bytes", B(cache_bytes), "1G", 0, LONG_MAX, "most bytes of packs the cache keeps, least recently used dropped first (0: keep none)"},
   {"s3-endpoint", S(s3_endpoint), NULL, 0, 0, "S3-compatible endpoint URL of an s3:// store (default: AWS's for s3-region)"},
   {"s3-region", S(s3_region), "us-east-1", 0, 0, "region an s3:// store's requests are signed for"},
   {"instance-id", S(instance_id), NULL, 0, 0, "name recorded in picked_by (default HOST:PORT)"},
@@ -396,6 +398,26 @@ enum wg_config_result wg_config_load(struct wg_config *c, int argc, char **argv,
     snprintf(id, sizeof id, "%s:%d", host, c->listen_port);
     free(c->instance_id);
     c->instance_id = strdup(id);
+  }
+  /* One cache directory per daemon (pack_cache.h locks it): named for the instance, so that two
+   * daemons started from one directory do not share it; under systemd's StateDirectory= when the
+   * unit has one (its working directory is "/", which the unit may not write). */
+  if (c->cache_dir == NULL || c->cache_dir[0] == '\0') {
+    char dir[4500];
+    const char *state = getenv("STATE_DIRECTORY");
+    size_t used;
+    if (state != NULL && state[0] == '/' && strchr(state, ':') == NULL && strlen(state) < 4096)
+      used = (size_t)snprintf(dir, sizeof dir, "%s/cache/", state);
+    else
+      used = (size_t)snprintf(dir, sizeof dir, "./var/cache/");
+    size_t base = used;
+    for (const char *p = c->instance_id; *p && used + 1 < sizeof dir && used - base < 200; p++)
+      dir[used++] = isalnum((unsigned char)*p) || *p == '-' || *p == '.' || *p == '_' ? *p : '_';
+    dir[used] = '\0';
+    if (strcmp(dir + base, ".") == 0 || strcmp(dir + base, "..") == 0 || dir[base] == '\0')
+      snprintf(dir + base, sizeof dir - base, "default");
+    free(c->cache_dir);
+    c->cache_dir = strdup(dir);
   }
   /* Handlers hold a connection only for their own statements (claims and completions go through
    * the combiners' connections), so the pool need not grow with the threads. */

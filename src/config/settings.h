@@ -16,6 +16,9 @@ struct wg_config {
   int listen_port;
   char *store;       /* "file:DIR", "postgres" or "s3://BUCKET/PREFIX" */
   bool store_given;  /* store came from a flag, WG_STORE or the config file, not the default */
+  char *cache_dir;   /* local pack cache of an s3:// or postgres store (store/pack_cache.h); default
+                        ./var/cache/INSTANCE-ID */
+  long cache_bytes;  /* most bytes of packs it keeps; 0: it only spools packs being written */
   char *s3_endpoint; /* NULL: AWS's endpoint of s3_region */
   char *s3_region;
   char *instance_id; /* default: host name and listen port */

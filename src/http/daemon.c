@@ -156,6 +156,10 @@ int main(int argc, char **argv)
   app.db = wg_db_open(cfg.db, (int)cfg.db_pool);
   app.auth = wg_auth_new(cfg.db);
   app.store = wg_store_open(&cfg, app.db, err, sizeof err);
+  if (app.store != NULL && wg_store_cache_open(app.store, &cfg, err, sizeof err) != WG_OK) {
+    wg_store_close(app.store);
+    app.store = NULL;
+  }
   if (app.store == NULL || !record_store(&cfg)) {
     if (app.store == NULL)
       wg_error("%s", err);

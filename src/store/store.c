@@ -2,7 +2,9 @@
 #include "config.h"
 #include "store/store_backend.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -65,10 +67,21 @@ enum wg_status wg_store_identity(const char *url, char *out, size_t n)
   return WG_E_NOT_FOUND;
 }
 
+enum wg_status wg_store_cache_open(struct wg_store *s, const struct wg_config *cfg, char *err, size_t err_len)
+{
+  /* The file store is local already; it streams its packs itself. */
+  if (s->ops->pack_begin != NULL || s->ops->put_file == NULL)
+    return WG_OK;
+  s->cache = wg_pack_cache_open(cfg->cache_dir, (uint64_t)cfg->cache_bytes, err, err_len);
+  return s->cache != NULL ? WG_OK : WG_E_INVALID;
+}
+
 void wg_store_close(struct wg_store *s)
 {
-  if (s != NULL)
-    s->ops->close(s);
+  if (s == NULL)
+    return;
+  wg_pack_cache_close(s->cache);
+  s->ops->close(s);
 }
 
 /* The calling thread's last failure, for the error of the job or request it served, and whether
@@ -220,6 +233,7 @@ void wg_store_metrics_render(struct wg_strbuf *b)
                       "# TYPE wg_store_errors_total counter\n");
   for (int o = 0; o < N_STORE_OPS; o++)
     wg_strbuf_printf(b, "wg_store_errors_total{op=\"%s\"} %llu\n", op_names[o], atomic_load(&op_errors[o]));
+  wg_pack_cache_metrics_render(b);
 }
 
 /* Runs an operation, timed here once per try for /metrics, with the retries of a transient failure
@@ -309,6 +323,45 @@ enum wg_status wg_store_get_range(struct wg_store *s, struct wg_dbconn *c, const
   return tried(s, STORE_GET, false, true, try_get, &a);
 }
 
+/* Copies the pack key from the store into the pack cache, FILL_CHUNK bytes a read, after a read
+ * missed it; true when it was copied and kept. Any failure leaves the read to the store. */
+#define FILL_CHUNK (4u << 20)
+static bool fill_cache(struct wg_store *s, struct wg_dbconn *c, const char *key)
+{
+  if (!wg_pack_cache_keeps(s->cache) || s->ops->size == NULL || !wg_pack_cache_fill_begin(s->cache, key))
+    return false;
+  /* A pack larger than the cache's bound is not copied (each of its misses costs this look). */
+  uint64_t size;
+  bool ok = s->ops->size(s, c, key, &size) == WG_OK && wg_pack_cache_fits(s->cache, size);
+  char path[4096];
+  int fd = ok ? wg_pack_cache_spool(s->cache, path, sizeof path) : -1;
+  ok = ok && fd >= 0;
+  size_t n;
+  for (uint64_t off = 0; ok && off < size; off += n) {
+    n = size - off < FILL_CHUNK ? (size_t)(size - off) : FILL_CHUNK;
+    uint8_t *d = NULL;
+    ok = wg_store_get_range(s, c, key, off, n, &d) == WG_OK;
+    for (size_t done = 0; ok && done < n;) {
+      ssize_t w = write(fd, d + done, n - done);
+      if (w < 0 && errno == EINTR)
+        continue;
+      ok = w > 0;
+      if (ok)
+        done += (size_t)w;
+    }
+    free(d);
+  }
+  if (fd >= 0)
+    close(fd);
+  if (ok)
+    wg_pack_cache_keep(s->cache, key, path, size);
+  else if (fd >= 0)
+    unlink(path);
+  wg_pack_cache_fill_end(s->cache, key, ok);
+  wg_store_clear_reason();
+  return ok;
+}
+
 enum wg_status wg_store_get_witness(struct wg_store *s, struct wg_dbconn *c, const struct wg_prover_job *j,
                                     uint8_t **data, size_t *len)
 {
@@ -327,6 +380,10 @@ enum wg_status wg_store_get_witness(struct wg_store *s, struct wg_dbconn *c, con
     wg_key_pack_attempt(key, sizeof key, j->l1_batch_number, j->aggregation_round, circuit, j->depth,
                         j->witness_pack);
   *len = (size_t)j->witness_length;
+  if (wg_pack_cache_read(s->cache, key, (uint64_t)j->witness_offset, *len, data) == WG_OK)
+    return WG_OK;
+  if (fill_cache(s, c, key) && wg_pack_cache_read(s->cache, key, (uint64_t)j->witness_offset, *len, data) == WG_OK)
+    return WG_OK;
   return wg_store_get_range(s, c, key, (uint64_t)j->witness_offset, *len, data);
 }
 
@@ -373,11 +430,134 @@ static enum wg_status buffered_commit(struct wg_pack *p, struct wg_dbconn *c)
   return s;
 }
 
+/* The pack of a backend that writes files (put_file), with a pack cache: the bytes go through a
+ * small buffer to a spool file in the cache's directory, their digest computed on the way, and
+ * the commit has the backend send the file; the pack cache then keeps it (pack_cache.h). */
+#define SPOOL_BUFFER (256 * 1024)
+struct spooled_pack {
+  struct wg_pack base;
+  char *key;
+  char path[4096];
+  int fd;
+  EVP_MD_CTX *sha;
+  size_t used;
+  uint8_t buf[SPOOL_BUFFER];
+};
+
+static void spooled_abort(struct wg_pack *p)
+{
+  struct spooled_pack *sp = (struct spooled_pack *)p;
+  if (sp->fd >= 0) {
+    close(sp->fd);
+    unlink(sp->path);
+  }
+  EVP_MD_CTX_free(sp->sha);
+  free(sp->key);
+  free(sp);
+}
+
+static enum wg_status spooled_flush(struct spooled_pack *sp)
+{
+  const uint8_t *d = sp->buf;
+  size_t left = sp->used;
+  while (left > 0) {
+    ssize_t w = write(sp->fd, d, left);
+    if (w < 0 && errno == EINTR)
+      continue;
+    if (w <= 0) {
+      wg_store_error("cannot write the spool file %s: %s", sp->path, w < 0 ? strerror(errno) : "no progress");
+      return WG_E_UNAVAILABLE;
+    }
+    d += w;
+    left -= (size_t)w;
+  }
+  sp->used = 0;
+  return WG_OK;
+}
+
+static enum wg_status spooled_add(struct wg_pack *p, const void *data, size_t len)
+{
+  struct spooled_pack *sp = (struct spooled_pack *)p;
+  if (EVP_DigestUpdate(sp->sha, data, len) != 1)
+    return WG_E_INTERNAL;
+  const uint8_t *d = data;
+  while (len > 0) {
+    size_t n = SPOOL_BUFFER - sp->used < len ? SPOOL_BUFFER - sp->used : len;
+    memcpy(sp->buf + sp->used, d, n);
+    sp->used += n;
+    d += n;
+    len -= n;
+    if (sp->used == SPOOL_BUFFER) {
+      enum wg_status s = spooled_flush(sp);
+      if (s != WG_OK)
+        return s;
+    }
+  }
+  return WG_OK;
+}
+
+struct put_file_args {
+  struct wg_dbconn *c;
+  const char *key;
+  int fd;
+  uint64_t len;
+  const uint8_t *sha256;
+};
+
+static enum wg_status try_put_file(struct wg_store *s, void *arg)
+{
+  struct put_file_args *a = arg;
+  return s->ops->put_file(s, a->c, a->key, a->fd, a->len, a->sha256);
+}
+
+/* The file stays until the pack is freed, so that a failed send can be tried again. */
+static enum wg_status spooled_commit(struct wg_pack *p, struct wg_dbconn *c)
+{
+  struct spooled_pack *sp = (struct spooled_pack *)p;
+  uint8_t digest[32];
+  unsigned dlen = 0;
+  enum wg_status s = spooled_flush(sp);
+  if (s == WG_OK && EVP_DigestFinal_ex(sp->sha, digest, &dlen) != 1)
+    s = WG_E_INTERNAL;
+  if (s != WG_OK) {
+    wrote(p->store, s);
+    spooled_abort(p);
+    return s;
+  }
+  struct put_file_args a = {c, sp->key, sp->fd, p->size, digest};
+  s = tried(p->store, STORE_PACK_COMMIT, true, true, try_put_file, &a);
+  if (s == WG_OK) {
+    close(sp->fd);
+    sp->fd = -1;
+    wg_pack_cache_keep(p->store->cache, sp->key, sp->path, p->size);
+  }
+  spooled_abort(p);
+  return s;
+}
+
+static struct wg_pack *spooled_begin(struct wg_store *s, const char *key)
+{
+  struct spooled_pack *sp = malloc(sizeof *sp);
+  if (sp == NULL)
+    return NULL;
+  sp->base = (struct wg_pack){s, 0, spooled_add, spooled_commit, spooled_abort};
+  sp->used = 0;
+  sp->key = strdup(key);
+  sp->sha = EVP_MD_CTX_new();
+  sp->fd = -1;
+  if (sp->key == NULL || sp->sha == NULL || EVP_DigestInit_ex(sp->sha, EVP_sha256(), NULL) != 1 ||
+      (sp->fd = wg_pack_cache_spool(s->cache, sp->path, sizeof sp->path)) < 0) {
+    spooled_abort(&sp->base);
+    return NULL;
+  }
+  return &sp->base;
+}
+
 struct wg_pack *wg_pack_begin(struct wg_store *s, const char *key)
 {
   wg_store_clear_reason();
-  if (s->ops->pack_begin != NULL) {
-    struct wg_pack *p = s->ops->pack_begin(s, key);
+  if (s->ops->pack_begin != NULL || (s->cache != NULL && s->ops->put_file != NULL)) {
+    struct wg_pack *p = s->ops->pack_begin != NULL ? s->ops->pack_begin(s, key) : spooled_begin(s, key);
     if (p == NULL)
       wrote(s, WG_E_UNAVAILABLE);
     return p;
@@ -416,8 +596,8 @@ static enum wg_status try_stream_commit(struct wg_store *s, void *arg)
 
 enum wg_status wg_pack_commit(struct wg_pack *p, struct wg_dbconn *c)
 {
-  if (p->commit == buffered_commit)
-    return buffered_commit(p, c);
+  if (p->commit == buffered_commit || p->commit == spooled_commit)
+    return p->commit(p, c);
   /* A streaming backend's commit consumes the pack: one try. */
   struct stream_commit_args a = {p, c};
   return tried(p->store, STORE_PACK_COMMIT, true, false, try_stream_commit, &a);
@@ -431,6 +611,7 @@ void wg_pack_abort(struct wg_pack *p)
 
 enum wg_status wg_store_delete_prefix(struct wg_store *s, struct wg_dbconn *c, const char *prefix)
 {
+  wg_pack_cache_drop_prefix(s->cache, prefix);
   return s->ops->delete_prefix(s, c, prefix);
 }
 

@@ -40,6 +40,11 @@ struct wg_blob {
  * Every operation returns WG_E_UNAVAILABLE for what may pass (retry later) and, from the s3
  * backend, WG_E_DENIED when the store refuses access, which retrying cannot cure. */
 struct wg_store *wg_store_open(const struct wg_config *cfg, struct wg_db *db, char *err, size_t err_len);
+/* Gives an s3:// or postgres store its local pack cache (store/pack_cache.h) in cfg->cache_dir,
+ * bounded by cfg->cache_bytes: the daemon calls it once after wg_store_open (wgctl does not, so
+ * that it never touches a running daemon's cache). Nothing for the file store. WG_E_INVALID,
+ * with the reason in err, when the directory cannot be used. */
+enum wg_status wg_store_cache_open(struct wg_store *s, const struct wg_config *cfg, char *err, size_t err_len);
 void wg_store_close(struct wg_store *s);
 
 /* The identity of a store URL, one string for every spelling of one store, which the daemons
@@ -70,7 +75,8 @@ enum wg_status wg_store_get_witness(struct wg_store *s, struct wg_dbconn *c, con
  * makes the whole pack durable at once and frees it (retrying a transient failure while the
  * thread has a retry pause); abort frees it and leaves nothing behind.
  * Backends that can stream (file) keep only a small buffer, so memory does not grow with the
- * batch. */
+ * batch; so do s3 and postgres with a pack cache (wg_store_cache_open), whose directory spools
+ * the pack and then keeps it for the witness downloads. */
 struct wg_pack;
 struct wg_pack *wg_pack_begin(struct wg_store *s, const char *key);
 enum wg_status wg_pack_add(struct wg_pack *p, const void *data, size_t len, uint64_t *offset);

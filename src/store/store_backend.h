@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "store/store.h"
+#include "store/pack_cache.h"
 
 struct wg_store_ops {
   enum wg_status (*put)(struct wg_store *s, struct wg_dbconn *c, const char *key, const void *data, size_t len);
@@ -14,6 +15,15 @@ struct wg_store_ops {
   /* Streaming packs (optional): a backend without them gets packs buffered in memory and
    * written with one put. */
   struct wg_pack *(*pack_begin)(struct wg_store *s, const char *key);
+  /* Writes the len bytes of the file fd (from offset 0; read with pread) as the blob key;
+   * sha256 is their digest. The pack of a backend without pack_begin is spooled to the pack
+   * cache's directory and written with this (store.c), so that it is never held whole in memory;
+   * a backend without it gets packs buffered in memory and written with one put. */
+  enum wg_status (*put_file)(struct wg_store *s, struct wg_dbconn *c, const char *key, int fd, uint64_t len,
+                             const uint8_t sha256[32]);
+  /* The length of a blob (optional): what the pack cache needs to copy a pack it did not write
+   * (store.c). WG_E_NOT_FOUND when it is absent. */
+  enum wg_status (*size)(struct wg_store *s, struct wg_dbconn *c, const char *key, uint64_t *len);
   enum wg_status (*delete_prefix)(struct wg_store *s, struct wg_dbconn *c, const char *prefix);
   void (*close)(struct wg_store *s);
   /* The store is the database (postgres): its failures are the database's, which /readyz checks
@@ -33,6 +43,7 @@ struct wg_pack {
 /* Every backend's handle starts with this. */
 struct wg_store {
   const struct wg_store_ops *ops;
+  struct wg_pack_cache *cache; /* NULL: none (the file store, wgctl); set by wg_store_cache_open */
 };
 
 /* A backend's failure: logged ("store: " and the text) and kept as the calling thread's reason

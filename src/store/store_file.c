@@ -358,8 +358,9 @@ static void file_close(struct wg_store *s)
   free(fs);
 }
 
-static const struct wg_store_ops file_ops = {file_put, file_get, file_get_range, file_pack_begin, file_delete_prefix,
-                                             file_close, false};
+static const struct wg_store_ops file_ops = {.put = file_put, .get = file_get, .get_range = file_get_range,
+                                             .pack_begin = file_pack_begin, .delete_prefix = file_delete_prefix,
+                                             .close = file_close, .database_backed = false};
 
 struct wg_store *wg_store_file_open(const char *dir, char *err, size_t err_len)
 {

@@ -4,8 +4,8 @@
  * builds URLs and headers, maps answers onto statuses and retries what is transient.
  *
  * Durability: S3 acknowledges a PUT only once the object is stored, and a PUT replaces an object
- * whole, so a reader sees the old blob or the new one, never a torn one. Packs are buffered by
- * store.c and written with one PUT.
+ * whole, so a reader sees the old blob or the new one, never a torn one. Packs are spooled to a
+ * file by store.c and written with one PUT that streams the file (s3_put_file).
  *
  * Each thread keeps its own curl handle (curl handles are not shareable between threads), which
  * keeps its connection to the endpoint open between requests.
@@ -18,6 +18,7 @@
 #include "config.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <openssl/sha.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/clock.h"
 #include "common/hex.h"
@@ -200,9 +202,11 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *arg)
   return k->enough ? 0 : size * nmemb;
 }
 
+/* A PUT's body: bytes in memory, or a spooled pack's file (fd >= 0), read as curl sends it. */
 struct s3_upload {
   const uint8_t *data;
-  size_t len, pos;
+  int fd;
+  uint64_t len, pos;
 };
 
 static size_t on_read(char *ptr, size_t size, size_t nmemb, void *arg)
@@ -210,8 +214,18 @@ static size_t on_read(char *ptr, size_t size, size_t nmemb, void *arg)
   struct s3_upload *u = arg;
   size_t n = size * nmemb;
   if (n > u->len - u->pos)
-    n = u->len - u->pos;
-  memcpy(ptr, u->data + u->pos, n);
+    n = (size_t)(u->len - u->pos);
+  if (u->fd < 0) {
+    memcpy(ptr, u->data + u->pos, n);
+  } else if (n > 0) {
+    ssize_t r;
+    do
+      r = pread(u->fd, ptr, n, (off_t)u->pos);
+    while (r < 0 && errno == EINTR);
+    if (r <= 0)
+      return CURL_READFUNC_ABORT;
+    n = (size_t)r;
+  }
   u->pos += n;
   return n;
 }
@@ -220,9 +234,9 @@ static size_t on_read(char *ptr, size_t size, size_t nmemb, void *arg)
 static int on_seek(void *arg, curl_off_t offset, int origin)
 {
   struct s3_upload *u = arg;
-  if (origin != SEEK_SET || offset < 0 || (size_t)offset > u->len)
+  if (origin != SEEK_SET || offset < 0 || (uint64_t)offset > u->len)
     return CURL_SEEKFUNC_FAIL;
-  u->pos = (size_t)offset;
+  u->pos = (uint64_t)offset;
   return CURL_SEEKFUNC_OK;
 }
 
@@ -231,10 +245,13 @@ struct s3_request {
   const char *key;    /* full object key (prefix included); NULL for a request on the bucket */
   const char *query;  /* canonical query (sorted, encoded) or NULL */
   const uint8_t *body;
-  size_t body_len;
+  uint64_t body_len;
+  int body_fd;                 /* >= 0: the body is the first body_len bytes of this file, not body */
+  const uint8_t *body_sha256;  /* the body's digest when body_fd >= 0 */
   uint64_t range_from; /* a ranged GET of range_len bytes from range_from (range_len 0: the whole object) */
   size_t range_len;
   size_t max_answer; /* the most bytes of a 2xx answer that is not ranged; 0: S3_SMALL_ANSWER */
+  curl_off_t *content_length; /* a HEAD: receives the object's Content-Length */
 };
 
 /* The <Code> of an S3 error body, or "" (for logs). */
@@ -254,7 +271,10 @@ static CURLcode perform(struct s3_store *s, CURL *h, const struct s3_request *rq
 {
   uint8_t digest[SHA256_DIGEST_LENGTH];
   char hex[2 * SHA256_DIGEST_LENGTH + 1], header[2 * SHA256_DIGEST_LENGTH + 64], range[96];
-  SHA256(rq->body != NULL ? rq->body : (const uint8_t *)"", rq->body_len, digest);
+  if (rq->body_fd >= 0)
+    memcpy(digest, rq->body_sha256, sizeof digest);
+  else
+    SHA256(rq->body != NULL ? rq->body : (const uint8_t *)"", (size_t)rq->body_len, digest);
   wg_hex_encode(digest, sizeof digest, hex);
   /* libcurl signs the headers it is given but does not add the payload hash S3 requires; sent
    * here, it is signed with the rest. */
@@ -269,7 +289,7 @@ static CURLcode perform(struct s3_store *s, CURL *h, const struct s3_request *rq
   }
   *out = (struct s3_sink){.h = h, .max_ok = rq->max_answer ? rq->max_answer : S3_SMALL_ANSWER,
                           .range_from = rq->range_from, .range_len = rq->range_len};
-  struct s3_upload up = {rq->body, rq->body_len, 0};
+  struct s3_upload up = {rq->body, rq->body_fd, rq->body_len, 0};
   curl_easy_setopt(h, CURLOPT_URL, url);
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   /* After a failure the kept connection may be half-broken: a retry starts on a fresh one. */
@@ -290,10 +310,14 @@ static CURLcode perform(struct s3_store *s, CURL *h, const struct s3_request *rq
     curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, on_seek);
     curl_easy_setopt(h, CURLOPT_SEEKDATA, &up);
     curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE, (curl_off_t)rq->body_len);
+  } else if (strcmp(rq->method, "HEAD") == 0) {
+    curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
   } else if (strcmp(rq->method, "GET") != 0) {
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, rq->method);
   }
   CURLcode rc = curl_easy_perform(h);
+  if (rc == CURLE_OK && rq->content_length != NULL)
+    curl_easy_getinfo(h, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, rq->content_length);
   if (rc == CURLE_WRITE_ERROR && out->enough)
     rc = CURLE_OK;
   *code = 0;
@@ -395,12 +419,54 @@ static enum wg_status s3_put(struct wg_store *st, struct wg_dbconn *c, const cha
   char *k = full_key(s, key);
   if (k == NULL)
     return WG_E_INTERNAL;
-  struct s3_request rq = {"PUT", k, NULL, data, len, 0, 0, 0};
+  struct s3_request rq = {.method = "PUT", .key = k, .body = data, .body_len = len, .body_fd = -1};
   struct s3_buf out = {0};
   long code;
   enum wg_status r = s3_call(s, &rq, &out, &code);
   free(out.data);
   free(k);
+  return r;
+}
+
+/* A spooled pack (store.c): one PUT whose body curl reads from the file as it sends it, so the
+ * pack is never in memory; a retry rewinds it (on_seek). */
+static enum wg_status s3_put_file(struct wg_store *st, struct wg_dbconn *c, const char *key, int fd, uint64_t len,
+                                  const uint8_t sha256[32])
+{
+  (void)c;
+  struct s3_store *s = (struct s3_store *)st;
+  char *k = full_key(s, key);
+  if (k == NULL)
+    return WG_E_INTERNAL;
+  struct s3_request rq = {.method = "PUT", .key = k, .body_len = len, .body_fd = fd, .body_sha256 = sha256};
+  struct s3_buf out = {0};
+  long code;
+  enum wg_status r = s3_call(s, &rq, &out, &code);
+  free(out.data);
+  free(k);
+  return r;
+}
+
+static enum wg_status s3_size(struct wg_store *st, struct wg_dbconn *c, const char *key, uint64_t *len)
+{
+  (void)c;
+  struct s3_store *s = (struct s3_store *)st;
+  char *k = full_key(s, key);
+  if (k == NULL)
+    return WG_E_INTERNAL;
+  curl_off_t declared = -1;
+  struct s3_request rq = {.method = "HEAD", .key = k, .body_fd = -1, .content_length = &declared};
+  struct s3_buf out = {0};
+  long code;
+  enum wg_status r = s3_call(s, &rq, &out, &code);
+  free(out.data);
+  free(k);
+  if (r == WG_OK && declared < 0) {
+    wg_store_error("s3 HEAD %s: no Content-Length in the answer", key);
+    return WG_E_INTERNAL;
+  }
+  if (r == WG_OK)
+    *len = (uint64_t)declared;
   return r;
 }
 
@@ -411,7 +477,7 @@ static enum wg_status s3_get(struct wg_store *st, struct wg_dbconn *c, const cha
   char *k = full_key(s, key);
   if (k == NULL)
     return WG_E_INTERNAL;
-  struct s3_request rq = {"GET", k, NULL, NULL, 0, 0, 0, s->max_object};
+  struct s3_request rq = {.method = "GET", .key = k, .body_fd = -1, .max_answer = s->max_object};
   struct s3_buf out = {0};
   long code;
   enum wg_status r = s3_call(s, &rq, &out, &code);
@@ -447,7 +513,7 @@ static enum wg_status s3_get_range(struct wg_store *st, struct wg_dbconn *c, con
   char *k = full_key(s, key);
   if (k == NULL)
     return WG_E_INTERNAL;
-  struct s3_request rq = {"GET", k, NULL, NULL, 0, offset, len, 0};
+  struct s3_request rq = {.method = "GET", .key = k, .body_fd = -1, .range_from = offset, .range_len = len};
   struct s3_buf out = {0};
   long code;
   enum wg_status r = s3_call(s, &rq, &out, &code);
@@ -549,7 +615,7 @@ static enum wg_status list_keys(struct s3_store *s, const char *full_prefix, str
          url_encode(query, sizeof query, &used, full_prefix, false);
     if (!ok)
       return WG_E_INTERNAL;
-    struct s3_request rq = {"GET", NULL, query, NULL, 0, 0, 0, S3_LIST_MAX};
+    struct s3_request rq = {.method = "GET", .query = query, .body_fd = -1, .max_answer = S3_LIST_MAX};
     struct s3_buf out = {0};
     long code;
     enum wg_status r = s3_call(s, &rq, &out, &code);
@@ -593,7 +659,7 @@ static enum wg_status s3_delete_prefix(struct wg_store *st, struct wg_dbconn *c,
   /* One DELETE per key: a batch holds an input and one pack per layer, so there are few, and a
    * plain DELETE needs no XML body. A key already gone is not an error. */
   for (size_t i = 0; r == WG_OK && i < l.n; i++) {
-    struct s3_request rq = {"DELETE", l.keys[i], NULL, NULL, 0, 0, 0, 0};
+    struct s3_request rq = {.method = "DELETE", .key = l.keys[i], .body_fd = -1};
     struct s3_buf out = {0};
     long code;
     r = s3_call(s, &rq, &out, &code);
@@ -619,7 +685,9 @@ static void s3_close(struct wg_store *st)
   free(s);
 }
 
-static const struct wg_store_ops s3_ops = {s3_put, s3_get, s3_get_range, NULL, s3_delete_prefix, s3_close, false};
+static const struct wg_store_ops s3_ops = {.put = s3_put, .get = s3_get, .get_range = s3_get_range,
+                                           .put_file = s3_put_file, .size = s3_size, .delete_prefix = s3_delete_prefix,
+                                           .close = s3_close, .database_backed = false};
 
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static bool global_ok;

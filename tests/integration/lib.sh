@@ -316,7 +316,8 @@ wg__alive() {
 }
 
 # wg_start_daemon NAME [ARGS...]: start witness-generator NAME with its own port,
-# store ($WG_TMP/store-NAME) and log ($WG_TMP/NAME.log); wait for /healthz 200.
+# store ($WG_TMP/store-NAME), pack cache directory ($WG_TMP/cache-NAME, used by s3:// and postgres
+# stores) and log ($WG_TMP/NAME.log); wait for /healthz 200.
 # A restarted NAME keeps its port when it is still free. Also exports
 # WG_URL_<NAME> (upper case, other characters as _), the same as `wg_url NAME`.
 wg_start_daemon() {
@@ -335,7 +336,7 @@ wg_start_daemon() {
 		WG_DAEMON_PORT[$name]=$port
 		echo "# starting daemon $name on 127.0.0.1:$port" >>"$WG_TMP/$name.log"
 		"$bin" --db "$WG_DB" --listen "127.0.0.1:$port" --store "file:$WG_TMP/store-$name" \
-			--instance-id "$name" "$@" </dev/null >>"$WG_TMP/$name.log" 2>&1 &
+			--cache-dir "$WG_TMP/cache-$name" --instance-id "$name" "$@" </dev/null >>"$WG_TMP/$name.log" 2>&1 &
 		pid=$!
 		WG_DAEMON_PID[$name]=$pid
 		deadline=$((SECONDS + 20))

@@ -105,6 +105,9 @@ EXTRA_DIST += tests/integration/failover_lib.sh
 # s3_lib.sh), and its signing inputs against a server that records requests.
 INTEGRATION_TESTS += tests/integration/t_s3.sh tests/integration/t_s3_sign.sh
 EXTRA_DIST += tests/integration/s3_lib.sh tests/tools/s3_recorder.py
+# The local pack cache of s3:// and postgres stores (issue 17, item 2): kept packs, hits while the
+# bucket is down, a truncated pack not served, the bound, a restart.
+INTEGRATION_TESTS += tests/integration/t_pack_cache.sh
 
 # The operator's console (issue 10): every wgctl command, for people and with --json.
 INTEGRATION_TESTS += tests/integration/t_wgctl.sh

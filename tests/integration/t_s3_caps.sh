@@ -32,8 +32,10 @@ wg_on_exit stop_recorder
 rec_up() { [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$REC_PORT/b/x") == 404 ]]; }
 wg_wait_until 10 rec_up
 
+# --cache-bytes 0: every witness download is a ranged GET of the bucket, not a read of the
+# daemon's pack cache (t_pack_cache.sh).
 wg_start_daemon a --s3-endpoint "http://127.0.0.1:$REC_PORT" --store s3://caps --max-body 1048576 \
-	--leaf-arity 2 --node-arity 2
+	--leaf-arity 2 --node-arity 2 --cache-bytes 0
 pl_use a
 pid=$(wg_daemon_pid a)
 peak() { awk '$1 == "VmHWM:" { print $2 }' "/proc/$pid/status"; } # KiB

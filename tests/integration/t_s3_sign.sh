@@ -32,7 +32,9 @@ wg_wait_until 10 rec_up
 REQS=$WG_TMP/rec/requests.jsonl
 
 printf 's3-endpoint = http://127.0.0.1:%s/\n' "$REC_PORT" >"$WG_TMP/wg.conf"
-WG_S3_REGION=eu-west-3 wg_start_daemon a --config "$WG_TMP/wg.conf" --store 's3://wg-bucket/team a+b'
+# --cache-bytes 0: packs are still spooled and sent from a file, but none is kept, so that the
+# witness download is a Range GET of the bucket (the pack cache: t_pack_cache.sh).
+WG_S3_REGION=eu-west-3 wg_start_daemon a --config "$WG_TMP/wg.conf" --store 's3://wg-bucket/team a+b' --cache-bytes 0
 pl_use a
 ENC_PREFIX='/wg-bucket/team%20a%2Bb'
 

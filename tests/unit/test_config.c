@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <ctype.h>
 
 #include "check_main.h"
 #include <limits.h>
@@ -457,6 +458,51 @@ START_TEST(instance_id)
 }
 END_TEST
 
+/* The pack cache: one directory per daemon by default, under systemd's state directory when
+ * there is one; a bound in bytes with the usual suffixes, 0 allowed (spool only). */
+START_TEST(cache_options)
+{
+  unsetenv("STATE_DIRECTORY");
+  char host[256] = "localhost", want[600];
+  ck_assert_int_eq(gethostname(host, sizeof host - 1), 0);
+  host[sizeof host - 1] = '\0';
+  for (char *p = host; *p; p++)
+    if (!isalnum((unsigned char)*p) && *p != '-' && *p != '.' && *p != '_')
+      *p = '_';
+  ck_assert_int_eq(LOAD("--listen", "127.0.0.1:9125"), WG_CONFIG_OK);
+  snprintf(want, sizeof want, "./var/cache/%s_9125", host);
+  ck_assert_str_eq(cfg.cache_dir, want);
+  ck_assert_int_eq(cfg.cache_bytes, 1024L * 1024 * 1024);
+  wg_config_free(&cfg);
+
+  ck_assert_int_eq(LOAD("--instance-id", "wg/1 x"), WG_CONFIG_OK);
+  ck_assert_str_eq(cfg.cache_dir, "./var/cache/wg_1_x");
+  wg_config_free(&cfg);
+  ck_assert_int_eq(LOAD("--instance-id", ".."), WG_CONFIG_OK);
+  ck_assert_str_eq(cfg.cache_dir, "./var/cache/default");
+  wg_config_free(&cfg);
+
+  setenv("STATE_DIRECTORY", "/var/lib/witness-generator", 1);
+  ck_assert_int_eq(LOAD("--instance-id", "wg-1"), WG_CONFIG_OK);
+  ck_assert_str_eq(cfg.cache_dir, "/var/lib/witness-generator/cache/wg-1");
+  wg_config_free(&cfg);
+  unsetenv("STATE_DIRECTORY");
+
+  ck_assert_int_eq(LOAD("--cache-dir", "/srv/wg-cache", "--cache-bytes", "0"), WG_CONFIG_OK);
+  ck_assert_str_eq(cfg.cache_dir, "/srv/wg-cache");
+  ck_assert_int_eq(cfg.cache_bytes, 0);
+  wg_config_free(&cfg);
+  ck_assert_int_eq(LOAD("--cache-bytes", "512MiB"), WG_CONFIG_OK);
+  ck_assert_int_eq(cfg.cache_bytes, 512L * 1024 * 1024);
+  wg_config_free(&cfg);
+
+  ASSERT_LOAD_ERROR("cache-bytes", "--cache-bytes", "-1");
+  ASSERT_LOAD_ERROR("cache-bytes", "--cache-bytes", "12MB");
+  ASSERT_LOAD_ERROR("cache-bytes", "--cache-bytes", "lots");
+  assert_file_error("cache-bytes = 1T\n", 1, "cache-bytes");
+}
+END_TEST
+
 /* wgctl reads its command after the options: parsing stops at the first non-option. */
 START_TEST(rest_index)
 {
@@ -694,6 +740,7 @@ int main(void)
   tcase_add_test(tc, secret_file_options);
   tcase_add_test(tc, credentials_directory);
   tcase_add_test(tc, secret_files);
+  tcase_add_test(tc, cache_options);
   suite_add_tcase(s, tc);
   return wg_check_run(s);
 }

@@ -77,8 +77,9 @@ static enum wg_status fake_delete_prefix(struct wg_store *s, struct wg_dbconn *c
 
 static void fake_close(struct wg_store *s) { (void)s; }
 
-static const struct wg_store_ops fake_ops = {fake_put,   fake_get, fake_get_range, NULL, fake_delete_prefix,
-                                             fake_close, false};
+static const struct wg_store_ops fake_ops = {.put = fake_put, .get = fake_get, .get_range = fake_get_range,
+                                             .delete_prefix = fake_delete_prefix, .close = fake_close,
+                                             .database_backed = false};
 
 static struct fake_store fake_new(int failures, bool transient)
 {
