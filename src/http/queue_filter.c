@@ -1,11 +1,22 @@
-/* The body of POST /queue/pause and /queue/resume: which prover jobs a pause names. */
+/* POST /queue/pause and /queue/resume share their walk: the body names which prover jobs
+ * ({"protocol_version","rounds","circuit_ids"}, all optional), one db/queue.h operation adds or
+ * removes the pause, and the reply is the pauses left in force. Their handlers differ only in
+ * that operation. */
 #include "config.h"
 
+#include "db/queue.h"
 #include "http/endpoints.h"
 
-const char *const wg_queue_filter_keys[] = {"protocol_version", "rounds", "circuit_ids", NULL};
+static const char *const filter_keys[] = {"protocol_version", "rounds", "circuit_ids", NULL};
 
-bool wg_queue_filter_parse(struct wg_request *rq, json_t *body, struct wg_queue_filter_buf *fb)
+/* The filter points into this buffer. */
+struct filter_buf {
+  struct wg_pause_filter filter;
+  char rounds[512], circuit_ids[512];
+};
+
+/* Bad values are replied 400 (false). */
+static bool filter_parse(struct wg_request *rq, json_t *body, struct filter_buf *fb)
 {
   json_t *pv = json_object_get(body, "protocol_version");
   fb->filter.protocol_version = -1;
@@ -22,4 +33,22 @@ bool wg_queue_filter_parse(struct wg_request *rq, json_t *body, struct wg_queue_
   fb->filter.rounds = fb->rounds[0] ? fb->rounds : NULL;
   fb->filter.circuit_ids = fb->circuit_ids[0] ? fb->circuit_ids : NULL;
   return true;
+}
+
+int wg_queue_filter_apply(struct wg_request *rq, wg_queue_pause_op op, const char *what)
+{
+  json_t *body;
+  if (!wg_request_json(rq, filter_keys, &body))
+    return 1;
+  struct filter_buf fb;
+  bool ok = filter_parse(rq, body, &fb);
+  json_decref(body);
+  if (!ok)
+    return 1;
+  struct wg_dbconn *c = wg_request_db(rq);
+  json_t *pauses = NULL;
+  enum wg_status s = c ? op(c, &fb.filter, &pauses) : WG_E_UNAVAILABLE;
+  if (s != WG_OK)
+    return wg_reply_status(rq, s, "could not %s the queue", what);
+  return wg_reply_json(rq, 200, pauses);
 }
