@@ -32,15 +32,12 @@ int wg_h_queue_pause_post(struct wg_request *rq);
 int wg_h_queue_resume_post(struct wg_request *rq);
 int wg_h_ui_get(struct wg_request *rq);
 
-/* The body of POST /queue/pause and /queue/resume: {"protocol_version","rounds","circuit_ids"},
- * all optional (its keys, for wg_request_json, in wg_queue_filter_keys); bad values are replied
- * 400 (false). The filter points into the buffer. */
-extern const char *const wg_queue_filter_keys[];
-struct wg_queue_filter_buf {
-  struct wg_pause_filter filter;
-  char rounds[512], circuit_ids[512];
-};
-bool wg_queue_filter_parse(struct wg_request *rq, json_t *body, struct wg_queue_filter_buf *fb);
+/* POST /queue/pause and /queue/resume: reads the body's filter {"protocol_version","rounds",
+ * "circuit_ids"} (all optional; bad values are a 400), applies op (wg_queue_pause or
+ * wg_queue_resume) and replies with the pauses in force; what ("pause", "resume") names the
+ * action in an error. */
+typedef enum wg_status (*wg_queue_pause_op)(struct wg_dbconn *c, const struct wg_pause_filter *f, json_t **out);
+int wg_queue_filter_apply(struct wg_request *rq, wg_queue_pause_op op, const char *what);
 
 /* The JSON of a prover job (claim, heartbeat, GET /jobs/{id}). */
 json_t *wg_prover_job_json(const struct wg_prover_job *job);

@@ -1,45 +1,22 @@
-/* The body of POST /queue/pause and /queue/resume: which prover jobs a pause names. */
+/* POST /queue/pause and /queue/resume share their walk: the body names which prover jobs
+ * ({"protocol_version","rounds","circuit_ids"}, all optional), one db/queue.h operation adds or
+ * removes the pause, and the reply is the pauses left in force. Their handlers differ only in
+ * that operation. */
 #include "config.h"
 
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "common/strbuf.h"
+#include "db/queue.h"
 #include "http/endpoints.h"
 
-/* A JSON array of integers from 0 to max as a PostgreSQL array literal; absent, null or empty
- * leaves *out NULL (every value). */
-static bool int_list(struct wg_request *rq, json_t *body, const char *field, int max, char *buf, size_t n,
-                     const char **out)
-{
-  json_t *a = json_object_get(body, field);
-  *out = NULL;
-  if (a == NULL || json_is_null(a))
-    return true;
-  if (!json_is_array(a) || json_array_size(a) > 64) {
-    wg_reply_error(rq, 400, "invalid_input", "$.%s: expected an array of at most 64 integers", field);
-    return false;
-  }
-  if (json_array_size(a) == 0)
-    return true;
-  size_t used = (size_t)snprintf(buf, n, "{");
-  for (size_t i = 0; i < json_array_size(a); i++) {
-    json_t *v = json_array_get(a, i);
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max) {
-      wg_reply_error(rq, 400, "invalid_input", "$.%s[%zu]: expected an integer from 0 to %d", field, i, max);
-      return false;
-    }
-    used += (size_t)snprintf(buf + used, n - used, "%s%d", i ? "," : "", (int)json_integer_value(v));
-  }
-  snprintf(buf + used, n - used, "}");
-  *out = buf;
-  return true;
-}
+static const char *const filter_keys[] = {"protocol_version", "rounds", "circuit_ids", NULL};
 
-const char *const wg_queue_filter_keys[] = {"protocol_version", "rounds", "circuit_ids", NULL};
+/* The filter points into this buffer. */
+struct filter_buf {
+  struct wg_pause_filter filter;
+  char rounds[512], circuit_ids[512];
+};
 
-bool wg_queue_filter_parse(struct wg_request *rq, json_t *body, struct wg_queue_filter_buf *fb)
+/* Bad values are replied 400 (false). */
+static bool filter_parse(struct wg_request *rq, json_t *body, struct filter_buf *fb)
 {
   json_t *pv = json_object_get(body, "protocol_version");
   fb->filter.protocol_version = -1;
@@ -50,6 +27,28 @@ bool wg_queue_filter_parse(struct wg_request *rq, json_t *body, struct wg_queue_
     }
     fb->filter.protocol_version = json_integer_value(pv);
   }
-  return int_list(rq, body, "rounds", 3, fb->rounds, sizeof fb->rounds, &fb->filter.rounds) &&
-         int_list(rq, body, "circuit_ids", 255, fb->circuit_ids, sizeof fb->circuit_ids, &fb->filter.circuit_ids);
+  if (!wg_request_int_list(rq, body, "rounds", 3, fb->rounds, sizeof fb->rounds) ||
+      !wg_request_int_list(rq, body, "circuit_ids", 255, fb->circuit_ids, sizeof fb->circuit_ids))
+    return false;
+  fb->filter.rounds = fb->rounds[0] ? fb->rounds : NULL;
+  fb->filter.circuit_ids = fb->circuit_ids[0] ? fb->circuit_ids : NULL;
+  return true;
+}
+
+int wg_queue_filter_apply(struct wg_request *rq, wg_queue_pause_op op, const char *what)
+{
+  json_t *body;
+  if (!wg_request_json(rq, filter_keys, &body))
+    return 1;
+  struct filter_buf fb;
+  bool ok = filter_parse(rq, body, &fb);
+  json_decref(body);
+  if (!ok)
+    return 1;
+  struct wg_dbconn *c = wg_request_db(rq);
+  json_t *pauses = NULL;
+  enum wg_status s = c ? op(c, &fb.filter, &pauses) : WG_E_UNAVAILABLE;
+  if (s != WG_OK)
+    return wg_reply_status(rq, s, "could not %s the queue", what);
+  return wg_reply_json(rq, 200, pauses);
 }

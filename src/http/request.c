@@ -100,3 +100,28 @@ bool wg_request_int_arg(struct wg_request *rq, const char *name, int64_t def, in
   }
   return true;
 }
+
+bool wg_request_int_list(struct wg_request *rq, json_t *body, const char *field, int max, char *buf, size_t n)
+{
+  json_t *a = json_object_get(body, field);
+  buf[0] = '\0';
+  if (a == NULL || json_is_null(a))
+    return true;
+  if (!json_is_array(a) || json_array_size(a) > 64) {
+    wg_reply_error(rq, 400, "invalid_input", "$.%s: expected an array of at most 64 integers", field);
+    return false;
+  }
+  if (json_array_size(a) == 0)
+    return true;
+  size_t used = (size_t)snprintf(buf, n, "{");
+  for (size_t i = 0; i < json_array_size(a); i++) {
+    json_t *v = json_array_get(a, i);
+    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max) {
+      wg_reply_error(rq, 400, "invalid_input", "$.%s[%zu]: expected an integer from 0 to %d", field, i, max);
+      return false;
+    }
+    used += (size_t)snprintf(buf + used, n - used, "%s%d", i ? "," : "", (int)json_integer_value(v));
+  }
+  snprintf(buf + used, n - used, "}");
+  return true;
+}

@@ -164,3 +164,7 @@ struct wg_holder;
 bool wg_request_holder(struct wg_request *rq, struct wg_holder *h);
 /* Reads an optional non-negative integer query argument, *out = def when absent. */
 bool wg_request_int_arg(struct wg_request *rq, const char *name, int64_t def, int64_t max, int64_t *out);
+/* Reads body's optional field, a JSON array of at most 64 integers from 0 to max, as a PostgreSQL
+ * array literal into buf (n bytes: 512 holds 64 values up to 255); absent, null or an empty array
+ * leaves buf empty, which means every value (no filter). */
+bool wg_request_int_list(struct wg_request *rq, json_t *body, const char *field, int max, char *buf, size_t n);

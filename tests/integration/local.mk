@@ -157,8 +157,9 @@ EXTRA_DIST += tests/tools/upload_flood.py
 
 # What operators install (issue 18): the alert rules pass promtool's checks and unit tests and use
 # only metrics a real scrape holds; so does the Grafana dashboard.
+# promql_lib.sh holds what the two share (promtool, the check against a real scrape).
 INTEGRATION_TESTS += tests/integration/t_alert_rules.sh tests/integration/t_dashboard.sh
-EXTRA_DIST += tests/tools/promql_metrics.py
+EXTRA_DIST += tests/integration/promql_lib.sh tests/tools/promql_metrics.py
 # A prover on openapi-fetch, typed by openapi-typescript from api/openapi.yaml, proves a batch
 # (npm packages cached outside the source and build trees: see the test's header).
 INTEGRATION_TESTS += tests/integration/t_generated_client.sh

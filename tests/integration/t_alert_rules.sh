@@ -9,11 +9,10 @@
 . "$WG_SRCDIR/tests/integration/lib.sh"
 # shellcheck source=tests/integration/pipeline_lib.sh
 . "$WG_SRCDIR/tests/integration/pipeline_lib.sh"
+# shellcheck source=tests/integration/promql_lib.sh
+. "$WG_SRCDIR/tests/integration/promql_lib.sh"
 wg_setup
-if ! command -v promtool >/dev/null; then
-	DEBIAN_FRONTEND=noninteractive apt-get install -y prometheus >"$WG_TMP/apt.log" 2>&1 ||
-		{ cat "$WG_TMP/apt.log" >&2; fail "cannot install promtool (Debian package prometheus)"; }
-fi
+pq_install_promtool
 RULES_DIR="$WG_SRCDIR/contrib/prometheus"
 RULES="$RULES_DIR/witness-generator.rules.yml"
 
@@ -29,14 +28,6 @@ for alert in $(awk '$1 == "-" && $2 == "alert:" { print $3 }' "$RULES"); do
 	assert_contains "$(cat "$WG_SRCDIR/docs/guide-operator.md")" "\`$alert\`" "runbook line of $alert"
 done
 
-wg_start_daemon a --leaf-arity 2 --node-arity 2
-pl_use a
-pl_scrape_after_batch
-used=$(/usr/bin/python3 "$WG_SRCDIR/tests/tools/promql_metrics.py" rules "$RULES") || fail "promql_metrics.py rules"
-for name in $used; do
-	[[ $name == up ]] && continue
-	grep -qx "$name" "$WG_TMP/exported" || fail "the rules use $name, which /metrics does not export"
-	wg__pass
-done
+pq_assert_exported rules "$RULES" "the rules"
 # The one label value a rule depends on: completions are counted under this route.
 assert_contains "$(cat "$HTTP_BODY_FILE")" 'wg_http_requests_total{route="POST /proofs/{id}/complete",code="200"}'

@@ -9,11 +9,10 @@
 . "$WG_SRCDIR/tests/integration/lib.sh"
 # shellcheck source=tests/integration/pipeline_lib.sh
 . "$WG_SRCDIR/tests/integration/pipeline_lib.sh"
+# shellcheck source=tests/integration/promql_lib.sh
+. "$WG_SRCDIR/tests/integration/promql_lib.sh"
 wg_setup
-if ! command -v promtool >/dev/null; then
-	DEBIAN_FRONTEND=noninteractive apt-get install -y prometheus >"$WG_TMP/apt.log" 2>&1 ||
-		{ cat "$WG_TMP/apt.log" >&2; fail "cannot install promtool (Debian package prometheus)"; }
-fi
+pq_install_promtool
 DASHBOARD="$WG_SRCDIR/contrib/grafana/witness-generator.json"
 
 jq -e '.panels | length > 0' "$DASHBOARD" >/dev/null || fail "$DASHBOARD is not a dashboard with panels"
@@ -27,15 +26,7 @@ promtool check rules "$WG_TMP/dashboard.rules.yml" >"$WG_TMP/check.out" 2>&1 ||
 	{ cat "$WG_TMP/check.out" >&2; fail "a target's expr is not PromQL"; }
 assert_contains "$(cat "$WG_TMP/check.out")" "SUCCESS: $(grep -c 'record:' "$WG_TMP/rules.body") rules found"
 
-wg_start_daemon a --leaf-arity 2 --node-arity 2
-pl_use a
-pl_scrape_after_batch
-used=$(/usr/bin/python3 "$WG_SRCDIR/tests/tools/promql_metrics.py" grafana "$DASHBOARD") || fail "promql_metrics.py grafana"
-assert_ne "" "$used" "metric names in the dashboard"
-for name in $used; do
-	grep -qx "$name" "$WG_TMP/exported" || fail "the dashboard uses $name, which /metrics does not export"
-	wg__pass
-done
+pq_assert_exported grafana "$DASHBOARD" "the dashboard"
 # The routes named in the targets' label matchers, as /metrics labels them ("METHOD pattern").
 routes=$(jq -r '.. | objects | select(has("expr")) | .expr' "$DASHBOARD" |
 	grep -oE '(GET|POST) /[a-z/{}\\-]+' | tr -d '\\' | tr ' ' '_' | sort -u)

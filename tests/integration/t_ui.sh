@@ -3,13 +3,18 @@
 # Content-Security-Policy whose hashes match its inline script and style, and nosniff. Then
 # ui_e2e.js drives it in headless Chromium (Debian's chromium, playwright-core from npm, both
 # installed here when missing) while batches 1, 2 and 3 run: the batches are listed newest first
-# from one GET /batches?order=desc; rounds whose jobs do not exist yet have no bar; the queue
-# table's pause and resume buttons change GET /queue; progress and per-round throughput move as
-# jobs are proven; a job failed for good (--max-attempts 1) with a 600-character hash in its error
-# shows wrapped (scrollWidth <= clientWidth) with its detail, its requeue button works, and its
-# attempt history opens from the batch's job list; "requeue failed" puts two failed jobs of the
-# batch back. This test then finds those jobs queued in the database and the page's requests in
-# the access log. The screenshot is kept in the directory printed below.
+# from one GET /batches?order=desc; batch 4, held by backpressure (--max-circuits-in-flight 6,
+# which batches 1 to 3 fill: its basic job stays queued, never tried, as this test checks first),
+# says so and why in its row and its panel until two proofs bring the count under 6; rounds whose
+# jobs do not exist yet have no bar; the queue table's pause and resume buttons change GET /queue;
+# progress and per-round throughput move as jobs are proven; a job failed for good
+# (--max-attempts 1) with a 600-character hash in its error shows wrapped (scrollWidth <=
+# clientWidth) with its detail, its requeue button works, and its attempt history opens from the
+# batch's job list; "requeue failed" puts two failed jobs of the batch back; batch 2's priority set to 42 from its panel (GET /batches/2 and GET /batches say
+# 42), and 101 refused with the server's message shown in the status line and beside the field.
+# This test then finds those jobs queued and batch 2's jobs at 42 in the database, the page's
+# requests in the access log, and batch 4 proven once it started. The screenshots (batch 4 held,
+# and the page at the end) are kept in the directory printed below.
 # shellcheck source=tests/integration/lib.sh
 . "$WG_SRCDIR/tests/integration/lib.sh"
 # shellcheck source=tests/integration/pipeline_lib.sh
@@ -35,7 +40,8 @@ rm -rf "$OUT_DIR"
 mkdir -p "$OUT_DIR"
 echo "# t_ui: screenshot and browser output in $OUT_DIR"
 
-wg_start_daemon a --max-attempts 1
+# 6 circuits in flight hold batch 4: batches 1 to 3 make 4 + 1 + 1, each started below 6.
+wg_start_daemon a --max-attempts 1 --max-circuits-in-flight 6
 pl_use a
 
 # ---------------------------------------------------------------- the page and its headers
@@ -68,6 +74,15 @@ for n in 2 3; do
 	pl_upload "$n" "$WG_TMP/in$n.json"
 	assert_status 201
 done
+basics_done() { [[ $(wg_psql "SELECT count(*) FROM basic_circuit_witness_jobs WHERE status = 'successful'") == 3 ]]; }
+wg_wait_until 60 basics_done
+assert_eq 6 "$(wg_psql "SELECT count(*) FROM prover_jobs WHERE status = 'queued'")" "batches 1 to 3 queued 6 circuits"
+pl_gen_input 4 --logs 0 --workload main_vm=5390 --seed 4 >"$WG_TMP/in4.json"
+pl_upload 4 "$WG_TMP/in4.json"
+assert_status 201
+sleep 2.5 # more than a poll of the basic round (--poll-ms 2000), and the upload's notification
+assert_eq "queued 0" "$(wg_psql "SELECT status || ' ' || attempts FROM basic_circuit_witness_jobs WHERE l1_batch_number = 4")" \
+	"batch 4's basic job waits while 6 circuits are in flight"
 rc=0
 WG_URL=$PL_URL ADMIN_TOKEN=$PL_ADMIN PROVER_TOKEN=$PL_PROVER REF_PROVE=$PL_REF_PROVE OUT_DIR=$OUT_DIR \
 	PLAYWRIGHT_DIR=$PLAYWRIGHT_DIR timeout 90 node "$WG_SRCDIR/tests/integration/ui_e2e.js" \
@@ -85,14 +100,24 @@ for id in $(jq -r '.batch_requeued[]' "$OUT_DIR/result.json"); do
 done
 assert_eq 0 "$(wg_psql "SELECT count(*) FROM prover_jobs WHERE l1_batch_number = 1 AND status = 'failed'")" \
 	"no failed job of batch 1 is left"
-for route in '/batches/{n}/requeue' /queue/pause /queue/resume '/jobs/{id}/attempts'; do
+for route in '/batches/{n}/requeue' /queue/pause /queue/resume '/jobs/{id}/attempts' '/batches/{n}/priority'; do
 	assert_contains "$(cat "$WG_TMP/a.log")" "route=$route status=200 duration_ms=" "the page called $route"
 done
+assert_contains "$(cat "$WG_TMP/a.log")" "method=POST route=/batches/{n}/priority status=400 duration_ms=" \
+	"the page sent the priority out of range to the server"
+assert_eq 42 "$(jq -r .priority_set "$OUT_DIR/result.json")" "the page set a priority"
+assert_eq "42" "$(wg_psql "SELECT string_agg(DISTINCT priority::text, ',') FROM basic_circuit_witness_jobs WHERE l1_batch_number = 2")" \
+	"batch 2's basic job carries the priority set from the page"
+assert_eq "42" "$(wg_psql "SELECT string_agg(DISTINCT priority::text, ',') FROM prover_jobs WHERE l1_batch_number = 2")" \
+	"so do its prover jobs"
 assert_eq 0 "$(wg_psql "SELECT count(*) FROM queue_pauses")" "no pause is left behind"
-png=$(jq -r .screenshot "$OUT_DIR/result.json")
-[[ -s $png && $(head -c 8 "$png" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] || fail "no PNG screenshot at $png"
-wg__pass
-echo "# t_ui: screenshot $png"
+for shot in screenshot screenshot_held; do
+	png=$(jq -r ".$shot" "$OUT_DIR/result.json")
+	[[ -s $png && $(head -c 8 "$png" | od -An -tx1 | tr -d ' \n') == 89504e470d0a1a0a ]] || fail "no PNG screenshot at $png"
+	wg__pass
+	echo "# t_ui: screenshot $png"
+done
 # The batches still complete after the requeues.
 prove_all_until 1 proven 60
 prove_all_until 3 proven 60
+prove_all_until 4 proven 60 # the batch that was held

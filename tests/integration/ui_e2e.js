@@ -1,11 +1,15 @@
 // ui_e2e.js: drives the dashboard (GET /ui) in headless Chromium with playwright-core while
-// batches 1, 2 and 3 run, acting as the prover itself (claim, witness, ref_prove, complete or
-// fail), and checks what an operator would: the batches newest first, read with one
-// GET /batches?order=desc; a bar only for a round whose job count is known; the queue table, whose
-// pause and resume buttons change GET /queue; progress and per-round throughput (no "0.0 per
-// minute"); a long error wrapped in every panel (scrollWidth <= clientWidth); a job's detail, its
-// requeue, its attempt history from the batch's job list; and "requeue failed" for a batch,
-// checked through the API. Run by t_ui.sh, which checks the database.
+// batches 1, 2 and 3 run and batch 4 is held by backpressure (the daemon runs with
+// --max-circuits-in-flight 6, which batches 1 to 3 fill), acting as the prover itself (claim,
+// witness, ref_prove, complete or fail), and checks what an operator would: the batches newest
+// first, read with one GET /batches?order=desc; batch 4 held, and why, in its row and its panel,
+// until two proofs bring the circuits in flight under 6; a bar only for a round whose job count is
+// known; the queue table, whose pause and resume buttons change GET /queue; progress and per-round
+// throughput (no "0.0 per minute"); a long error wrapped in every panel (scrollWidth <=
+// clientWidth); a job's detail, its requeue, its attempt history from the batch's job list;
+// "requeue failed" for a batch, checked through the API; a batch's priority set from its panel
+// (GET /batches/{n} and GET /batches follow) and a value out of range refused in the server's own
+// words. Run by t_ui.sh, which checks the database.
 //
 // Environment: WG_URL, ADMIN_TOKEN, PROVER_TOKEN, REF_PROVE (the reference prover), OUT_DIR
 // (screenshot, result.json), PLAYWRIGHT_DIR (where playwright-core is installed), CHROMIUM.
@@ -101,7 +105,15 @@ async function fits(page, sel) {
   try {
     const page = await browser.newPage({viewport: {width: 1280, height: 900}});
     const problems = [];
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(m.text()); });
+    // Chromium logs every refused request; the one refusal this test asks for (a priority out of
+    // range) is counted apart, every other is a problem.
+    const refusals = [];
+    page.on('console', (m) => {
+      if (m.type() !== 'error') return;
+      if (/status of 400/.test(m.text()) && new URL(m.location().url || URL_).pathname === '/batches/2/priority')
+        refusals.push(m.text());
+      else problems.push(m.text() + ' (' + m.location().url + ')');
+    });
     page.on('pageerror', (e) => problems.push(String(e)));
     const requests = [];
     page.on('request', (r) => requests.push(r.url()));
@@ -111,13 +123,34 @@ async function fits(page, sel) {
     await page.click('#use-token');
 
     // ------------------------------------------------ batches, newest first
-    await page.waitForSelector('#batches [data-batch="3"]', {timeout: 10000});
+    await page.waitForSelector('#batches [data-batch="4"]', {timeout: 10000});
     const order = await page.$$eval('#batches tr[data-batch]', (rows) => rows.map((r) => r.dataset.batch).join(','));
-    check(order === '3,2,1', 'the batches are listed newest first: ' + order);
+    check(order === '4,3,2,1', 'the batches are listed newest first: ' + order);
     const listed = requests.filter((u) => new URL(u).pathname === '/batches');
     check(listed.length > 0 && listed.every((u) => /[?&]order=desc(&|$)/.test(u) && !/[?&]after=/.test(u)),
       'the page reads GET /batches?order=desc, one page, never walking the list: ' + listed[0]);
     check(await page.textContent('#batches [data-batch="1"] .priority') === '0', 'each batch shows its priority');
+
+    // ------------------------------------------------ a batch held by backpressure, and why
+    const api4 = await admin('GET', '/batches/4');
+    check(api4.status === 'queued' && api4.held === 'max_circuits_in_flight',
+      'GET /batches/4 says it is held: ' + api4.status + ' ' + api4.held);
+    const held4 = '#batches [data-batch="4"] .batch-status';
+    await page.waitForSelector(held4 + ' .held', {timeout: 10000});
+    const heldText = await page.textContent(held4);
+    console.log('# batch 4 status cell: ' + heldText);
+    const heldTitle = await page.getAttribute(held4 + ' .held', 'title');
+    check(heldText === 'queuedheld: max_circuits_in_flight' && heldTitle.includes('--max-circuits-in-flight'),
+      'batch 4\'s row says it is held and why (its tooltip explains): ' + heldText + ' / ' + heldTitle);
+    for (const n of [1, 2, 3])
+      check(await page.$('#batches [data-batch="' + n + '"] .held') === null, 'batch ' + n + ', under way, is not held');
+    await page.click('#batches [data-batch="4"] button.jobs');
+    await page.waitForFunction(() => /^batch 4: queued, priority 0held: max_circuits_in_flightthe provers have --max-circuits-in-flight /.test(
+      document.getElementById('batch-state').textContent), null, {timeout: 10000});
+    check(true, 'batch 4\'s panel says it is held and why: ' + await page.textContent('#batch-state'));
+    check((await fits(page, '#batch-state .held')).length === 0, 'the held note wraps in its panel');
+    result.screenshot_held = path.join(OUT, 'dashboard-held.png');
+    await page.screenshot({path: result.screenshot_held, fullPage: true});
 
     // ------------------------------------------------ progress bars only where the count is known
     const basic = '[data-batch="1"] [data-round="0"] .count';
@@ -168,6 +201,11 @@ async function fits(page, sel) {
     check(after !== before, 'progress moved on its own: ' + before + ' -> ' + after);
     const width = await page.$eval('[data-batch="1"] [data-round="0"] .fill', (e) => e.style.width);
     check(width !== '0%' && width !== '', 'the progress bar grew: ' + width);
+    // Two proofs brought the circuits in flight from 6 to 4: batch 4 is held no longer.
+    await page.waitForFunction(() => document.querySelector('#batches [data-batch="4"] .held') === null &&
+      document.querySelector('#batch-state .held') === null, null, {timeout: 10000});
+    check(!('held' in await admin('GET', '/batches/4')), 'GET /batches/4 no longer says held');
+    check(true, 'the held note is gone from batch 4\'s row and panel: ' + await page.textContent('#batch-state'));
     await page.waitForFunction(() => /^[2-9] proofs$/.test(
       document.querySelector('#throughput tr[data-round="0"] .last').textContent), null, {timeout: 10000});
     result.rate = await page.textContent('#throughput tr[data-round="0"]');
@@ -247,6 +285,42 @@ async function fits(page, sel) {
       check((await admin('GET', '/jobs/' + id)).status === 'queued', 'job ' + id + ' is queued again');
     await page.waitForFunction((sel) => document.querySelector(sel) === null, again, {timeout: 10000});
     check(true, 'the batch offers no requeue once nothing has failed');
+
+    // ------------------------------------------------ a batch's priority, set from its panel
+    await page.click('#batches [data-batch="2"] button.jobs');
+    await page.waitForFunction(() => document.getElementById('jobs-title').textContent === 'Jobs of batch 2' &&
+      /^batch 2: /.test(document.getElementById('batch-state').textContent), null, {timeout: 10000});
+    check(await page.inputValue('#priority-input') === '0', 'the priority field holds batch 2\'s priority, 0');
+    await page.fill('#priority-input', '42');
+    await page.click('#priority-set');
+    await page.waitForFunction(() => document.getElementById('status').textContent === 'batch 2: priority 42',
+      null, {timeout: 10000});
+    check(true, 'the page says: ' + await page.textContent('#status'));
+    check((await admin('GET', '/batches/2')).priority === 42, 'GET /batches/2 says priority 42');
+    check((await admin('GET', '/batches?order=desc')).batches.find((b) => b.l1_batch_number === 2).priority === 42,
+      'GET /batches lists batch 2 with priority 42');
+    await page.waitForFunction(() => document.querySelector('#batches [data-batch="2"] .priority').textContent === '42' &&
+      document.querySelector('#batch-state .priority').textContent === '42', null, {timeout: 10000});
+    check(true, 'the batch\'s row and panel show priority 42');
+    result.priority_set = 42;
+    // Out of range: the page sends it as typed, and shows the server's refusal in its own words.
+    const refusal = await fetch(URL_ + '/batches/2/priority', {method: 'POST', body: JSON.stringify({priority: 101}),
+      headers: {Authorization: 'Bearer ' + process.env.ADMIN_TOKEN, 'Content-Type': 'application/json'}});
+    const refused = (await refusal.json()).error;
+    check(refusal.status === 400 && /-100 to 100/.test(refused.message),
+      'the server refuses 101: ' + refusal.status + ' ' + refused.code + ': ' + refused.message);
+    await page.fill('#priority-input', '101');
+    await page.click('#priority-set');
+    await page.waitForFunction(() => /priority: invalid_input/.test(document.getElementById('status').textContent),
+      null, {timeout: 10000});
+    const said = await page.textContent('#status'), note = await page.textContent('#priority-note');
+    const expected = 'POST /batches/2/priority: ' + refused.code + ': ' + refused.message;
+    check(said === expected, 'the status line shows the server\'s message: ' + said);
+    check(note === expected, 'so does the note beside the field: ' + note);
+    check(await page.getAttribute('#status', 'class') === 'error', 'as an error');
+    check((await admin('GET', '/batches/2')).priority === 42, 'batch 2 keeps priority 42');
+    check(await page.inputValue('#priority-input') === '101', 'the field keeps what was typed, to correct it');
+    check(refusals.length === 1, 'the browser saw one refused request, that one: ' + JSON.stringify(refusals));
 
     const screenshot = path.join(OUT, 'dashboard.png');
     await page.screenshot({path: screenshot, fullPage: true});

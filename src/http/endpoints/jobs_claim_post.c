@@ -24,34 +24,6 @@
 /* The keys a claim body may hold (api/openapi.yaml, ClaimRequest). */
 static const char *const claim_keys[] = {"prover_id", "protocol_version", "rounds", "circuit_ids", "limit", "wait_ms", NULL};
 
-/* Turns a JSON array of small non-negative integers into a PostgreSQL array literal. An absent
- * or empty array means no filter (*out empty). */
-static bool int_list(struct wg_request *rq, json_t *body, const char *field, int max, char *out, size_t n)
-{
-  json_t *a = json_object_get(body, field);
-  out[0] = '\0';
-  if (a == NULL || json_is_null(a))
-    return true;
-  if (!json_is_array(a) || json_array_size(a) > 64) {
-    wg_reply_error(rq, 400, "invalid_input", "$.%s: expected an array of at most 64 integers", field);
-    return false;
-  }
-  if (json_array_size(a) == 0)
-    return true;
-  size_t used = 0;
-  used += (size_t)snprintf(out, n, "{");
-  for (size_t i = 0; i < json_array_size(a); i++) {
-    json_t *v = json_array_get(a, i);
-    if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > max) {
-      wg_reply_error(rq, 400, "invalid_input", "$.%s[%zu]: expected an integer from 0 to %d", field, i, max);
-      return false;
-    }
-    used += (size_t)snprintf(out + used, n - used, "%s%d", i ? "," : "", (int)json_integer_value(v));
-  }
-  snprintf(out + used, n - used, "}");
-  return true;
-}
-
 /* A version this daemon does not serve can never have a job queued, so a 204 would leave the
  * prover polling forever; refuse it so that the misconfiguration shows at once. */
 static bool protocol_served(struct wg_request *rq, uint32_t version)
@@ -194,8 +166,8 @@ int wg_h_jobs_claim_post(struct wg_request *rq)
                        CLAIM_WAIT_MAX_MS);
   else if (!protocol_served(rq, (uint32_t)json_integer_value(pv)))
     r = 1;
-  else if (!int_list(rq, body, "rounds", 3, rounds, sizeof rounds) ||
-           !int_list(rq, body, "circuit_ids", 255, circuits, sizeof circuits))
+  else if (!wg_request_int_list(rq, body, "rounds", 3, rounds, sizeof rounds) ||
+           !wg_request_int_list(rq, body, "circuit_ids", 255, circuits, sizeof circuits))
     r = 1;
   else {
     struct wg_claim_filter f = {(int)json_integer_value(pv), rounds[0] ? rounds : NULL, circuits[0] ? circuits : NULL};

@@ -1,5 +1,6 @@
 /* POST /queue/resume: an admin removes the pauses that a filter covers (db/queue.h says which), so
- * that their jobs are claimed again. */
+ * that their jobs are claimed again. The walk it shares with /queue/pause is in
+ * http/queue_filter.c. */
 #include "config.h"
 
 #include "db/queue.h"
@@ -7,19 +8,5 @@
 
 int wg_h_queue_resume_post(struct wg_request *rq)
 {
-  json_t *body;
-  if (!wg_request_json(rq, wg_queue_filter_keys, &body))
-    return 1;
-  struct wg_queue_filter_buf fb;
-  if (!wg_queue_filter_parse(rq, body, &fb)) {
-    json_decref(body);
-    return 1;
-  }
-  json_decref(body);
-  struct wg_dbconn *c = wg_request_db(rq);
-  json_t *pauses = NULL;
-  enum wg_status s = c ? wg_queue_resume(c, &fb.filter, &pauses) : WG_E_UNAVAILABLE;
-  if (s != WG_OK)
-    return wg_reply_status(rq, s, "could not resume the queue");
-  return wg_reply_json(rq, 200, pauses);
+  return wg_queue_filter_apply(rq, wg_queue_resume, "resume");
 }
