@@ -5,7 +5,8 @@
 # ideal is the sum over layers (round, depth) of ceil(jobs / P) seconds: every layer proved in
 # full waves with no time between layers. Fleet efficiency = ideal / measured (upload to proven).
 # Target: >= 0.95 at 2,048 provers. Also prints the round transitions of the batch
-# (bench_lib.sh). WG_BENCH_FLEETS (default "1024 2048") picks the fleet sizes.
+# (bench_lib.sh). WG_BENCH_FLEETS (default "1024 2048") picks the fleet sizes; WG_BENCH_PGSS=1
+# also prints where PostgreSQL's time went (pg_stat_statements).
 # Prints name=value lines with the target and the verdict. Run by `make bench`.
 set -euo pipefail
 export WG_PG_FAST=0
@@ -28,6 +29,7 @@ WORKLOAD+=",transient_storage_sorter=$((20 * 50875)),secp256r1_verify=$((10 * 4)
 # Every prover thread holds a connection: no per-address limit (they all come from 127.0.0.1),
 # and descriptors for all of them.
 ulimit -n 16384
+bench_pgss_enable
 wg_start_daemon bench --max-connections-per-ip 0
 url=$(wg_url bench)
 tree=$(wg_token tree)
@@ -86,6 +88,7 @@ for fleet in $FLEETS; do
 		FROM (SELECT floor(extract(epoch FROM ended_at) - $t0)::int AS s, count(*) AS n FROM prover_job_attempts
 		WHERE l1_batch_number = $batch AND outcome = 'successful' GROUP BY 1) AS per_second")"
 	bench_transitions "$batch"
+	bench_pgss_report
 	if ((fleet == 2048)); then
 		verdicts+=("fleet_efficiency_2048=$eff target>=0.95 $(awk -v e="$eff" 'BEGIN { print (e >= 0.95 ? "met" : "MISSED") }')")
 	else

@@ -1,40 +1,46 @@
 # Shared by the benchmarks (sourced after tests/integration/lib.sh and wg_setup).
 
-# bench_transitions BATCH: prints, per round, how long the fleet waited between layers: from the
-# last proof of a layer being recorded to the first claim of the layer that aggregates it (basic
-# -> leaf per circuit type, leaf -> node depth 0 and node depth d -> d + 1 per circuit type, the
-# last node proofs -> the scheduler), p50 and p99 in ms over the batch's transitions. The first
-# claim comes after the next layer's jobs were committed and a prover was free to take one, so
-# this is an upper bound of the daemon's part. Sets TRANSITION_P99_MS to the p99 over all of them.
+# bench_transitions BATCH: prints, per round, the time between layers of the batch: from the last
+# proof of a layer being recorded (its completion group's transaction) to the first job of the
+# layer that aggregates it being queued (created_at: the round's commit is its next step) —
+# "claimable", the daemon's part — and to the first claim of one of them ("claimed", which also
+# waits for a free prover and for the claim order: a batch's basic jobs go before its leaf jobs).
+# Pairs: basic -> leaf and leaf -> node depth 0 and node depth d -> d + 1 per circuit type, the
+# last node proofs -> the scheduler. Sets TRANSITION_P99_MS to the p99 of "claimable" over all.
 bench_transitions() {
-	local batch=$1 line
+	local batch=$1
 	local sql="
 WITH a AS (
-  SELECT p.aggregation_round AS r, p.circuit_id AS c, p.depth AS d, t.claimed_at, t.ended_at, t.outcome
+  SELECT p.aggregation_round AS r, p.circuit_id AS c, p.depth AS d, p.created_at, t.claimed_at, t.ended_at, t.outcome
   FROM prover_jobs p JOIN prover_job_attempts t ON t.prover_job_id = p.id WHERE p.l1_batch_number = $batch),
 layers AS (
-  SELECT r, c, d, min(claimed_at) AS first_claim, max(ended_at) FILTER (WHERE outcome = 'successful') AS last_done
+  SELECT r, c, d, min(created_at) AS first_queued, min(claimed_at) AS first_claim,
+    max(ended_at) FILTER (WHERE outcome = 'successful') AS last_done
   FROM a GROUP BY r, c, d),
 gaps AS (
-  SELECT n.r AS round, n.first_claim - p.last_done AS gap FROM layers p JOIN layers n
+  SELECT n.r AS round, n.first_queued - p.last_done AS queued, n.first_claim - p.last_done AS claimed
+  FROM layers p JOIN layers n
     ON n.c = p.c AND ((p.r = 0 AND n.r = 1) OR (p.r = 1 AND n.r = 2 AND n.d = 0) OR (p.r = 2 AND n.r = 2 AND n.d = p.d + 1))
   UNION ALL
-  SELECT 3, (SELECT min(first_claim) FROM layers WHERE r = 3) - max(last_done) FROM layers WHERE r = 2),
-ms AS (SELECT round::text AS rnd, extract(epoch FROM gap) * 1000 AS v FROM gaps
-       UNION ALL SELECT 'all', extract(epoch FROM gap) * 1000 FROM gaps)
-SELECT rnd, count(*), round(percentile_cont(0.5) WITHIN GROUP (ORDER BY v)::numeric, 1),
-  round(percentile_cont(0.99) WITHIN GROUP (ORDER BY v)::numeric, 1)
+  SELECT 3, (SELECT min(first_queued) FROM layers WHERE r = 3) - max(last_done),
+    (SELECT min(first_claim) FROM layers WHERE r = 3) - max(last_done) FROM layers WHERE r = 2),
+ms AS (SELECT round::text AS rnd, extract(epoch FROM queued) * 1000 AS q, extract(epoch FROM claimed) * 1000 AS k FROM gaps
+       UNION ALL SELECT 'all', extract(epoch FROM queued) * 1000, extract(epoch FROM claimed) * 1000 FROM gaps)
+SELECT rnd, count(*),
+  round(percentile_cont(0.5) WITHIN GROUP (ORDER BY q)::numeric, 1), round(percentile_cont(0.99) WITHIN GROUP (ORDER BY q)::numeric, 1),
+  round(percentile_cont(0.5) WITHIN GROUP (ORDER BY k)::numeric, 1), round(percentile_cont(0.99) WITHIN GROUP (ORDER BY k)::numeric, 1)
 FROM ms GROUP BY rnd ORDER BY rnd"
 	TRANSITION_P99_MS=
-	printf 'round transitions of batch %s (last proof of a layer -> first claim of the next):\n' "$batch"
-	while IFS='|' read -r round n p50 p99; do
+	printf 'round transitions of batch %s, ms from the last proof of a layer to the next layer (p50/p99):\n' "$batch"
+	local round n q50 q99 k50 k99
+	while IFS='|' read -r round n q50 q99 k50 k99; do
 		case $round in
 		1) round="basic -> leaf" ;;
 		2) round="leaf/node -> node" ;;
 		3) round="node -> scheduler" ;;
-		all) TRANSITION_P99_MS=$p99 ;;
+		all) TRANSITION_P99_MS=$q99 ;;
 		esac
-		printf '  %-18s %5s transitions  p50 %7s ms  p99 %7s ms\n' "$round" "$n" "$p50" "$p99"
+		printf '  %-18s %5s transitions  claimable %7s / %7s   claimed %7s / %7s\n' "$round" "$n" "$q50" "$q99" "$k50" "$k99"
 	done < <(wg_psql "$sql")
 	[[ -n $TRANSITION_P99_MS ]] || fail "no round transition of batch $batch was measured"
 }
@@ -57,4 +63,25 @@ bench_pg_pids() {
 	pm=$(head -n 1 "$(find "$WG_PGDIR" -maxdepth 2 -name postmaster.pid | head -n 1)")
 	echo "$pm"
 	pgrep -P "$pm" || true
+}
+
+# bench_pgss_enable: loads pg_stat_statements into the bench cluster (a restart) when
+# WG_BENCH_PGSS=1, so that bench_pgss_report can say where PostgreSQL's time went.
+bench_pgss_enable() {
+	[[ ${WG_BENCH_PGSS:-0} == 1 ]] || return 0
+	wg_psql "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" >/dev/null
+	wg_pg_stop >/dev/null
+	wg_pg_start >/dev/null
+	wg_psql "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" >/dev/null
+}
+
+# bench_pgss_report [N]: the N (default 8) statements with the most execution time since the last
+# reset, and resets (only with WG_BENCH_PGSS=1).
+bench_pgss_report() {
+	[[ ${WG_BENCH_PGSS:-0} == 1 ]] || return 0
+	printf '  PostgreSQL time by statement (pg_stat_statements): total ms | calls | rows | statement\n'
+	wg_psql "SELECT round(total_exec_time::numeric, 0) || ' | ' || calls || ' | ' || rows || ' | ' ||
+		left(regexp_replace(query, '\\s+', ' ', 'g'), 90) FROM pg_stat_statements
+		ORDER BY total_exec_time DESC LIMIT ${1:-8}" | sed 's/^/    /'
+	wg_psql "SELECT pg_stat_statements_reset()" >/dev/null
 }

@@ -60,9 +60,10 @@ const struct wg_stmt wg_sql_housekeeping[] = {
   RECOVER("sched", "scheduler_witness_jobs"),
   /* PostgreSQL's own counters of prover_jobs (flushed by every backend within a second). */
   {"prover_jobs_churn",
-   "SELECT n_dead_tup, n_live_tup FROM pg_stat_user_tables WHERE relid = 'prover_jobs'::regclass"},
-  /* Skipped when another daemon or autovacuum is vacuuming it. */
-  {"prover_jobs_vacuum", "VACUUM (SKIP_LOCKED) prover_jobs"},
+   "SELECT n_dead_tup, n_live_tup, n_mod_since_analyze FROM pg_stat_user_tables WHERE relid = 'prover_jobs'::regclass"},
+  /* Skipped when another daemon or autovacuum is vacuuming or analyzing it. */
+  {"prover_jobs_vacuum", "VACUUM (ANALYZE, SKIP_LOCKED) prover_jobs"},
+  {"prover_jobs_analyze", "ANALYZE (SKIP_LOCKED) prover_jobs"},
   {NULL, NULL},
 };
 
@@ -124,6 +125,10 @@ int wg_housekeeping_recover(struct wg_dbconn *c, const char *instance_id, int ma
   return failures;
 }
 
+/* Whether n changes of a table of live rows are worth acting on: 2% of it, and at least
+ * WG_VACUUM_MIN_DEAD. */
+static bool worth(int64_t n, int64_t live) { return n >= WG_VACUUM_MIN_DEAD && n * 50 >= live; }
+
 int wg_housekeeping_vacuum(struct wg_dbconn *c, bool *vacuumed)
 {
   *vacuumed = false;
@@ -131,12 +136,21 @@ int wg_housekeeping_vacuum(struct wg_dbconn *c, bool *vacuumed)
   enum wg_status s = wg_db_exec(c, "prover_jobs_churn", NULL, false, &r);
   if (s != WG_OK)
     return sweep_failed("reading prover_jobs' statistics", s);
-  int64_t dead = PQntuples(r) == 1 ? wg_db_int(r, 0, 0) : 0, live = PQntuples(r) == 1 ? wg_db_int(r, 0, 1) : 0;
+  bool one = PQntuples(r) == 1;
+  int64_t dead = one ? wg_db_int(r, 0, 0) : 0, live = one ? wg_db_int(r, 0, 1) : 0,
+          changed = one ? wg_db_int(r, 0, 2) : 0;
   PQclear(r);
-  if (dead < WG_VACUUM_MIN_DEAD || dead * 50 < live)
-    return 0;
-  if ((s = wg_db_exec(c, "prover_jobs_vacuum", NULL, false, NULL)) != WG_OK)
-    return sweep_failed("vacuuming prover_jobs", s);
-  *vacuumed = true;
+  if (worth(dead, live)) {
+    if ((s = wg_db_exec(c, "prover_jobs_vacuum", NULL, false, NULL)) != WG_OK)
+      return sweep_failed("vacuuming prover_jobs", s);
+    *vacuumed = true;
+  } else if (worth(changed, live) && (s = wg_housekeeping_analyze(c)) != WG_OK) {
+    return sweep_failed("analyzing prover_jobs", s);
+  }
   return 0;
+}
+
+enum wg_status wg_housekeeping_analyze(struct wg_dbconn *c)
+{
+  return wg_db_exec(c, "prover_jobs_analyze", NULL, false, NULL);
 }

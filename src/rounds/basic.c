@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "config/settings.h"
+#include "db/housekeeping.h"
 #include "db/prover_jobs.h"
 #include "http/server.h"
 #include "input/input.h"
@@ -205,6 +206,10 @@ enum wg_status wg_round_basic(struct wg_round_ctx *ctx)
     struct commit_args a = {ctx, &in, &plan};
     s = wg_db_tx(ctx->db, commit_tx, &a);
     WG_FAULT("basic_after_commit");
+    /* A failed analysis costs only plans: housekeeping tries again within a second. */
+    if (s == WG_OK && plan.n >= WG_VACUUM_MIN_DEAD && wg_housekeeping_analyze(ctx->db) != WG_OK)
+      wg_warn("basic round: batch %lld: analyzing prover_jobs after its %zu circuits failed",
+              (long long)job->l1_batch_number, plan.n);
   }
   if (s == WG_OK)
     wg_info("basic round: batch %lld: %zu circuits of %d types (ms: parse %lld, replay %lld, witnesses %lld, "
