@@ -57,12 +57,7 @@ for fleet in $FLEETS; do
 	t0=$(date +%s.%N)
 	curl -fsS -H "Authorization: Bearer $tree" -H 'Content-Type: application/json' --data-binary "@$WG_TMP/in.json" \
 		"$url/batches/$batch/witness-inputs" >/dev/null
-	status=
-	while [[ $status != proven ]]; do
-		status=$(curl -fsS -H "Authorization: Bearer $viewer" "$url/batches/$batch" | jq -r .status)
-		[[ $status == failed ]] && fail "batch $batch failed"
-		sleep 0.05
-	done
+	bench_wait_proven "$url" "$viewer" "$batch"
 	t1=$(date +%s.%N)
 	cpu_daemon=$(awk -v a="$(bench_cpu_seconds "$(wg_daemon_pid bench)")" -v b="$cpu_daemon0" 'BEGIN { printf "%.1f", a - b }')
 	# shellcheck disable=SC2046

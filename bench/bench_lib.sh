@@ -85,3 +85,19 @@ bench_pgss_report() {
 		ORDER BY total_exec_time DESC LIMIT ${1:-8}" | sed 's/^/    /'
 	wg_psql "SELECT pg_stat_statements_reset()" >/dev/null
 }
+
+# bench_wait_proven URL VIEWER_TOKEN BATCH: returns once the batch is proven, polling its final
+# proof every 20 ms (one indexed read: GET /batches/{n}, which counts every job of the batch, would
+# cost the database more than the work being measured); fails if the batch fails.
+bench_wait_proven() {
+	local url=$1 token=$2 batch=$3 code n=0
+	while :; do
+		code=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $token" "$url/batches/$batch/proof")
+		[[ $code == 200 ]] && return 0
+		if ((++n % 50 == 0)) &&
+			[[ $(curl -fsS -H "Authorization: Bearer $token" "$url/batches/$batch" | jq -r .status) == failed ]]; then
+			fail "batch $batch failed"
+		fi
+		sleep 0.02
+	done
+}

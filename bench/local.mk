@@ -35,3 +35,11 @@ bench-fleet: witness-generator wgctl wg-prover
 	  PG_BINDIR='$(PG_BINDIR)' $(SHELL) $(srcdir)/bench/bench_fleet.sh
 bench: bench-fleet
 .PHONY: bench-fleet
+
+# A 28,000-circuit batch on the file, postgres and S3 stores, side by side.
+EXTRA_DIST += bench/bench_stores.sh
+bench-stores: witness-generator wgctl wg-prover
+	@echo "== bench/bench_stores.sh"; WG_BUILDDIR='$(abs_top_builddir)' WG_SRCDIR='$(abs_top_srcdir)' \
+	  PG_BINDIR='$(PG_BINDIR)' $(SHELL) $(srcdir)/bench/bench_stores.sh
+bench: bench-stores
+.PHONY: bench-stores
