@@ -140,6 +140,10 @@ const struct wg_stmt wg_sql_prover_jobs[] = {
    "   UNION SELECT 3 FROM sched WHERE status = 'queued') AS q(r))"
    " SELECT d.id, (SELECT count(*) FROM woken) FROM done d"},
   {"prover_load_proof", "SELECT proof FROM proofs WHERE prover_job_id = $1"},
+  /* The proofs of $1's jobs, one row per id in its order (NULL for a job without one). */
+  {"prover_load_proofs",
+   "SELECT p.proof FROM unnest($1::bigint[]) WITH ORDINALITY AS i(id, n) LEFT JOIN proofs p ON p.prover_job_id = i.id"
+   " ORDER BY i.n"},
   /* The job is queued again after its backoff, or failed for good once it has used its claims
    * (OUT_OF_ATTEMPTS), which its error says; its attempt record keeps the prover's error alone.
    * The reply tells the prover where the job stands: attempts, the attempts at which it fails
@@ -597,6 +601,46 @@ enum wg_status wg_prover_job_load_proof(struct wg_dbconn *c, int64_t id, uint8_t
   struct wg_params p = {0};
   wg_p_int(&p, id);
   return wg_db_fetch_bytes(c, "prover_load_proof", &p, proof, len);
+}
+
+enum wg_status wg_prover_jobs_load_proofs(struct wg_dbconn *c, const struct wg_prover_job *jobs, size_t n,
+                                         uint8_t **proofs, size_t *lens)
+{
+  struct wg_strbuf ids = {0};
+  for (size_t i = 0; i < n; i++) {
+    wg_strbuf_printf(&ids, "%s%lld", i ? "," : "{", (long long)jobs[i].id);
+    proofs[i] = NULL;
+    lens[i] = 0;
+  }
+  array_end(&ids, n);
+  struct wg_params p = {0};
+  wg_p_text(&p, ids.s);
+  PGresult *r;
+  enum wg_status s = wg_db_exec(c, "prover_load_proofs", &p, true, &r);
+  wg_strbuf_free(&ids);
+  if (s != WG_OK)
+    return s;
+  if ((size_t)PQntuples(r) != n) {
+    PQclear(r);
+    return WG_E_INTERNAL;
+  }
+  for (size_t i = 0; i < n && s == WG_OK; i++) {
+    if (PQgetisnull(r, (int)i, 0))
+      continue;
+    lens[i] = (size_t)PQgetlength(r, (int)i, 0);
+    if ((proofs[i] = malloc(lens[i] + 1)) == NULL) {
+      s = WG_E_INTERNAL;
+      break;
+    }
+    memcpy(proofs[i], PQgetvalue(r, (int)i, 0), lens[i]);
+  }
+  PQclear(r);
+  if (s != WG_OK)
+    for (size_t i = 0; i < n; i++) {
+      free(proofs[i]);
+      proofs[i] = NULL;
+    }
+  return s;
 }
 
 enum wg_status wg_prover_job_final_proof(struct wg_dbconn *c, int64_t batch, struct wg_prover_job *job)

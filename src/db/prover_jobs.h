@@ -114,6 +114,10 @@ struct wg_completion {
 enum wg_status wg_prover_jobs_complete(struct wg_dbconn *c, struct wg_completion *group, size_t n);
 /* The stored proof of a job, malloc'd. WG_E_NOT_FOUND when it has none. */
 enum wg_status wg_prover_job_load_proof(struct wg_dbconn *c, int64_t id, uint8_t **proof, size_t *len);
+/* The stored proofs of jobs[0..n) by one statement, in order: proofs[k] (malloc'd, lens[k] bytes)
+ * or NULL when job k has none. On failure none is left allocated. */
+enum wg_status wg_prover_jobs_load_proofs(struct wg_dbconn *c, const struct wg_prover_job *jobs, size_t n,
+                                         uint8_t **proofs, size_t *lens);
 /* Where a job given back by its prover stands. */
 struct wg_fail_outcome {
   bool failed;       /* for good: it used its claims, and its error says it reached max_attempts */

@@ -17,20 +17,20 @@
 #include "store/store.h"
 #include "witness/witness.h"
 
-/* Whether the stored proof of job j verifies against its witness and matches its recorded hash. */
-static enum wg_status check_proof(struct wg_round_ctx *ctx, const struct wg_prover_job *j, bool *ok)
+/* Proofs read by one statement: a layer's thousands of proofs in a few round trips. */
+#define PROOF_CHUNK 256
+
+/* Whether the stored proof of job j (proof, NULL when it has none) verifies against its witness
+ * and matches its recorded hash. */
+static enum wg_status check_proof(struct wg_round_ctx *ctx, const struct wg_prover_job *j, const uint8_t *proof,
+                                  size_t proof_len, bool *ok)
 {
   *ok = false;
-  if (strcmp(j->status, "successful") != 0 || !j->has_proof)
+  if (strcmp(j->status, "successful") != 0 || !j->has_proof || proof == NULL)
     return WG_OK;
-  uint8_t *proof = NULL, *witness = NULL;
-  size_t proof_len, witness_len;
-  enum wg_status s = wg_prover_job_load_proof(ctx->db, j->id, &proof, &proof_len);
-  if (s == WG_E_NOT_FOUND)
-    return WG_OK;
-  if (s != WG_OK)
-    return s;
-  s = wg_store_get_witness(ctx->app->store, ctx->db, j, &witness, &witness_len);
+  uint8_t *witness = NULL;
+  size_t witness_len;
+  enum wg_status s = wg_store_get_witness(ctx->app->store, ctx->db, j, &witness, &witness_len);
   if (s == WG_OK) {
     uint8_t hash[32];
     wg_proof_hash(proof, proof_len, hash);
@@ -39,7 +39,6 @@ static enum wg_status check_proof(struct wg_round_ctx *ctx, const struct wg_prov
   } else if (s == WG_E_NOT_FOUND) {
     s = WG_OK;
   }
-  free(proof);
   free(witness);
   return s;
 }
@@ -71,13 +70,26 @@ enum wg_status wg_round_load_proofs(struct wg_round_ctx *ctx, const struct wg_pr
                                     struct wg_proof_ref *refs)
 {
   bool *bad = calloc(n + 1, sizeof *bad);
+  uint8_t *proofs[PROOF_CHUNK];
+  size_t lens[PROOF_CHUNK], loaded = 0, first = 0;
   int n_bad = 0;
-  enum wg_status s = WG_OK;
+  enum wg_status s = bad == NULL ? WG_E_INTERNAL : WG_OK;
   for (size_t i = 0; i < n && s == WG_OK; i++) {
     bool ok;
+    if (i == first + loaded) {
+      for (size_t k = 0; k < loaded; k++)
+        free(proofs[k]);
+      first = i;
+      loaded = n - i < PROOF_CHUNK ? n - i : PROOF_CHUNK;
+      s = wg_prover_jobs_load_proofs(ctx->db, jobs + first, loaded, proofs, lens);
+      if (s != WG_OK) {
+        loaded = 0;
+        break;
+      }
+    }
     s = wg_round_checkpoint(ctx);
     if (s == WG_OK)
-      s = check_proof(ctx, &jobs[i], &ok);
+      s = check_proof(ctx, &jobs[i], proofs[i - first], lens[i - first], &ok);
     if (s == WG_OK && !ok) {
       bad[i] = true;
       n_bad++;
@@ -87,6 +99,8 @@ enum wg_status wg_round_load_proofs(struct wg_round_ctx *ctx, const struct wg_pr
     refs[i].prover_job_id = jobs[i].id;
     memcpy(refs[i].proof_hash, jobs[i].proof_hash, 32);
   }
+  for (size_t k = 0; k < loaded; k++)
+    free(proofs[k]);
   if (s == WG_OK && n_bad > 0) {
     struct reject_args a = {ctx, jobs, bad, n, n_bad};
     s = wg_db_tx(ctx->db, reject_tx, &a);
