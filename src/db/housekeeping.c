@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "db/witness_jobs.h"
 
@@ -62,8 +63,10 @@ const struct wg_stmt wg_sql_housekeeping[] = {
   {"prover_jobs_churn",
    "SELECT n_dead_tup, n_live_tup, n_mod_since_analyze FROM pg_stat_user_tables WHERE relid = 'prover_jobs'::regclass"},
   /* Skipped when another daemon or autovacuum is vacuuming or analyzing it. */
-  {"prover_jobs_vacuum", "VACUUM (ANALYZE, SKIP_LOCKED) prover_jobs"},
+  {"prover_jobs_vacuum", "VACUUM (SKIP_LOCKED) prover_jobs"},
   {"prover_jobs_analyze", "ANALYZE (SKIP_LOCKED) prover_jobs"},
+  /* The basic round's, after a big layer: waits for a vacuum or analysis running. */
+  {"prover_jobs_analyze_now", "ANALYZE prover_jobs"},
   {NULL, NULL},
 };
 
@@ -125,12 +128,14 @@ int wg_housekeeping_recover(struct wg_dbconn *c, const char *instance_id, int ma
   return failures;
 }
 
-/* Whether n changes of a table of live rows are worth acting on: 2% of it, and at least
+/* Whether n changes of a table of live rows are worth acting on: 10% of it, and at least
  * WG_VACUUM_MIN_DEAD. */
-static bool worth(int64_t n, int64_t live) { return n >= WG_VACUUM_MIN_DEAD && n * 50 >= live; }
+static bool worth(int64_t n, int64_t live) { return n >= WG_VACUUM_MIN_DEAD && n * 10 >= live; }
 
 int wg_housekeeping_vacuum(struct wg_dbconn *c, bool *vacuumed)
 {
+  /* The housekeeper's thread alone calls this. */
+  static int64_t next_vacuum_ms;
   *vacuumed = false;
   PGresult *r;
   enum wg_status s = wg_db_exec(c, "prover_jobs_churn", NULL, false, &r);
@@ -140,17 +145,18 @@ int wg_housekeeping_vacuum(struct wg_dbconn *c, bool *vacuumed)
   int64_t dead = one ? wg_db_int(r, 0, 0) : 0, live = one ? wg_db_int(r, 0, 1) : 0,
           changed = one ? wg_db_int(r, 0, 2) : 0;
   PQclear(r);
-  if (worth(dead, live)) {
+  if (worth(dead, live) && wg_monotonic_ms() >= next_vacuum_ms) {
     if ((s = wg_db_exec(c, "prover_jobs_vacuum", NULL, false, NULL)) != WG_OK)
       return sweep_failed("vacuuming prover_jobs", s);
     *vacuumed = true;
-  } else if (worth(changed, live) && (s = wg_housekeeping_analyze(c)) != WG_OK) {
-    return sweep_failed("analyzing prover_jobs", s);
+    next_vacuum_ms = wg_monotonic_ms() + WG_VACUUM_MIN_INTERVAL_MS;
   }
+  if (worth(changed, live) && (s = wg_db_exec(c, "prover_jobs_analyze", NULL, false, NULL)) != WG_OK)
+    return sweep_failed("analyzing prover_jobs", s);
   return 0;
 }
 
 enum wg_status wg_housekeeping_analyze(struct wg_dbconn *c)
 {
-  return wg_db_exec(c, "prover_jobs_analyze", NULL, false, NULL);
+  return wg_db_exec(c, "prover_jobs_analyze_now", NULL, false, NULL);
 }

@@ -20,19 +20,21 @@ int wg_housekeeping_expire(struct wg_dbconn *c, int max_attempts, double retry_b
  * each table on its own; returns the number of tables whose recovery failed. */
 int wg_housekeeping_recover(struct wg_dbconn *c, const char *instance_id, int max_attempts, int *requeued);
 
-/* Vacuums and analyzes prover_jobs when PostgreSQL's counters show at least WG_VACUUM_MIN_DEAD
- * dead row versions and 2% of its rows, or only analyzes it when as many rows changed since its
- * last analysis. Every claim leaves an entry of the claim index pointing at a dead row, which
- * claims walk past until a vacuum removes it; and a claim planned on statistics from before a
- * layer of thousands of jobs was queued sorts every queued job instead of reading the claim index
- * (50 ms instead of 4 for 90 jobs out of 17,000). Autovacuum looks only once a minute with stock
- * settings (autovacuum_naptime); housekeeping looks every --housekeeping-ms. Returns 1 when a
- * step failed (logged), else 0; *vacuumed tells whether it vacuumed. */
+/* Vacuums prover_jobs when PostgreSQL's counters show at least WG_VACUUM_MIN_DEAD dead row
+ * versions and 10% of its rows (at most once per WG_VACUUM_MIN_INTERVAL_MS), and analyzes it when
+ * as many rows changed since its last analysis. Every claim leaves an entry of the claim index
+ * pointing at a dead row, which claims walk past until a vacuum removes it; and a claim planned on
+ * statistics from before a layer of thousands of jobs was queued sorts every queued job instead
+ * of reading the claim index (50 ms instead of 4 for 90 jobs out of 17,000). Autovacuum looks only
+ * once a minute with stock settings (autovacuum_naptime); housekeeping looks every
+ * --housekeeping-ms. Returns 1 when a step failed (logged), else 0; *vacuumed tells whether it
+ * vacuumed. */
 #define WG_VACUUM_MIN_DEAD 1000
+#define WG_VACUUM_MIN_INTERVAL_MS 5000
 int wg_housekeeping_vacuum(struct wg_dbconn *c, bool *vacuumed);
-/* Analyzes prover_jobs (skipped when another analysis or vacuum of it runs): the basic round runs
- * it right after committing a layer of WG_VACUUM_MIN_DEAD jobs or more, so that claims are
- * planned on statistics that count them from the start. */
+/* Analyzes prover_jobs, waiting for a vacuum or analysis of it that runs: the basic round runs it
+ * right after committing a layer of WG_VACUUM_MIN_DEAD jobs or more, so that claims are planned on
+ * statistics that count them from the start. */
 enum wg_status wg_housekeeping_analyze(struct wg_dbconn *c);
 
 #endif

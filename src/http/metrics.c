@@ -351,7 +351,7 @@ char *wg_metrics_render(const struct wg_metrics_sources *src)
           " the other steps still ran.",
           (int64_t)atomic_load(&housekeeping_errors));
   counter(&b, "wg_prover_jobs_vacuums_total",
-          "Vacuums of prover_jobs this daemon ran because PostgreSQL's counters showed 2% of it dead (the claim"
+          "Vacuums of prover_jobs this daemon ran because PostgreSQL's counters showed 10% of it dead (the claim"
           " index otherwise fills with the entries of claimed jobs until autovacuum's next look).",
           (int64_t)atomic_load(&vacuums));
 

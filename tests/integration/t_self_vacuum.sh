@@ -1,5 +1,5 @@
 #!/bin/bash
-# t_self_vacuum.sh: the daemon vacuums prover_jobs by itself once PostgreSQL's counters show 2% of
+# t_self_vacuum.sh: the daemon vacuums prover_jobs by itself once PostgreSQL's counters show 10% of
 # it dead (db/housekeeping.h), whatever autovacuum does: with autovacuum off for the table, a
 # batch of 1,500 circuits proved leaves no more dead row versions than the threshold allows, the
 # vacuums are counted in wg_prover_jobs_vacuums_total and in PostgreSQL's own vacuum_count.
