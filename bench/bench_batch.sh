@@ -36,6 +36,7 @@ s3)
 	;;
 *) fail "WG_BENCH_STORE must be file, postgres or s3, got '$STORE'" ;;
 esac
+bench_pgss_enable
 wg_start_daemon bench "${store_args[@]}"
 url=$(wg_url bench)
 tree=$(wg_token tree)
@@ -78,6 +79,7 @@ for n in $SIZES; do
 		bench_transitions "$batch"
 		transition_p99=$TRANSITION_P99_MS
 	fi
+	bench_pgss_report 5
 done
 if [[ $STORE != file ]]; then
 	curl -fsS "$url/metrics" | awk '/^wg_pack_cache_(hits|misses|evictions)_total / { sub(/^wg_pack_cache_/, ""); sub(/_total/, ""); printf "%s%s %s", sep, $1, $2; sep = ", " }

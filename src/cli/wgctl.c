@@ -18,6 +18,7 @@
 #include "config/settings.h"
 #include "db/db.h"
 #include "db/batch_locks.h"
+#include "db/job_views.h"
 #include "db/batches.h"
 #include "db/priorities.h"
 #include "db/queue.h"
@@ -49,6 +50,7 @@ static void usage(FILE *f)
              "                                        those of every batch\n"
              "  priority BATCH N                      set a batch's priority, -100 to 100 (default 0):\n"
              "                                        its jobs are claimed before lower ones\n"
+             "  attempts JOB                          every claim of a prover job: who, when, how it ended\n"
              "  restart BATCH                         start a batch over from its stored input\n"
              "                                        (in the store the daemons recorded)\n"
              "  delete BATCH                          remove a batch, its jobs, proofs and blobs\n"
@@ -527,6 +529,46 @@ static int cmd_priority(const struct wg_config *cfg, int argc, char **argv)
   return 0;
 }
 
+/* attempts JOB: every claim of a prover job, oldest first (GET /jobs/{id}/attempts). */
+static int cmd_attempts(const struct wg_config *cfg, int argc, char **argv)
+{
+  uint64_t id;
+  if (argc != 1 || !parse_u64(argv[0], &id)) {
+    fprintf(stderr, "wgctl: usage: attempts JOB   (a prover job id)\n");
+    return 2;
+  }
+  struct wg_dbconn *c = connect_or_die(cfg);
+  json_t *doc = NULL;
+  enum wg_status s = wg_prover_job_attempts(c, (int64_t)id, &doc);
+  wg_db_disconnect(c);
+  if (s == WG_E_NOT_FOUND) {
+    fprintf(stderr, "wgctl: no prover job %llu\n", (unsigned long long)id);
+    return 1;
+  }
+  if (s != WG_OK) {
+    fprintf(stderr, "wgctl: attempts failed (%s)\n", wg_status_name(s));
+    return 1;
+  }
+  if (json_output)
+    return print_json(doc);
+  static const char *const headers[] = {"ATTEMPT", "PROVER", "TOKEN", "CLAIMED", "ENDED", "OUTCOME", "ERROR", NULL};
+  struct wg_table *t = wg_table_new(headers, 1u);
+  json_t *a;
+  size_t i;
+  json_array_foreach(json_object_get(doc, "attempts"), i, a)
+  {
+    char attempt[24];
+    snprintf(attempt, sizeof attempt, "%lld", (long long)json_integer_value(json_object_get(a, "attempt")));
+    wg_table_row(t, attempt, json_string_value(json_object_get(a, "prover_id")),
+                 json_string_value(json_object_get(a, "token_name")), json_string_value(json_object_get(a, "claimed_at")),
+                 json_string_value(json_object_get(a, "ended_at")), json_string_value(json_object_get(a, "outcome")),
+                 json_string_value(json_object_get(a, "error")));
+  }
+  wg_table_print(t, stdout);
+  json_decref(doc);
+  return 0;
+}
+
 /* restart and delete change blobs as well as rows, so they open the object store the daemons use,
  * which each daemon records in the database at start (db/store_config.h): that one when no --store
  * is given (nor WG_STORE, nor a config file's), and a different one is refused with the name of the
@@ -980,6 +1022,8 @@ int main(int argc, char **argv)
     rc = cmd_requeue(&cfg, n - 1, args + 1);
   else if (n >= 1 && strcmp(args[0], "priority") == 0)
     rc = cmd_priority(&cfg, n - 1, args + 1);
+  else if (n >= 1 && strcmp(args[0], "attempts") == 0)
+    rc = cmd_attempts(&cfg, n - 1, args + 1);
   else if (n >= 1 && strcmp(args[0], "restart") == 0)
     rc = cmd_batch_change(&cfg, true, n - 1, args + 1);
   else if (n >= 1 && strcmp(args[0], "delete") == 0)

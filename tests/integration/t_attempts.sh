@@ -125,6 +125,18 @@ assert_json_eq '"\(.status) \(.attempts) \(.archived)"' "successful 4 false"
 # Attempts are read by viewers and admins, not by provers.
 wg_http GET "$PL_URL/jobs/$J/attempts" -H "Authorization: Bearer $ONE"
 assert_status 403
+# wgctl attempts: the same document with --json, one table row per attempt without.
+assert_eq "$(jq -cS . "$WG_TMP/attempts-J.json")" "$(wg_wgctl --json attempts "$J" | jq -cS .)" "wgctl --json attempts J"
+table=$(wg_wgctl attempts "$J")
+assert_eq 5 "$(wc -l <<<"$table")" "wgctl attempts J: a header and J's 4 attempts"
+assert_contains "$(sed -n 2p <<<"$table")" "$(jq -r '.attempts[0].prover_id' "$WG_TMP/attempts-J.json")" "the first attempt's prover"
+rc=0
+wg_wgctl attempts 999999 >/dev/null 2>"$WG_TMP/wgctl.err" || rc=$?
+assert_eq 1 "$rc" "wgctl attempts of a job that does not exist"
+assert_contains "$(cat "$WG_TMP/wgctl.err")" "no prover job 999999" "its message"
+rc=0
+wg_wgctl attempts x >/dev/null 2>&1 || rc=$?
+assert_eq 2 "$rc" "wgctl attempts with a job that is not a number"
 
 # ---------------------------------------------------------------- 2. K fails for good
 for n in 1 2 3 4; do
