@@ -70,25 +70,21 @@ const struct wg_stmt wg_sql_prover_jobs[] = {
    "   FROM unnest($1::bigint[], $2::text[]) AS g(id, lease) WHERE p.id = g.id AND p.status = 'in_progress'"
    "   AND p.lease_hash = decode(g.lease, 'hex') RETURNING p.id, p.claims)"
    " " END_ATTEMPT("given", "'released'", "'the claim reply never reached the prover; the claim was given back'")},
-  /* The first download of a claimed job's witness turns its claim grace into the full lease; a
-   * later one only reads the row. */
-  {"prover_touch",
-   "WITH held AS (SELECT id, lease_touched FROM prover_jobs WHERE id = $1 AND " HELD("$2", "$3") "),"
-   " touched AS (UPDATE prover_jobs p SET lease_touched = true, updated_at = now(),"
-   "   lease_expires_at = greatest(p.lease_expires_at, now() + make_interval(secs => $4::integer))"
-   "   FROM held WHERE p.id = held.id AND NOT held.lease_touched RETURNING p.id)"
-   " SELECT " COLUMNS " FROM prover_jobs WHERE id = (SELECT id FROM held)"},
-  /* prover_touch for a group of downloads ($1 ids, $2 lease hashes, $3 tokens: one commit for
-   * all); each job held comes back with the number of the download it answers (1-based), last. */
-  {"prover_touch_group",
+  /* The downloads of a group fenced on their holders, read only ($1 ids, $2 lease hashes, $3
+   * tokens): each job held comes back with whether its lease was touched already and the number of
+   * the download it answers (1-based), last. The touch itself is prover_touch_leases, later. */
+  {"prover_held_group",
    "WITH input AS (SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[]) WITH ORDINALITY AS i(tid, tlease,"
-   "   ttoken, tn)),"
-   " held AS (SELECT i.tn, p.id AS hid, p.lease_touched AS was_touched FROM input i JOIN prover_jobs p ON p.id = i.tid"
-   "   AND p.status = 'in_progress' AND p.lease_hash = decode(i.tlease, 'hex') AND p.lease_token = i.ttoken),"
-   " touched AS (UPDATE prover_jobs p SET lease_touched = true, updated_at = now(),"
-   "   lease_expires_at = greatest(p.lease_expires_at, now() + make_interval(secs => $4::integer))"
-   "   FROM held WHERE p.id = held.hid AND NOT held.was_touched RETURNING p.id)"
-   " SELECT " COLUMNS ", held.tn FROM held JOIN prover_jobs ON prover_jobs.id = held.hid"},
+   "   ttoken, tn))"
+   " SELECT " COLUMNS ", lease_touched, i.tn FROM input i JOIN prover_jobs p ON p.id = i.tid"
+   "   AND p.status = 'in_progress' AND p.lease_hash = decode(i.tlease, 'hex') AND p.lease_token = i.ttoken"},
+  /* The first downloads of claimed jobs, gathered by db/toucher.c: each job still held under the
+   * lease downloaded ($1 ids, $2 lease hashes) and not yet touched gets the full lease. */
+  {"prover_touch_leases",
+   "UPDATE prover_jobs p SET lease_touched = true, updated_at = now(),"
+   " lease_expires_at = greatest(p.lease_expires_at, now() + make_interval(secs => $3::integer))"
+   " FROM unnest($1::bigint[], $2::text[]) AS t(id, lease) WHERE p.id = t.id AND p.status = 'in_progress'"
+   " AND p.lease_hash = decode(t.lease, 'hex') AND NOT p.lease_touched"},
   {"prover_get", "SELECT " COLUMNS " FROM prover_jobs WHERE id = $1"},
   {"prover_get_archived", "SELECT " COLUMNS " FROM prover_jobs_archive WHERE id = $1"},
   {"prover_get_held", "SELECT " COLUMNS ", coalesce(" HELD("$2", "$3") ", false) FROM prover_jobs WHERE id = $1"},
@@ -361,19 +357,7 @@ enum wg_status wg_prover_job_heartbeat(struct wg_dbconn *c, int64_t id, const st
   return s == WG_E_NOT_FOUND ? explain_miss(c, id) : s;
 }
 
-enum wg_status wg_prover_job_touch(struct wg_dbconn *c, int64_t id, const struct wg_holder *h, int lease_seconds,
-                                   struct wg_prover_job *job)
-{
-  struct wg_params p = {0};
-  char hex[65];
-  wg_p_int(&p, id);
-  p_holder(&p, h, hex);
-  wg_p_int(&p, lease_seconds);
-  enum wg_status s = one_job(c, "prover_touch", &p, job);
-  return s == WG_E_NOT_FOUND ? explain_miss(c, id) : s;
-}
-
-enum wg_status wg_prover_jobs_touch(struct wg_dbconn *c, struct wg_touch *group, size_t n, int lease_seconds)
+enum wg_status wg_prover_jobs_held(struct wg_dbconn *c, struct wg_touch *group, size_t n)
 {
   struct wg_strbuf ids = {0}, leases = {0}, tokens = {0};
   for (size_t i = 0; i < n; i++) {
@@ -389,27 +373,47 @@ enum wg_status wg_prover_jobs_touch(struct wg_dbconn *c, struct wg_touch *group,
   wg_p_text(&p, ids.s);
   wg_p_text(&p, leases.s);
   wg_p_text(&p, tokens.s);
-  wg_p_int(&p, lease_seconds);
   PGresult *r;
-  enum wg_status s = wg_db_exec(c, "prover_touch_group", &p, false, &r);
+  enum wg_status s = wg_db_exec(c, "prover_held_group", &p, false, &r);
   wg_strbuf_free(&ids);
   wg_strbuf_free(&leases);
   wg_strbuf_free(&tokens);
   if (s != WG_OK)
     return s;
   for (int row = 0; row < PQntuples(r); row++) {
-    int64_t k = wg_db_int(r, row, N_COLUMNS) - 1;
+    int64_t k = wg_db_int(r, row, N_COLUMNS + 1) - 1;
     if (k >= 0 && (size_t)k < n) {
       wg_prover_job_from_row(r, row, &group[k].job);
+      group[k].touched = strcmp(wg_db_str(r, row, N_COLUMNS), "t") == 0;
       group[k].status = WG_OK;
     }
   }
   PQclear(r);
-  /* The ones not held: gone, or held by someone else (read after the commit). */
+  /* The ones not held: gone, or held by someone else. */
   for (size_t i = 0; i < n; i++)
     if (group[i].status == WG_E_NOT_FOUND)
       group[i].status = explain_miss(c, group[i].id);
   return WG_OK;
+}
+
+enum wg_status wg_prover_jobs_touch_leases(struct wg_dbconn *c, const int64_t *ids, const uint8_t (*lease_hashes)[32],
+                                           size_t n, int lease_seconds)
+{
+  struct wg_strbuf idb = {0}, leases = {0};
+  for (size_t i = 0; i < n; i++) {
+    wg_strbuf_printf(&idb, "%s%lld", i ? "," : "{", (long long)ids[i]);
+    array_add_hash(&leases, i, lease_hashes[i]);
+  }
+  array_end(&idb, n);
+  array_end(&leases, n);
+  struct wg_params p = {0};
+  wg_p_text(&p, idb.s);
+  wg_p_text(&p, leases.s);
+  wg_p_int(&p, lease_seconds);
+  enum wg_status s = wg_db_exec(c, "prover_touch_leases", &p, false, NULL);
+  wg_strbuf_free(&idb);
+  wg_strbuf_free(&leases);
+  return s;
 }
 
 /* Why a completion of a group was not applied, read after the group's commit so that it sees

@@ -56,30 +56,31 @@ struct wg_claim_slot {
 
 /* Claims up to `slots` queued jobs in one statement, in (batch, round, id) order, the k-th one
  * for slots[k], each held for grace_seconds until its witness is downloaded or it is heartbeaten
- * (wg_prover_job_touch). *jobs is malloc'd (the caller frees it), in slot order, each with its
+ * (db/toucher.h). *jobs is malloc'd (the caller frees it), in slot order, each with its
  * slot's lease; *n may be 0. */
 enum wg_status wg_prover_jobs_claim(struct wg_dbconn *c, const struct wg_claim_slot *slots, size_t n_slots,
                                     int grace_seconds, const struct wg_claim_filter *f, struct wg_prover_job **jobs,
                                     size_t *n);
-/* One witness download to fence (wg_prover_job_touch), in a group. */
+/* One witness download to fence, in a group (db/toucher.h). */
 struct wg_touch {
   int64_t id;
   struct wg_holder holder;
   /* out */
   enum wg_status status; /* WG_OK (job set), WG_E_LEASE_LOST, WG_E_NOT_FOUND, or the group's error */
   struct wg_prover_job job;
+  bool touched; /* with WG_OK: the lease was touched already (downloaded or heartbeaten before) */
 };
-/* wg_prover_job_touch for a group of downloads, one statement and one commit for all of them;
- * sets every member's status. Returns the statement's failure, if any (members' statuses are
- * then meaningless). */
-enum wg_status wg_prover_jobs_touch(struct wg_dbconn *c, struct wg_touch *group, size_t n, int lease_seconds);
+/* Fences a group of downloads on their holders with one read-only statement (no commit to wait
+ * for); sets every member's status, and its job and touched when held. Returns the statement's
+ * failure, if any (members' statuses are then not set). */
+enum wg_status wg_prover_jobs_held(struct wg_dbconn *c, struct wg_touch *group, size_t n);
+/* Turns the claim grace of each job still held under lease_hashes[i] and not yet touched into
+ * the full lease (lease_seconds from now), in one statement and one commit. */
+enum wg_status wg_prover_jobs_touch_leases(struct wg_dbconn *c, const int64_t *ids, const uint8_t (*lease_hashes)[32],
+                                           size_t n, int lease_seconds);
 /* Gives back claims whose reply never reached their prover: queued again at once, the claim taken
  * back (attempts - 1), if still held under those leases; their attempt records end as released. */
 enum wg_status wg_prover_jobs_give_back(struct wg_dbconn *c, const struct wg_prover_job *jobs, size_t n);
-/* The witness download of a held job: fenced on its holder; the first one extends the claim's
- * grace to the full lease. WG_E_LEASE_LOST / WG_E_NOT_FOUND. */
-enum wg_status wg_prover_job_touch(struct wg_dbconn *c, int64_t id, const struct wg_holder *h, int lease_seconds,
-                                   struct wg_prover_job *job);
 enum wg_status wg_prover_job_get(struct wg_dbconn *c, int64_t id, struct wg_prover_job *job);
 /* A job the archive moved to prover_jobs_archive (operator views only: nothing acts on it). */
 enum wg_status wg_prover_job_get_archived(struct wg_dbconn *c, int64_t id, struct wg_prover_job *job);

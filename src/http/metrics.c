@@ -367,10 +367,15 @@ char *wg_metrics_render(const struct wg_metrics_sources *src)
     counter(&b, "wg_claims_total", "Claims served by those statements.", items);
   }
   if (src->toucher != NULL) {
-    wg_toucher_counts(src->toucher, &groups, &items);
+    int64_t flushes, flushed;
+    wg_toucher_counts(src->toucher, &groups, &items, &flushes, &flushed);
     counter(&b, "wg_witness_touch_groups_total",
             "Statements fencing witness downloads, each serving the downloads that arrived together.", groups);
     counter(&b, "wg_witness_touches_total", "Witness downloads fenced by those statements.", items);
+    counter(&b, "wg_lease_touch_flushes_total",
+            "Statements writing the full leases of first witness downloads, gathered for up to 0.1 s.", flushes);
+    counter(&b, "wg_lease_touches_total",
+            "Leases those statements were asked to turn full (a job completed meanwhile needs none).", flushed);
   }
   if (src->waiters != NULL)
     wg_strbuf_printf(&b, "# HELP wg_claims_waiting Claims parked waiting for work (\"wait_ms\").\n"

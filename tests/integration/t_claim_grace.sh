@@ -2,7 +2,7 @@
 # t_claim_grace.sh: a lost claim reply strands nothing for long (docs/state-machine.md).
 # 1. A prover that claims and then never downloads nor heartbeats: the job is claimable again
 #    within --claim-grace + 5 s, with no backoff, the claim counted and the reason on the row. A
-#    job whose witness was downloaded keeps the full --lease.
+#    job whose witness was downloaded keeps the full --lease (written within 0.1 s, and at stop).
 # 2. A client that gives up while its claim waits in the combiner (the claim group stalled at a
 #    fault point): the daemon finds it gone when the claim returns and gives the job back at once,
 #    the claim taken back (its attempt records end as released); it does not wait for the grace.
@@ -46,8 +46,10 @@ assert_status 200
 kept=$PL_JOB_ID
 kept_lease=$PL_JOB_LEASE
 pl_witness "$kept" "$WG_TMP/kept.wit"
+# The touch is written within 0.1 s of the download (db/toucher.h): read after 0.5 s.
+sleep 0.5
 left=$(wg_psql "SELECT extract(epoch FROM lease_expires_at - now())::int FROM prover_jobs WHERE id = $kept")
-((left > 590)) || fail "a downloaded job is held for --lease (600 s), not $left s"
+((left > 590)) || fail "a downloaded job is held for --lease (600 s) 0.5 s after its download, not $left s"
 
 back_in_queue() { [[ $(job_state "$lost") == "queued|1|f" ]]; }
 wg_wait_until 8 back_in_queue
@@ -72,12 +74,24 @@ assert_eq "in_progress|1|f" "$(job_state "$kept")" "the downloaded job stays hel
 pl_ref_prove "$WG_TMP/kept.wit" "$WG_TMP/kept.proof"
 pl_complete "$kept" "$kept_lease" "$WG_TMP/kept.proof"
 assert_status 200
+# Touches wait up to 0.1 s to be written together; a daemon stopped right after a download
+# writes the one it holds before it exits.
+pl_claim '{"prover_id":"last","protocol_version":24}'
+assert_status 200
+last=$PL_JOB_ID
+last_lease=$PL_JOB_LEASE
+pl_witness "$last" "$WG_TMP/last.wit"
 wg_stop_daemon a
+assert_eq "t" "$(wg_psql "SELECT lease_touched AND lease_expires_at > now() + interval '590 s' FROM prover_jobs WHERE id = $last")" \
+	"the lease of a download served just before the daemon stopped is full"
 
 # ---------------------------------------------------------------- 2. the client gave up mid-claim
 # Every claim group sleeps 2 s before its statement; the client waits 1 s only.
 WG_FAULT=claim_group@2000 wg_start_daemon b --store "$STORE"
 pl_use b
+pl_ref_prove "$WG_TMP/last.wit" "$WG_TMP/last.proof"
+pl_complete "$last" "$last_lease" "$WG_TMP/last.proof"
+assert_status 200
 queued_before=$(wg_psql "SELECT count(*) FROM prover_jobs WHERE status = 'queued'")
 attempts_before=$(wg_psql "SELECT sum(attempts) FROM prover_jobs")
 gave_up_at=$SECONDS

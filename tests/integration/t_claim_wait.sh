@@ -147,6 +147,13 @@ wg_http GET "$PL_URL/metrics"
 touches=$(awk '$1 == "wg_witness_touches_total" { print $2 }' <<<"$HTTP_BODY")
 ((touches >= $(wg_psql "SELECT count(*) FROM prover_jobs WHERE l1_batch_number = 3"))) ||
 	fail "wg_witness_touches_total is $touches: every download of batch 3 on daemon b is fenced through the toucher"
+# Their leases are written full in gathered statements, and only for the jobs still held then.
+leases=$(awk '$1 == "wg_lease_touches_total" { print $2 }' <<<"$HTTP_BODY")
+flushes=$(awk '$1 == "wg_lease_touch_flushes_total" { print $2 }' <<<"$HTTP_BODY")
+[[ -n $leases && -n $flushes ]] || fail "wg_lease_touches_total and wg_lease_touch_flushes_total are exported"
+((leases <= touches && flushes <= leases)) ||
+	fail "lease touches $leases in $flushes statements, for $touches downloads: more than one per download or an empty flush"
+echo "# $touches downloads, $leases leases written full in $flushes statements"
 # The claims wg-prover left waiting are dropped within a recheck (a second).
 none_waiting() {
 	wg_http GET "$PL_URL/metrics"

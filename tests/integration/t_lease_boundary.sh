@@ -46,6 +46,9 @@ lease=$PL_JOB_LEASE
 [[ $lease =~ ^[0-9a-f]{32}$ ]] || fail "the lease '$lease' is not 32 hex digits (128 bits)"
 pl_witness "$job" "$WG_TMP/w"
 pl_ref_prove "$WG_TMP/w" "$WG_TMP/p"
+# The download's touch (the full lease) is written within 0.1 s (db/toucher.h).
+lease_full() { [[ $(wg_psql "SELECT lease_touched FROM prover_jobs WHERE id = $job") == t ]]; }
+wg_wait_until 5 lease_full
 before=$(job_row "$job")
 
 # The value GET /jobs/{id} shows of the claim (its attempt counter), and random guesses.
