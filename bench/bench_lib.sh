@@ -57,6 +57,17 @@ bench_cpu_seconds() {
 	awk -v t="$total" -v hz="$hz" 'BEGIN { printf "%.2f", t / hz }'
 }
 
+# bench_pg_cpu_seconds: CPU seconds used so far by the test cluster, including its processes that
+# have exited (the postmaster reaps its backends: their time is in its cutime and cstime).
+bench_pg_cpu_seconds() {
+	local pm hz
+	hz=$(getconf CLK_TCK)
+	pm=$(head -n 1 "$(find "$WG_PGDIR" -maxdepth 2 -name postmaster.pid | head -n 1)")
+	# shellcheck disable=SC2046
+	awk -v live="$(bench_cpu_seconds $(bench_pg_pids))" -v hz="$hz" \
+		'{ sub(/^.*\) /, ""); printf "%.2f", live + ($14 + $15) / hz }' "/proc/$pm/stat"
+}
+
 # bench_pg_pids: the test cluster's processes (its postmaster and every child).
 bench_pg_pids() {
 	local pm

@@ -7,6 +7,11 @@ bench_bench_tree_SOURCES = bench/bench_tree.c
 bench_bench_tree_LDADD = $(CORE_LIBS)
 BENCHMARKS += bench/bench_tree
 
+# The text of a daemon statement, for bench_traffic.sh's pgbench run of the daemon's own SQL.
+noinst_PROGRAMS += bench/bench_sql
+bench_bench_sql_SOURCES = bench/bench_sql.c
+bench_bench_sql_LDADD = $(SERVER_LIBS)
+
 .PHONY: bench
 bench: $(BENCHMARKS)
 	@for b in $(BENCHMARKS); do echo "== $$b"; ./$$b || exit 1; done
@@ -21,7 +26,7 @@ bench: bench-batch
 
 # Prover traffic through the daemon next to the same SQL alone (pgbench), on a durable cluster.
 EXTRA_DIST += bench/bench_traffic.sh
-bench-traffic: witness-generator wgctl wg-prover
+bench-traffic: witness-generator wgctl wg-prover bench/bench_sql
 	@echo "== bench/bench_traffic.sh"; WG_BUILDDIR='$(abs_top_builddir)' WG_SRCDIR='$(abs_top_srcdir)' \
 	  PG_BINDIR='$(PG_BINDIR)' $(SHELL) $(srcdir)/bench/bench_traffic.sh
 bench: bench-traffic
