@@ -160,6 +160,9 @@ assert_eq 78 "$(stat -c %s "$WG_TMP/w7")" "leaf witness over one proof: 38 + 40 
 pl_ref_prove "$WG_TMP/w4" "$WG_TMP/p4"
 pl_witness 5 "$WG_TMP/w5"
 pl_ref_prove "$WG_TMP/w5" "$WG_TMP/p5"
+# The downloads' full leases are written within 0.1 s (db/toucher.h): the row is read after.
+touched() { [[ $(wg_psql "SELECT bool_and(lease_touched) FROM prover_jobs WHERE id IN (4, 5, 7)") == t ]]; }
+wg_wait_until 5 touched
 before=$(job_row 4)
 printf 'this is not a proof' >"$WG_TMP/garbage"
 : >"$WG_TMP/empty"
