@@ -97,6 +97,16 @@ bench_pgss_report() {
 	wg_psql "SELECT pg_stat_statements_reset()" >/dev/null
 }
 
+# bench_tables_report: per table, live and dead row versions and the vacuums and analyses so far,
+# by the daemon or by autovacuum (only with WG_BENCH_PGSS=1, beside the statements).
+bench_tables_report() {
+	[[ ${WG_BENCH_PGSS:-0} == 1 ]] || return 0
+	printf '  tables: name | live | dead | vacuums (own, auto) | analyses (own, auto)\n'
+	wg_psql "SELECT relname || ' | ' || n_live_tup || ' | ' || n_dead_tup || ' | ' || vacuum_count || ', ' ||
+		autovacuum_count || ' | ' || analyze_count || ', ' || autoanalyze_count FROM pg_stat_user_tables
+		WHERE n_live_tup + n_dead_tup > 0 ORDER BY n_dead_tup DESC LIMIT 8" | sed 's/^/    /'
+}
+
 # bench_wait_proven URL VIEWER_TOKEN BATCH: returns once the batch is proven, polling its final
 # proof every 20 ms (one indexed read: GET /batches/{n}, which counts every job of the batch, would
 # cost the database more than the work being measured); fails if the batch fails.
