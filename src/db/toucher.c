@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/fault.h"
 #include "common/log.h"
 #include "db/combiner.h"
 
@@ -59,9 +60,11 @@ static void pending_free(struct pending *p)
   *p = (struct pending){0};
 }
 
-/* Writes the touches gathered so far; on failure they are put back for the next flush (a touch
- * written twice extends the same lease to the same bound, and the statement skips a job no longer
- * held). Returns the statement's status. */
+/* Writes the touches gathered so far. When the database could not be reached they are put back
+ * for the next flush (a touch written twice extends the same lease to the same bound, and the
+ * statement skips a job no longer held); after any other failure they are dropped, so that one
+ * cannot repeat ten times a second: those jobs keep their grace, which heartbeats extend.
+ * Returns the statement's status. */
 static enum wg_status flush(struct wg_toucher *k, struct wg_dbconn *c)
 {
   pthread_mutex_lock(&k->lock);
@@ -72,11 +75,16 @@ static enum wg_status flush(struct wg_toucher *k, struct wg_dbconn *c)
     pending_free(&p);
     return WG_OK;
   }
-  enum wg_status s = c == NULL ? WG_E_UNAVAILABLE : wg_prover_jobs_touch_leases(c, p.ids, (const uint8_t(*)[32])p.hashes, p.n, k->lease_seconds);
+  enum wg_status s = c == NULL || wg_fault_fails("touch_leases")
+                       ? WG_E_UNAVAILABLE
+                       : wg_prover_jobs_touch_leases(c, p.ids, (const uint8_t(*)[32])p.hashes, p.n, k->lease_seconds);
   pthread_mutex_lock(&k->lock);
   if (s == WG_OK) {
     k->flushes++;
     k->flushed += (int64_t)p.n;
+  } else if (s != WG_E_UNAVAILABLE) {
+    wg_warn("could not write the full leases of %zu witness downloads (%s); they stay on their claim grace",
+            p.n, wg_status_name(s));
   } else {
     for (size_t i = 0; i < k->pending.n; i++) /* what came meanwhile joins the ones kept */
       if (!pending_add(&p, k->pending.ids[i], k->pending.hashes[i]))

@@ -8,6 +8,8 @@
 #    the claim taken back (its attempt records end as released); it does not wait for the grace.
 # 3. Completions whose group cannot commit (a fault point fails the group statement) are answered
 #    503, never 409, and each completes when sent again; wg-prover retries them by itself.
+# 4. A statement writing the full leases of downloads that fails (the database unreachable)
+#    keeps them for the next one.
 #
 # On the main of 2026-12-04 a claim held its job for the whole --lease (600 s) whatever happened
 # to the reply, and a failed group answered every member 409 conflict: each part failed there.
@@ -168,3 +170,23 @@ wg_wait_until 30 pl__batch_reached 1 proven
 assert_contains "$(cat "$WG_TMP/prover.log")" "answered after" "wg-prover retried completions answered 503"
 assert_eq 0 "$(wg_psql "SELECT count(*) FROM prover_jobs WHERE status <> 'successful' AND l1_batch_number = 1")" \
 	"nothing left behind"
+
+# ---------------------------------------------------------------- 4. a lease write that fails
+# The statement writing the full leases fails three times, as if the database were unreachable
+# then: the leases it held are kept and written by a later one.
+WG_FAULT='touch_leases!3' wg_start_daemon e --store "$STORE"
+pl_use e
+pl_gen_input 2 --logs 0 --workload main_vm=$((5390 * 2)) >"$WG_TMP/in2.json"
+pl_upload 2 "$WG_TMP/in2.json"
+assert_status 201
+wg_wait_until 60 basic_done 2
+pl_claim '{"prover_id":"flush","protocol_version":24}'
+assert_status 200
+flushed_job=$PL_JOB_ID
+pl_witness "$flushed_job" "$WG_TMP/flush.wit"
+lease_full() { [[ $(wg_psql "SELECT lease_touched AND lease_expires_at > now() + interval '590 s' FROM prover_jobs
+	WHERE id = $flushed_job") == t ]]; }
+wg_wait_until 5 lease_full
+wg_http GET "$PL_URL/metrics"
+assert_eq 1 "$(awk '$1 == "wg_lease_touches_total" { print $2 }' <<<"$HTTP_BODY")" "the lease written once, after the failures"
+wg_stop_daemon e
