@@ -30,7 +30,8 @@ WORKLOAD+=",transient_storage_sorter=$((20 * 50875)),secp256r1_verify=$((10 * 4)
 # and descriptors for all of them.
 ulimit -n 16384
 bench_pgss_enable
-wg_start_daemon bench --max-connections-per-ip 0
+# shellcheck disable=SC2086 # WG_BENCH_DAEMON_ARGS is a list of options
+wg_start_daemon bench --max-connections-per-ip 0 ${WG_BENCH_DAEMON_ARGS:-}
 url=$(wg_url bench)
 tree=$(wg_token tree)
 prover=$(wg_token prover)
@@ -54,6 +55,7 @@ for fleet in $FLEETS; do
 	# shellcheck disable=SC2046
 	cpu_pg0=$(bench_cpu_seconds $(bench_pg_pids))
 	cpu_prover0=$(bench_cpu_seconds "${pids[@]}")
+	log_from=$(($(wc -l <"$WG_TMP/bench.log") + 1))
 	t0=$(date +%s.%N)
 	curl -fsS -H "Authorization: Bearer $tree" -H 'Content-Type: application/json' --data-binary "@$WG_TMP/in.json" \
 		"$url/batches/$batch/witness-inputs" >/dev/null
@@ -82,6 +84,15 @@ for fleet in $FLEETS; do
 	printf '  proofs recorded per second from the upload on: %s\n' "$(wg_psql "SELECT string_agg(n::text, ' ' ORDER BY s)
 		FROM (SELECT floor(extract(epoch FROM ended_at) - $t0)::int AS s, count(*) AS n FROM prover_job_attempts
 		WHERE l1_batch_number = $batch AND outcome = 'successful' GROUP BY 1) AS per_second")"
+	# Where a cycle's time goes beyond the proof: the daemon's own time per request (its access
+	# log, this batch's lines) against what the provers saw (their summary lines, request to answer).
+	printf '  request time at the daemon, ms p50/p99: %s\n' "$(tail -n "+$log_from" "$WG_TMP/bench.log" | awk '
+		/ access / { r = ""; d = ""; for (i = 1; i <= NF; i++) { if ($i ~ /^route=/) r = substr($i, 7);
+			if ($i ~ /^duration_ms=/) d = substr($i, 13) } if (r != "" && d != "") print r, d }' | sort -k1,1 -k2,2n |
+		awk '{ n[$1]++; v[$1, n[$1]] = $2 } END { for (r in n) printf "%s %.1f/%.1f; ", r, v[r, int((n[r] + 1) * 0.5)],
+			v[r, int((n[r] + 1) * 0.99)] }')"
+	printf '  request time seen by the provers, ms p50/p99 per process: %s\n' "$(sed -n \
+		's/^wg-prover: .*latency p50 \([0-9.]*\) ms, p99 \([0-9.]*\) ms.*/\1\/\2/p' "$WG_TMP"/prover"$batch".*.out | xargs)"
 	bench_transitions "$batch"
 	bench_pgss_report
 	if ((fleet == 2048)); then
