@@ -106,7 +106,7 @@ group_counters() {
 # combiners). No HTTP, no JSON, no proof check: what the database costs at the daemon's batching.
 # daemon_sql_script C T G: writes $WG_TMP/daemon.sql.
 daemon_sql_script() {
-	local c=$1 t=$2 g=$3 k claim touch complete
+	local c=$1 t=$2 g=$3 k claim held complete
 	# $N -> pgbench variables; the claim's circuit filter is NULL (all circuits), as wg-prover sends.
 	# pgbench would read the time format's :MI and :SS as variables; '::' it leaves alone (the
 	# times then print with two colons, at the same cost).
@@ -115,16 +115,16 @@ daemon_sql_script() {
 		s/\$6\b/:climit/g; s/\$7\b/:chashes/g; s/\$8\b/:ctokens/g;
 		s/^(.*) SELECT .*? FROM claimed ORDER BY slot$/$1 SELECT coalesce(\x27{\x27 || string_agg(id::text, \x27,\x27) || \x27}\x27, \x27{}\x27) AS ids FROM claimed/s')
 	[[ $claim == *" AS ids FROM claimed" ]] || fail "prover_claim no longer ends with its SELECT from claimed"
-	touch=$("$WG_BUILDDIR/bench/bench_sql" prover_held_group | perl -0pe 's/\s+$//; s/:(MI|SS)\b/::$1/g;
+	held=$("$WG_BUILDDIR/bench/bench_sql" prover_held_group | perl -0pe 's/\s+$//; s/:(MI|SS)\b/::$1/g;
 		s/\$1\b/__IDS__/g; s/\$2\b/:thashes/g; s/\$3\b/:ttokens/g')
 	complete=$("$WG_BUILDDIR/bench/bench_sql" prover_complete_group | perl -0pe 's/\s+$//; s/:(MI|SS)\b/::$1/g;
 		s/\$1\b/__IDS__/g; s/\$2\b/:ghashes/g; s/\$3\b/:gtokens/g; s/\$4\b/:gproofhashes/g; s/\$5\b/:gproofs/g')
-	[[ $touch != *'$'[0-9]* && $complete != *'$'[0-9]* && $claim != *'$'[0-9]* ]] ||
+	[[ $held != *'$'[0-9]* && $complete != *'$'[0-9]* && $claim != *'$'[0-9]* ]] ||
 		fail "a daemon statement has more parameters than this script knows"
 	{
 		printf '%s \gset\n' "$claim"
 		for ((k = 1; k <= c; k += t)); do
-			printf '%s;\n' "${touch//__IDS__/(:ids::bigint[])[$k:$((k + t - 1))]}"
+			printf '%s;\n' "${held//__IDS__/(:ids::bigint[])[$k:$((k + t - 1))]}"
 		done
 		for ((k = 1; k <= c; k += g)); do
 			printf '%s;\n' "${complete//__IDS__/(:ids::bigint[])[$k:$((k + g - 1))]}"

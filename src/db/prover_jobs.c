@@ -224,6 +224,8 @@ static void array_add_text(struct wg_strbuf *b, size_t i, const char *text)
   wg_strbuf_array_text(b, text);
 }
 
+static void array_add_int(struct wg_strbuf *b, size_t i, long long v) { wg_strbuf_printf(b, "%s%lld", i ? "," : "{", v); }
+
 static void array_add_hash(struct wg_strbuf *b, size_t i, const uint8_t hash[32])
 {
   char hex[65];
@@ -285,7 +287,7 @@ enum wg_status wg_prover_jobs_give_back(struct wg_dbconn *c, const struct wg_pro
 {
   struct wg_strbuf ids = {0}, leases = {0};
   for (size_t i = 0; i < n; i++) {
-    wg_strbuf_printf(&ids, "%s%lld", i ? "," : "{", (long long)jobs[i].id);
+    array_add_int(&ids, i, jobs[i].id);
     array_add_hash(&leases, i, jobs[i].lease_hash);
   }
   array_end(&ids, n);
@@ -361,7 +363,7 @@ enum wg_status wg_prover_jobs_held(struct wg_dbconn *c, struct wg_touch *group, 
 {
   struct wg_strbuf ids = {0}, leases = {0}, tokens = {0};
   for (size_t i = 0; i < n; i++) {
-    wg_strbuf_printf(&ids, "%s%lld", i ? "," : "{", (long long)group[i].id);
+    array_add_int(&ids, i, group[i].id);
     array_add_hash(&leases, i, group[i].holder.lease_hash);
     array_add_text(&tokens, i, group[i].holder.token != NULL ? group[i].holder.token : "");
     group[i].status = WG_E_NOT_FOUND;
@@ -401,7 +403,7 @@ enum wg_status wg_prover_jobs_touch_leases(struct wg_dbconn *c, const int64_t *i
 {
   struct wg_strbuf idb = {0}, leases = {0};
   for (size_t i = 0; i < n; i++) {
-    wg_strbuf_printf(&idb, "%s%lld", i ? "," : "{", (long long)ids[i]);
+    array_add_int(&idb, i, ids[i]);
     array_add_hash(&leases, i, lease_hashes[i]);
   }
   array_end(&idb, n);
@@ -440,7 +442,7 @@ static enum wg_status complete_once(struct wg_dbconn *c, struct wg_completion *g
 {
   struct wg_strbuf ids = {0}, leases = {0}, tokens = {0}, hashes = {0}, proofs = {0};
   for (size_t i = 0; i < n; i++) {
-    wg_strbuf_printf(&ids, "%s%lld", i ? "," : "{", (long long)group[i].id);
+    array_add_int(&ids, i, group[i].id);
     array_add_hash(&leases, i, group[i].holder.lease_hash);
     array_add_text(&tokens, i, group[i].holder.token != NULL ? group[i].holder.token : "");
     array_add_hash(&hashes, i, group[i].proof_hash);
@@ -612,7 +614,7 @@ enum wg_status wg_prover_jobs_load_proofs(struct wg_dbconn *c, const struct wg_p
 {
   struct wg_strbuf ids = {0};
   for (size_t i = 0; i < n; i++) {
-    wg_strbuf_printf(&ids, "%s%lld", i ? "," : "{", (long long)jobs[i].id);
+    array_add_int(&ids, i, jobs[i].id);
     proofs[i] = NULL;
     lens[i] = 0;
   }
