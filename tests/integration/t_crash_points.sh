@@ -125,7 +125,7 @@ run_point() {
 	cl_wait_proven 30 "$batch"
 	if [[ $point == basic_after_blobs || $point == aggregate_after_blobs ]]; then
 		# The job the crash interrupted went back to the queue at the restart, not after its lease.
-		tail -n "+$start_line" "$WG_TMP/a.log" | grep -Eq "requeued [1-9][0-9]* witness jobs held by a previous run of a" ||
+		grep -Eq "requeued [1-9][0-9]* witness jobs held by a previous run of a" <(tail -n "+$start_line" "$WG_TMP/a.log") ||
 			fail "$spec: the restarted daemon did not requeue the interrupted job at start; it logged:
 $(tail -n "+$start_line" "$WG_TMP/a.log" | grep -v ' access ' | head -n 40)"
 		wg__pass

@@ -76,7 +76,7 @@ committed() { (($(wg_psql "SELECT count(*) FROM prover_jobs WHERE status = 'queu
 wg_wait_until 30 committed
 start=$(date +%s.%N)
 n=$(wg_psql "SELECT count(*) FROM prover_jobs WHERE status = 'queued'")
-shows() { curl -sS "$url/metrics" | grep -q "^wg_jobs{kind=\"prover\",round=\"basic\",status=\"queued\"} $n\$"; }
+shows() { grep -q "^wg_jobs{kind=\"prover\",round=\"basic\",status=\"queued\"} $n\$" <(curl -sS "$url/metrics"); }
 wg_wait_until 5 shows
 late=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }')
 awk -v l="$late" 'BEGIN { exit !(l <= 1.6) }' || fail "the queued jobs took $late s to show in /metrics"

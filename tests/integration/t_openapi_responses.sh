@@ -299,7 +299,7 @@ assert_eq 0 "$(grep -c '^FAIL' "$WG_TMP/check.out" || true)" "no reply fails val
 
 # The checker is not a rubber stamp: a job without its lease_expires_at, and a status the
 # operation does not document, must both fail.
-jq -c 'select(.path == "/jobs/{id}/heartbeat" and .status == 200)' "$RECORDS" | head -n 1 >"$WG_TMP/bad.jsonl"
+jq -c 'select(.path == "/jobs/{id}/heartbeat" and .status == 200)' "$RECORDS" | sed -n 1p >"$WG_TMP/bad.jsonl"
 f=$(jq -r .body_file "$WG_TMP/bad.jsonl")
 jq -c 'del(.lease_expires_at)' "$f" >"$WG_TMP/nolease.json"
 jq -c --arg f "$WG_TMP/nolease.json" '.body_file = $f' "$WG_TMP/bad.jsonl" >"$WG_TMP/bad2.jsonl"

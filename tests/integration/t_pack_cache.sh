@@ -95,7 +95,7 @@ assert_eq true "$(holds "hits >= n + 2 * PL_PROVED")" "cache hits ($hits) for $P
 assert_eq "$(pack_bytes)" "$(metric wg_pack_cache_bytes)" "wg_pack_cache_bytes"
 
 # 2. A truncated pack is not served.
-first=$(round_jobs 1 0 | head -1)
+first=$(round_jobs 1 0 | sed -n 1p)
 truncate -s -1 "$file"
 s3_stop
 wg_http GET "$PL_URL/jobs/$first/witness" -H "Authorization: Bearer $PL_ADMIN"
@@ -186,7 +186,7 @@ pgfile="$WG_TMP/cache-pg/pack-${key3//\//_}"
 assert_eq "$(blob_hex "$key3")" "$(file_hex "$pgfile")" "the cached pack is the blob in the database"
 wg_stop_daemon c
 wg_start_daemon c --store postgres --cache-dir "$WG_TMP/cache-pg" --leaf-arity 4 --node-arity 2 --poll-ms 200
-first3=$(round_jobs 3 0 | head -1)
+first3=$(round_jobs 3 0 | sed -n 1p)
 pl_witness_admin "$first3" "$WG_TMP/w3"
 assert_eq 1 "$(metric wg_pack_cache_fills_total)" "postgres store: packs copied in after a restart"
 assert_eq "$(blob_hex "$key3")" "$(file_hex "$pgfile")" "the pack copied in is the blob in the database"

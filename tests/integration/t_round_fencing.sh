@@ -36,7 +36,7 @@ take_over() {
 		WHERE l1_batch_number = 1 AND status = 'in_progress' AND picked_by = 'a' RETURNING attempts")" \
 		"the $round job was running under its first claim, now taken over"
 	wg_wait_until 10 log_has "$round round: batch 1 job"
-	wg_wait_until 10 eval "grep -F '$round round: batch 1 job' '$WG_TMP/a.log' | grep -qF 'lease was taken over; nothing committed'"
+	wg_wait_until 10 eval "grep -F '$round round: batch 1 job' '$WG_TMP/a.log' | grep -cF 'lease was taken over; nothing committed' >/dev/null"
 	# Committed under the lost lease, the job would be successful at attempts 2 and never claimed
 	# again; housekeeping may already have handed it to the next claim (attempts 3).
 	assert_ne "successful|2" "$(wg_psql "SELECT status || '|' || attempts FROM $table WHERE l1_batch_number = 1")" \

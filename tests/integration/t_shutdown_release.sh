@@ -53,11 +53,11 @@ log_lines=$(wc -l <"$WG_TMP/a.log")
 new_log() { tail -n "+$((log_lines + 1))" "$WG_TMP/a.log"; }
 pl_upload 2 "$WG_TMP/in2.json"
 assert_status 201
-wg_wait_until 20 eval 'new_log | grep -q "fault point basic_after_parse reached"'
+wg_wait_until 20 eval 'grep -q "fault point basic_after_parse reached" <(new_log)'
 wg_pg_stop >/dev/null
-wg_wait_until 20 eval 'new_log | grep -q "basic round stopped on a: database: connection lost"'
+wg_wait_until 20 eval 'grep -q "basic round stopped on a: database: connection lost" <(new_log)'
 kill -TERM "$(wg_daemon_pid a)"
-wg_wait_until 20 eval 'new_log | grep -q "fault point worker_exit_release reached"'
+wg_wait_until 20 eval 'grep -q "fault point worker_exit_release reached" <(new_log)'
 wg_pg_start >/dev/null
 rc=0
 wg_stop_daemon a TERM || rc=$?
