@@ -6,7 +6,8 @@
 # full waves with no time between layers. Fleet efficiency = ideal / measured (upload to proven).
 # Target: >= 0.95 at 2,048 provers. Also prints the round transitions of the batch
 # (bench_lib.sh). WG_BENCH_FLEETS (default "1024 2048") picks the fleet sizes; WG_BENCH_PGSS=1
-# also prints where PostgreSQL's time went (pg_stat_statements).
+# also prints where PostgreSQL's time went (pg_stat_statements); WG_BENCH_DAEMON_ARGS and
+# WG_BENCH_PROVER_ARGS pass options to the daemon and to every wg-prover.
 # Prints name=value lines with the target and the verdict. Run by `make bench`.
 set -euo pipefail
 export WG_PG_FAST=0
@@ -46,8 +47,9 @@ for fleet in $FLEETS; do
 	"$WG_BUILDDIR/wgctl" gen-input --batch "$batch" --logs 330 --workload "$WORKLOAD" >"$WG_TMP/in.json"
 	pids=()
 	for p in $(seq 1 $PROCESSES); do
+		# shellcheck disable=SC2086 # WG_BENCH_PROVER_ARGS is a list of options
 		"$WG_BUILDDIR/wg-prover" --url "$url" --token "$prover" --concurrency $((fleet / PROCESSES)) \
-			--prove-ms $PROVE_MS >"$WG_TMP/prover$batch.$p.out" 2>&1 &
+			--prove-ms $PROVE_MS ${WG_BENCH_PROVER_ARGS:-} >"$WG_TMP/prover$batch.$p.out" 2>&1 &
 		pids+=($!)
 	done
 	sleep 3 # the fleet connects and its claims wait for work
@@ -55,6 +57,7 @@ for fleet in $FLEETS; do
 	# shellcheck disable=SC2046
 	cpu_pg0=$(bench_cpu_seconds $(bench_pg_pids))
 	cpu_prover0=$(bench_cpu_seconds "${pids[@]}")
+	wal0=$(bench_wal_mark)
 	log_from=$(($(wc -l <"$WG_TMP/bench.log") + 1))
 	t0=$(date +%s.%N)
 	curl -fsS -H "Authorization: Bearer $tree" -H 'Content-Type: application/json' --data-binary "@$WG_TMP/in.json" \
@@ -65,6 +68,7 @@ for fleet in $FLEETS; do
 	# shellcheck disable=SC2046
 	cpu_pg=$(awk -v a="$(bench_cpu_seconds $(bench_pg_pids))" -v b="$cpu_pg0" 'BEGIN { printf "%.1f", a - b }')
 	cpu_prover=$(awk -v a="$(bench_cpu_seconds "${pids[@]}")" -v b="$cpu_prover0" 'BEGIN { printf "%.1f", a - b }')
+	wal=$(bench_wal_since "$wal0")
 	kill -INT "${pids[@]}"
 	wait "${pids[@]}" || true
 	took=$(echo "$t1 - $t0" | bc)
@@ -81,6 +85,7 @@ for fleet in $FLEETS; do
 	printf '  upload to proven %.2f s, ideal %d s, efficiency %s\n' "$took" "$ideal" "$eff"
 	printf '  CPU seconds over the run (%s cores): daemon %s, PostgreSQL %s, wg-prover %s\n' "$(nproc)" "$cpu_daemon" \
 		"$cpu_pg" "$cpu_prover"
+	printf '  PostgreSQL during the run: %s\n' "$wal"
 	printf '  proofs recorded per second from the upload on: %s\n' "$(wg_psql "SELECT string_agg(n::text, ' ' ORDER BY s)
 		FROM (SELECT floor(extract(epoch FROM ended_at) - $t0)::int AS s, count(*) AS n FROM prover_job_attempts
 		WHERE l1_batch_number = $batch AND outcome = 'successful' GROUP BY 1) AS per_second")"

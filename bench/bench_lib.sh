@@ -76,6 +76,20 @@ bench_pg_pids() {
 	pgrep -P "$pm" || true
 }
 
+# bench_wal_mark: checkpoints so far and WAL bytes written so far, as "CHECKPOINTS BYTES";
+# bench_wal_since MARK prints what happened since, for a run's report: a checkpoint during a run
+# (stock max_wal_size is 1 GB) writes every dirty page and slows everything that runs meanwhile.
+bench_wal_mark() {
+	wg_psql "SELECT checkpoints_timed + checkpoints_req, pg_current_wal_lsn() - '0/0'::pg_lsn FROM pg_stat_bgwriter" |
+		tr '|' ' '
+}
+bench_wal_since() {
+	# shellcheck disable=SC2046
+	set -- $1 $(bench_wal_mark)
+	awk -v c0="$1" -v b0="$2" -v c1="$3" -v b1="$4" \
+		'BEGIN { printf "%d checkpoints, %.0f MB of WAL", c1 - c0, (b1 - b0) / 1048576 }'
+}
+
 # bench_pgss_enable: loads pg_stat_statements into the bench cluster (a restart) when
 # WG_BENCH_PGSS=1, so that bench_pgss_report can say where PostgreSQL's time went.
 bench_pgss_enable() {

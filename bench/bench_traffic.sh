@@ -206,8 +206,9 @@ http_rate() {
 	# shellcheck disable=SC2046
 	pg0=$(bench_cpu_seconds $(bench_pg_pids))
 	t0=$(date +%s.%N)
+	# shellcheck disable=SC2086 # WG_BENCH_PROVER_ARGS is a list of options
 	"$WG_BUILDDIR/wg-prover" --url "$url" --token "$prover" --rounds 0 --concurrency "$provers" \
-		--max-jobs "$jobs" "$@" >"$WG_TMP/prover-$batch.out" 2>"$WG_TMP/prover-$batch.err" ||
+		--max-jobs "$jobs" ${WG_BENCH_PROVER_ARGS:-} "$@" >"$WG_TMP/prover-$batch.out" 2>"$WG_TMP/prover-$batch.err" ||
 		fail "wg-prover failed: $(tail -n 3 "$WG_TMP/prover-$batch.err")"
 	t1=$(date +%s.%N)
 	local proved

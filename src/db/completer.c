@@ -4,6 +4,7 @@
 
 #include <stdlib.h>
 
+#include "common/fault.h"
 #include "db/combiner.h"
 
 /* Caps on one group: the statement carries every proof (hex-encoded) as a parameter. */
@@ -32,6 +33,7 @@ static bool fits(void *const *group, size_t n, const void *item, void *arg)
 static bool run(struct wg_dbconn *c, void **group, size_t n, void *arg)
 {
   (void)arg;
+  WG_FAULT("complete_stall"); /* tests hold a completion group here, before its transaction */
   struct wg_completion *xs = malloc(n * sizeof *xs);
   enum wg_status s = xs != NULL ? WG_E_UNAVAILABLE : WG_E_INTERNAL;
   for (size_t i = 0; i < n && xs != NULL; i++) {

@@ -119,9 +119,19 @@ int main(int argc, char **argv)
     atomic_store(&st.exit_code, 1);
     wgp_request_stop(&st, WGP_STOP_AFTER_JOB);
   }
+  /* By default senders only when proofs take time: an instant proof leaves nothing to overlap,
+   * and a thread posting its own proof lets all of them reach the daemon's group commit together. */
+  int senders = opt.senders >= 0 ? opt.senders : opt.prove_ms == 0 ? 0 : opt.concurrency / 4 > 1 ? opt.concurrency / 4 : 1;
+  struct wgp_outbox *outbox = NULL;
+  if (keeper_started && senders > 0 && (outbox = wgp_outbox_start(&st, senders, opt.concurrency)) == NULL) {
+    wg_error("cannot start the threads that post proofs");
+    atomic_store(&st.exit_code, 1);
+    wgp_request_stop(&st, WGP_STOP_AFTER_JOB);
+  }
   int started = 0;
-  for (; keeper_started && started < opt.concurrency; started++) {
+  for (; keeper_started && (senders == 0 || outbox != NULL) && started < opt.concurrency; started++) {
     wgp_worker_init(&workers[started], &st, started);
+    workers[started].outbox = outbox;
     if (pthread_create(&workers[started].thread, NULL, wgp_worker_run, &workers[started]) != 0) {
       wg_error("cannot start worker thread %d", started);
       atomic_store(&st.exit_code, 1);
@@ -131,6 +141,7 @@ int main(int argc, char **argv)
   }
   for (int i = 0; i < started; i++)
     pthread_join(workers[i].thread, NULL);
+  wgp_outbox_finish(outbox); /* the last proofs are posted while the heartbeat thread still runs */
   if (keeper_started) {
     atomic_store(&st.keeper_stop, true);
     wgp_request_stop(&st, WGP_STOP_AFTER_JOB); /* broadcasts the wake-up that ends its sleep */

@@ -30,6 +30,7 @@ static const struct setting settings[] = {
   {"circuits", V_LIST, 0, 255, "comma-separated circuit ids to claim (default: all)"},
   {"concurrency", V_INT, 1, 256, "worker threads, each with its own connection (default 2)"},
   {"batch", V_INT, 1, 256, "jobs claimed per request, handed to idle threads (default: up to --concurrency)"},
+  {"senders", V_INT, 0, 256, "threads that post proofs, so that a thread starts its next job while its last proof uploads (default with --prove-ms: a quarter of --concurrency, at least 1; else 0: each thread posts its own)"},
   {"until-idle", V_FLAG, 0, 0, "exit once every thread has seen no job for --idle-seconds"},
   {"idle-seconds", V_SECONDS, 0, 0, "idle time before --until-idle exits (default 3)"},
   {"wait-seconds", V_SECONDS, 0, 0, "how long a claim waits at the server for work to come (default 10, at most 30; 0 polls)"},
@@ -38,6 +39,7 @@ static const struct setting settings[] = {
   {"max-jobs", V_INT, 0, 1000000000000LL, "stop after this many proved jobs in total (default 0: no limit)"},
   {"corrupt-every", V_INT, 0, 1000000000000LL, "testing aid: first post a corrupted copy of every Nth proof"},
   {"prove-ms", V_INT, 0, 86400000LL, "testing aid: extra milliseconds spent on each proof (default 0)"},
+  {"claim-ahead-ms", V_INT, 0, 60000, "a thread claims its next job this long before its proof is done, so the job is in hand when it is (default 250; 0: once done)"},
   {"heartbeat-seconds", V_SECONDS, 0, 0, "lease heartbeat interval (default: a third of the lease, at most 60)"},
   {"timeout", V_SECONDS, 0, 0, "per-request timeout in seconds (default 60)"},
   {"cacert", V_STRING, 0, 0, "PEM file of the CA that signed the daemon's certificate (https)"},
@@ -199,6 +201,8 @@ static bool apply(struct wgp_options *o, size_t i, const char *v, const char *so
     o->concurrency = (int)x;
   else if (strcmp(name, "batch") == 0)
     o->batch = (int)x;
+  else if (strcmp(name, "senders") == 0)
+    o->senders = (int)x;
   else if (strcmp(name, "idle-seconds") == 0)
     o->idle_ms = x;
   else if (strcmp(name, "wait-seconds") == 0) {
@@ -216,6 +220,8 @@ static bool apply(struct wgp_options *o, size_t i, const char *v, const char *so
     o->corrupt_every = x;
   else if (strcmp(name, "prove-ms") == 0)
     o->prove_ms = x;
+  else if (strcmp(name, "claim-ahead-ms") == 0)
+    o->claim_ahead_ms = x;
   else if (strcmp(name, "heartbeat-seconds") == 0) {
     if (x < 100) {
       fprintf(stderr, "wg-prover: %s: the heartbeat interval must be at least 0.1 seconds\n", source);
@@ -253,8 +259,8 @@ void wgp_options_free(struct wgp_options *opt)
 
 enum wgp_parse_result wgp_options_parse(int argc, char **argv, struct wgp_options *o)
 {
-  *o = (struct wgp_options){.concurrency = 2, .protocol_version = 24, .idle_ms = 3000, .wait_ms = 10000,
-                             .timeout_ms = 60000};
+  *o = (struct wgp_options){.concurrency = 2, .senders = -1, .protocol_version = 24, .idle_ms = 3000, .wait_ms = 10000,
+                             .timeout_ms = 60000, .claim_ahead_ms = 250};
 
   struct option longopts[N_SETTINGS + 3];
   for (size_t i = 0; i < N_SETTINGS; i++)

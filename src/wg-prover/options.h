@@ -20,6 +20,7 @@ struct wgp_options {
   size_t n_circuits; /* 0: any circuit */
   int concurrency;
   int batch;         /* most jobs per claim; 0: as many as threads are waiting for one */
+  int senders;       /* threads posting proofs; -1: with prove_ms a quarter of concurrency (at least 1), else 0 */
   int protocol_version;
   bool until_idle;
   long long idle_ms;
@@ -27,6 +28,7 @@ struct wgp_options {
   long long max_jobs;      /* 0: no limit */
   long long corrupt_every; /* 0: never */
   long long prove_ms;      /* artificial proving delay per job */
+  long long claim_ahead_ms; /* a thread claims its next job this long before its proof ends */
   long long heartbeat_ms;  /* 0: a third of the lease, at most 60 s */
   long long timeout_ms;    /* whole-request timeout */
   bool verbose;

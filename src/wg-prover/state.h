@@ -44,6 +44,7 @@ struct wgp_state {
   void **jobs;             /* claimed jobs (worker.c's struct job *) not yet taken by a thread */
   size_t n_jobs, cap_jobs;
   int waiting;             /* threads waiting for a job */
+  int expecting;           /* threads whose proof ends within --claim-ahead-ms */
   int requested;           /* jobs asked for by claims in flight */
   unsigned long long empty_claims; /* claims that came back empty, so waiters can tell */
   atomic_bool waited_for_work;     /* the last empty claim waited at the server its whole wait */

@@ -1,5 +1,6 @@
 /* One wg-prover worker thread. The loop is claim → witness → prove (with heartbeats while it
- * takes time) → complete. Claims are batched: a thread that needs a job and finds none claimed
+ * takes time) → complete, the completion posted by a sender thread (the outbox below) while the
+ * worker goes on, and the next claim sent ahead when a slow proof nears its end. Claims are batched: a thread that needs a job and finds none claimed
  * claims one for every thread then waiting that no other claim serves (at most --batch) in one
  * request, and the others take theirs from the shared list (take_job). Whatever goes wrong with one job, the thread drops that job (the
  * server takes it back when its lease expires, or at once through /fail) and claims the next;
@@ -31,6 +32,7 @@ struct job {
   char lease[WGP_LEASE_MAX + 1]; /* sent back in X-WG-Lease */
   long long heartbeat_ms;    /* interval between heartbeats for this job */
   long long claimed_at;      /* wgp_now_ms() right after the claim */
+  long long started_at;      /* when a thread took it up: --prove-ms counts from here */
   long long last_contact;    /* the claim or the last heartbeat that extended the lease */
   char what[160];            /* "job 17 (batch 1 round 0 circuit 3 depth 0 #2)" for log lines */
 };
@@ -167,17 +169,20 @@ static long long claim_wait_ms(const struct wgp_options *o)
 }
 
 /* Sends one claim for n jobs and adds what it brought to the shared list. Called with
- * claim_lock released; returns TAKE_JOB when jobs were added. */
-static enum take claim_for(struct wgp_worker *w, struct wgp_client *c, json_t *claim, int n)
+ * claim_lock released; returns TAKE_JOB when jobs were added. A claim ahead (see claim_ahead)
+ * does not wait at the server, and its empty answer tells the waiting threads nothing. */
+static enum take claim_for(struct wgp_worker *w, struct wgp_client *c, json_t *claim, int n, bool ahead)
 {
   struct wgp_state *st = w->st;
   bool batched = st->opt->batch != 1;
   char text[320];
   if (batched)
     json_object_set_new(claim, "limit", json_integer(n));
-  long long wait = claim_wait_ms(st->opt);
+  long long wait = ahead ? 0 : claim_wait_ms(st->opt);
   if (wait > 0)
     json_object_set_new(claim, "wait_ms", json_integer(wait));
+  else
+    json_object_del(claim, "wait_ms");
   char *body = json_dumps(claim, JSON_COMPACT);
   if (body == NULL)
     return TAKE_STOP;
@@ -190,7 +195,8 @@ static enum take claim_for(struct wgp_worker *w, struct wgp_client *c, json_t *c
   free(body);
   if (status == 204) {
     /* The server waited for work: ask again at once. A quick 204 (a daemon stopping) backs off. */
-    atomic_store(&st->waited_for_work, wait > 0 && wgp_now_ms() - started >= wait / 2);
+    if (!ahead)
+      atomic_store(&st->waited_for_work, wait > 0 && wgp_now_ms() - started >= wait / 2);
     return TAKE_NONE;
   }
   if (status != 200) {
@@ -256,6 +262,10 @@ static enum take take_job(struct wgp_worker *w, struct wgp_client *c, json_t *cl
   enum take result;
   pthread_mutex_lock(&st->claim_lock);
   st->waiting++;
+  if (w->expecting) {
+    st->expecting--;
+    w->expecting = false;
+  }
   unsigned long long empty_seen = st->empty_claims;
   for (;;) {
     if (st->n_jobs > 0 && wgp_stopping(st) < WGP_STOP_NOW) {
@@ -264,6 +274,7 @@ static enum take take_job(struct wgp_worker *w, struct wgp_client *c, json_t *cl
       memmove(st->jobs, st->jobs + 1, --st->n_jobs * sizeof *st->jobs);
       *j = *first;
       free(first);
+      j->started_at = wgp_now_ms();
       result = TAKE_JOB;
       break;
     }
@@ -285,7 +296,7 @@ static enum take take_job(struct wgp_worker *w, struct wgp_client *c, json_t *cl
       n = n < 1 ? 1 : n;
       st->requested += (int)n;
       pthread_mutex_unlock(&st->claim_lock);
-      enum take got = claim_for(w, c, claim, (int)n);
+      enum take got = claim_for(w, c, claim, (int)n, false);
       pthread_mutex_lock(&st->claim_lock);
       st->requested -= (int)n;
       if (got == TAKE_NONE)
@@ -421,18 +432,55 @@ static void report_failure(struct wgp_worker *w, struct wgp_client *c, const str
     wg_warn("%s: reporting the failure got HTTP %ld %s", j->what, status, wgp_client_body_text(c, text, sizeof text));
 }
 
-/* Spends the rest of --prove-ms, sending a heartbeat each heartbeat interval since the claim or
- * the last heartbeat. */
+/* --claim-ahead-ms: a thread whose proof ends within that time counts as expecting a job, and
+ * claims (without waiting at the server) when the threads waiting or expecting outnumber the jobs
+ * in hand and on their way, so that its next job is there when its proof is done. Not with
+ * --max-jobs (a thread reserves its next job only once it has finished this one) nor once
+ * stopping. */
+static void claim_ahead(struct wgp_worker *w, struct wgp_client *c)
+{
+  struct wgp_state *st = w->st;
+  const struct wgp_options *o = st->opt;
+  if (o->max_jobs > 0 || wgp_stopping(st) != WGP_RUNNING)
+    return;
+  pthread_mutex_lock(&st->claim_lock);
+  w->expecting = true;
+  st->expecting++;
+  long long short_by = st->waiting + st->expecting - st->requested - (long long)st->n_jobs;
+  if (short_by <= 0) {
+    pthread_mutex_unlock(&st->claim_lock);
+    return;
+  }
+  int n = o->batch > 0 ? o->batch : o->concurrency;
+  st->requested += n;
+  pthread_mutex_unlock(&st->claim_lock);
+  enum take got = claim_for(w, c, w->claim, n, true);
+  pthread_mutex_lock(&st->claim_lock);
+  st->requested -= n;
+  pthread_cond_broadcast(&st->claimed);
+  pthread_mutex_unlock(&st->claim_lock);
+  (void)got; /* an empty or failed claim ahead leaves the claim to take_job */
+}
+
+/* Spends the rest of --prove-ms from when the thread took the job, sending a heartbeat each
+ * heartbeat interval since the claim or the last heartbeat, and claiming ahead (claim_ahead)
+ * once the end is near. */
 static bool wait_with_heartbeats(struct wgp_worker *w, struct wgp_client *c, const struct job *j)
 {
-  long long deadline = j->claimed_at + w->st->opt->prove_ms, last_contact = j->last_contact,
-            interval = j->heartbeat_ms;
+  const struct wgp_options *o = w->st->opt;
+  long long deadline = j->started_at + o->prove_ms, last_contact = j->last_contact, interval = j->heartbeat_ms;
+  bool ahead = o->claim_ahead_ms <= 0;
   char path[64];
   snprintf(path, sizeof path, "/jobs/%lld/heartbeat", j->id);
   for (;;) {
     long long now = wgp_now_ms(), next_heartbeat = last_contact + interval;
     if (now >= deadline)
       return true;
+    if (!ahead && now >= deadline - o->claim_ahead_ms) {
+      ahead = true;
+      claim_ahead(w, c);
+      continue;
+    }
     if (now >= next_heartbeat) {
       long status = wgp_call(c, "POST", path, NULL, j->lease, NULL, 0, WGP_STOP_NOW);
       if (status != 200)
@@ -445,6 +493,8 @@ static bool wait_with_heartbeats(struct wgp_worker *w, struct wgp_client *c, con
       continue;
     }
     long long until = deadline < next_heartbeat ? deadline : next_heartbeat;
+    if (!ahead && deadline - o->claim_ahead_ms < until)
+      until = deadline - o->claim_ahead_ms;
     if (!wgp_sleep_ms(w->st, until - now, WGP_STOP_NOW))
       return drop(w, c, j, "finish", WGP_GAVE_UP);
   }
@@ -486,36 +536,46 @@ static bool post_corrupted(struct wgp_worker *w, struct wgp_client *c, const str
   return drop(w, c, j, "post a corrupted proof", status);
 }
 
-/* Everything after the claim. True when the server accepted our proof. */
-static bool work_on(struct wgp_worker *w, struct wgp_client *c, const struct job *j)
+/* Everything between the claim and the proof's post: the witness, the proof and the rest of
+ * --prove-ms with heartbeats. True with the proof in *proof (the caller frees it); false when the
+ * job was given up (logged). */
+static bool prove(struct wgp_worker *w, struct wgp_client *c, const struct job *j, uint8_t **proof, size_t *len)
 {
-  const struct wgp_options *o = w->st->opt;
-  char path[64], text[320], reason[400];
+  char path[64];
   snprintf(path, sizeof path, "/jobs/%lld/witness", j->id);
   long status = wgp_call(c, "GET", path, NULL, j->lease, NULL, 0, WGP_STOP_NOW);
   if (status != 200)
     return drop(w, c, j, "download its witness", status);
-
-  uint8_t *proof = NULL;
-  size_t proof_len = 0;
-  if (wg_scheme_reference.prove(c->body, c->len, &proof, &proof_len) != 0) {
+  *proof = NULL;
+  *len = 0;
+  if (wg_scheme_reference.prove(c->body, c->len, proof, len) != 0) {
     wg_error("%s: the %s scheme could not prove its witness", j->what, wg_scheme_reference.name);
     report_failure(w, c, j, "wg-prover: the proof scheme could not prove the witness");
     return false;
   }
+  if (!wait_with_heartbeats(w, c, j)) {
+    free(*proof);
+    *proof = NULL;
+    return false;
+  }
+  return true;
+}
 
-  bool done = false;
-  if (!wait_with_heartbeats(w, c, j))
-    goto out;
-  w->proofs_made++;
-  if (o->corrupt_every > 0 && w->proofs_made % o->corrupt_every == 0 && !post_corrupted(w, c, j, proof, proof_len))
-    goto out;
-  status = post_complete(c, j, proof, proof_len);
+/* Posts a proof (after a corrupted copy when corrupt is set). True when the server accepted it.
+ * Runs on the worker's thread or on a sender's, with that thread's client. */
+static bool deliver(struct wgp_worker *w, struct wgp_client *c, const struct job *j, const uint8_t *proof,
+                    size_t len, bool corrupt)
+{
+  char text[320], reason[400];
+  if (corrupt && !post_corrupted(w, c, j, proof, len))
+    return false;
+  long status = post_complete(c, j, proof, len);
   if (status == 200) {
-    done = true;
-    if (o->verbose)
+    if (w->st->opt->verbose)
       wg_info("%s: proved in %lld ms", j->what, wgp_now_ms() - j->claimed_at);
-  } else if (status == 400) {
+    return true;
+  }
+  if (status == 400) {
     /* Our own scheme disagrees with the server's: nothing a retry can fix. */
     atomic_fetch_add(&w->st->stats.rejected, 1);
     wgp_client_body_text(c, text, sizeof text);
@@ -524,9 +584,154 @@ static bool work_on(struct wgp_worker *w, struct wgp_client *c, const struct job
     report_failure(w, c, j, reason);
   } else
     drop(w, c, j, "post its proof", status);
-out:
-  free(proof);
-  return done;
+  return false;
+}
+
+/* Counts a delivered proof towards the summary and --max-jobs, or gives back the --max-jobs slot
+ * of one that was not. */
+static void settle(struct wgp_state *st, const struct job *j, bool proved)
+{
+  if (!proved) {
+    wgp_release_job(st);
+    return;
+  }
+  long long n = atomic_fetch_add(&st->stats.proved, 1) + 1;
+  atomic_fetch_add(&st->stats.proved_by_round[j->round], 1);
+  if (st->opt->max_jobs > 0 && n >= st->opt->max_jobs)
+    wgp_request_stop(st, WGP_STOP_AFTER_JOB);
+}
+
+/* Proofs on their way to the server. A worker hands its proof to the sender threads and goes on
+ * to its next job at once, the way a GPU starts its next circuit while the last proof uploads; it
+ * waits only when its previous proof is still unsent, so the list never holds more than one proof
+ * per worker. */
+struct outgoing {
+  struct wgp_worker *w;
+  struct job j;
+  uint8_t *proof;
+  size_t len;
+  bool corrupt;
+};
+
+struct wgp_outbox {
+  struct wgp_state *st;
+  pthread_mutex_t lock;
+  pthread_cond_t ready; /* a proof was added, or the outbox closed */
+  pthread_cond_t *sent; /* per worker (by index): its proof was posted */
+  struct outgoing *items; /* a ring of cap items */
+  size_t head, n, cap;
+  bool closed;
+  int n_senders, n_clients;
+  struct wgp_client *clients; /* one per sender */
+  pthread_t *threads;
+};
+
+struct sender_arg {
+  struct wgp_outbox *ob;
+  int index;
+};
+
+static void *sender_run(void *arg)
+{
+  struct wgp_outbox *ob = ((struct sender_arg *)arg)->ob;
+  struct wgp_client *c = &ob->clients[((struct sender_arg *)arg)->index];
+  free(arg);
+  for (;;) {
+    pthread_mutex_lock(&ob->lock);
+    while (ob->n == 0 && !ob->closed)
+      pthread_cond_wait(&ob->ready, &ob->lock);
+    if (ob->n == 0) {
+      pthread_mutex_unlock(&ob->lock);
+      return NULL;
+    }
+    struct outgoing o = ob->items[ob->head];
+    ob->head = (ob->head + 1) % ob->cap;
+    ob->n--;
+    pthread_mutex_unlock(&ob->lock);
+    bool ok = deliver(o.w, c, &o.j, o.proof, o.len, o.corrupt);
+    free(o.proof);
+    settle(ob->st, &o.j, ok);
+    pthread_mutex_lock(&ob->lock);
+    o.w->sending = false;
+    pthread_cond_signal(&ob->sent[o.w->index]); /* only its worker waits on it */
+    pthread_mutex_unlock(&ob->lock);
+  }
+}
+
+/* Takes the proof (freed by the sender); waits first while w's previous proof is unsent. */
+static void outbox_put(struct wgp_outbox *ob, struct wgp_worker *w, const struct job *j, uint8_t *proof, size_t len,
+                       bool corrupt)
+{
+  pthread_mutex_lock(&ob->lock);
+  while (w->sending)
+    pthread_cond_wait(&ob->sent[w->index], &ob->lock);
+  w->sending = true;
+  ob->items[(ob->head + ob->n) % ob->cap] = (struct outgoing){w, *j, proof, len, corrupt};
+  ob->n++;
+  pthread_cond_signal(&ob->ready);
+  pthread_mutex_unlock(&ob->lock);
+}
+
+static void outbox_free(struct wgp_outbox *ob)
+{
+  for (int i = 0; i < ob->n_clients; i++)
+    wgp_client_free(&ob->clients[i]);
+  for (size_t i = 0; ob->sent != NULL && i < ob->cap; i++)
+    pthread_cond_destroy(&ob->sent[i]);
+  pthread_cond_destroy(&ob->ready);
+  pthread_mutex_destroy(&ob->lock);
+  free(ob->sent);
+  free(ob->clients);
+  free(ob->threads);
+  free(ob->items);
+  free(ob);
+}
+
+struct wgp_outbox *wgp_outbox_start(struct wgp_state *st, int senders, int workers)
+{
+  struct wgp_outbox *ob = calloc(1, sizeof *ob);
+  if (ob == NULL)
+    return NULL;
+  *ob = (struct wgp_outbox){.st = st, .cap = (size_t)workers};
+  ob->items = calloc((size_t)workers, sizeof *ob->items);
+  ob->clients = calloc((size_t)senders, sizeof *ob->clients);
+  ob->threads = calloc((size_t)senders, sizeof *ob->threads);
+  pthread_mutex_init(&ob->lock, NULL);
+  pthread_cond_init(&ob->ready, NULL);
+  ob->sent = calloc((size_t)workers, sizeof *ob->sent);
+  for (int i = 0; ob->sent != NULL && i < workers; i++)
+    pthread_cond_init(&ob->sent[i], NULL);
+  if (ob->items != NULL && ob->sent != NULL && ob->clients != NULL && ob->threads != NULL)
+    while (ob->n_clients < senders && wgp_client_init(&ob->clients[ob->n_clients], st) == 0)
+      ob->n_clients++;
+  if (ob->n_clients < senders) {
+    outbox_free(ob);
+    return NULL;
+  }
+  for (; ob->n_senders < senders; ob->n_senders++) {
+    struct sender_arg *a = malloc(sizeof *a);
+    if (a != NULL)
+      *a = (struct sender_arg){ob, ob->n_senders};
+    if (a == NULL || pthread_create(&ob->threads[ob->n_senders], NULL, sender_run, a) != 0) {
+      free(a);
+      wgp_outbox_finish(ob);
+      return NULL;
+    }
+  }
+  return ob;
+}
+
+void wgp_outbox_finish(struct wgp_outbox *ob)
+{
+  if (ob == NULL)
+    return;
+  pthread_mutex_lock(&ob->lock);
+  ob->closed = true;
+  pthread_cond_broadcast(&ob->ready);
+  pthread_mutex_unlock(&ob->lock);
+  for (int i = 0; i < ob->n_senders; i++)
+    pthread_join(ob->threads[i], NULL);
+  outbox_free(ob);
 }
 
 void *wgp_worker_run(void *arg)
@@ -536,6 +741,7 @@ void *wgp_worker_run(void *arg)
   const struct wgp_options *o = st->opt;
   struct wgp_client c;
   json_t *claim = claim_body(w);
+  w->claim = claim;
   if (claim == NULL || wgp_client_init(&c, st) != 0) {
     wg_error("thread %d: cannot set up its HTTP client", w->index);
     json_decref(claim);
@@ -568,14 +774,27 @@ void *wgp_worker_run(void *arg)
     }
     idle_since = -1;
     no_job_wait = NO_JOB_FIRST_WAIT_MS;
-    if (!work_on(w, &c, &j)) {
+    uint8_t *proof;
+    size_t len;
+    if (!prove(w, &c, &j, &proof, &len)) {
       wgp_release_job(st);
       continue;
     }
-    long long proved = atomic_fetch_add(&st->stats.proved, 1) + 1;
-    atomic_fetch_add(&st->stats.proved_by_round[j.round], 1);
-    if (o->max_jobs > 0 && proved >= o->max_jobs)
-      wgp_request_stop(st, WGP_STOP_AFTER_JOB);
+    w->proofs_made++;
+    bool corrupt = o->corrupt_every > 0 && w->proofs_made % o->corrupt_every == 0;
+    if (w->outbox != NULL) {
+      outbox_put(w->outbox, w, &j, proof, len, corrupt);
+      continue;
+    }
+    bool ok = deliver(w, &c, &j, proof, len, corrupt);
+    free(proof);
+    settle(st, &j, ok);
+  }
+  if (w->expecting) { /* claimed ahead for a job this thread will not take */
+    pthread_mutex_lock(&st->claim_lock);
+    st->expecting--;
+    w->expecting = false;
+    pthread_mutex_unlock(&st->claim_lock);
   }
   if (o->verbose)
     wg_info("thread %d (%s): done", w->index, w->prover_id);

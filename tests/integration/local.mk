@@ -54,6 +54,7 @@ INTEGRATION_TESTS += \
 	tests/integration/t_lease_boundary.sh \
 	tests/integration/t_claim_grace.sh \
 	tests/integration/t_claim_wait.sh \
+	tests/integration/t_prover_overlap.sh \
 	tests/integration/t_self_vacuum.sh \
 	tests/integration/t_shutdown.sh \
 	tests/integration/t_repairs.sh \

@@ -3,8 +3,9 @@
 # claim of the next job (docs/command-line.md, wg-prover).
 # 1. Senders: a thread hands its proof to a sender thread and claims its next job at once. With
 #    every completion held 1.5 s at the daemon (fault point complete_stall), the second job of a
-#    one-thread prover is claimed before the first one's completion commits; with --senders 0
-#    (each thread posts its own proof, as wg-prover did before) only after it.
+#    one-thread prover is claimed before the first one's completion commits, with --senders 1 and
+#    by default with --prove-ms; without --prove-ms the default is that each thread posts its own
+#    proof (as wg-prover always did before), and then the second job is claimed only after.
 # 2. Claims ahead: with --prove-ms 1500 and --claim-ahead-ms 600 a one-thread prover claims each
 #    next job while its proof is still being made, and each job's proof still takes its full
 #    1.5 s from when the thread took it up, not from its claim: a job claimed ahead ends at least
@@ -23,11 +24,11 @@ STORE="file:$WG_TMP/store"
 # basic_queued BATCH: BATCH's basic prover jobs are queued (its basic round committed).
 basic_queued() {
 	[[ $(wg_psql "SELECT count(*) FROM prover_jobs WHERE l1_batch_number = $1 AND aggregation_round = 0
-		AND status = 'queued'") -ge 3 ]]
+		AND status = 'queued'") -ge 8 ]]
 }
-# upload BATCH: a batch of at least three basic circuits, its basic round committed.
+# upload BATCH: a batch of at least eight basic circuits, its basic round committed.
 upload() {
-	pl_gen_input "$1" --logs 0 --workload "main_vm=$((5390 * 4))" >"$WG_TMP/in$1.json"
+	pl_gen_input "$1" --logs 0 --workload "main_vm=$((5390 * 8))" >"$WG_TMP/in$1.json"
 	pl_upload "$1" "$WG_TMP/in$1.json"
 	assert_status 201
 	wg_wait_until 30 basic_queued "$1"
@@ -54,14 +55,18 @@ successes() {
 WG_FAULT=complete_stall@1500 wg_start_daemon slow --store "$STORE"
 pl_use slow
 upload 1
-prover sent --max-jobs 2
-assert_eq 2 "$(successes sent)" "two jobs proved with a sender thread"
-gap=$(overlaps sent)
-((gap >= 1000)) || fail "with a sender thread the second job was claimed $gap ms before the first ended (want >= 1000)"
-prover own --max-jobs 2 --senders 0
+for run in "sent --senders 1" "sim --prove-ms 200"; do
+	read -r id opts <<<"$run"
+	# shellcheck disable=SC2086 # opts is a list of options
+	prover "$id" --max-jobs 2 $opts
+	assert_eq 2 "$(successes "$id")" "two jobs proved by wg-prover $opts"
+	gap=$(overlaps "$id")
+	((gap >= 1000)) || fail "wg-prover $opts claimed its second job $gap ms before the first ended (want >= 1000)"
+done
+prover own --max-jobs 2
 assert_eq 2 "$(successes own)" "two jobs proved by a thread posting its own proofs"
 gap=$(overlaps own)
-((gap <= 0)) || fail "with --senders 0 the second job was claimed $gap ms before the first ended"
+((gap <= 0)) || fail "wg-prover without --prove-ms claimed its second job $gap ms before the first ended"
 wg_stop_daemon slow
 
 # ---------------------------------------------------------------- 2. claims ahead
