@@ -84,7 +84,7 @@ bench_wal_mark() {
 		tr '|' ' '
 }
 bench_wal_since() {
-	# shellcheck disable=SC2046
+	# shellcheck disable=SC2046,SC2086 # MARK is two words
 	set -- $1 $(bench_wal_mark)
 	awk -v c0="$1" -v b0="$2" -v c1="$3" -v b1="$4" \
 		'BEGIN { printf "%d checkpoints, %.0f MB of WAL", c1 - c0, (b1 - b0) / 1048576 }'
