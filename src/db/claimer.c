@@ -8,8 +8,10 @@
 #include "common/fault.h"
 #include "db/combiner.h"
 
-/* At most this many jobs are claimed by one statement (256 claims of one job, or fewer of more). */
-#define GROUP_MAX_SLOTS 1024
+/* At most this many jobs are claimed by one statement (256 claims of one job, or fewer of more):
+ * sixteen claims of the largest limit, so that the claims of a fleet of a few thousand provers,
+ * parked for work and woken together by a batch's jobs, are served by one statement. */
+#define GROUP_MAX_SLOTS 4096
 #define GROUP_MAX 256
 
 struct wg_claimer {
@@ -133,6 +135,12 @@ void wg_claimer_submit(struct wg_claimer *k, struct wg_claim *x) { wg_combiner_s
 bool wg_claimer_post(struct wg_claimer *k, struct wg_claim *x, void (*done)(void *claim, void *arg), void *arg)
 {
   return wg_combiner_post(k->combiner, x, done, arg);
+}
+
+bool wg_claimer_post_many(struct wg_claimer *k, struct wg_claim **xs, void **args, size_t n,
+                          void (*done)(void *claim, void *arg))
+{
+  return wg_combiner_post_many(k->combiner, (void **)xs, args, n, done);
 }
 
 void wg_claimer_counts(struct wg_claimer *k, int64_t *groups, int64_t *claims)

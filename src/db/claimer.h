@@ -30,6 +30,10 @@ void wg_claimer_submit(struct wg_claimer *k, struct wg_claim *x);
 /* Queues a claim for the next group without waiting: done(x, arg) is called on the claiming
  * thread when x has its answer. False when the claimer is stopping (nothing queued). */
 bool wg_claimer_post(struct wg_claimer *k, struct wg_claim *x, void (*done)(void *claim, void *arg), void *arg);
+/* Queues n claims at once (xs[i] with args[i]) so that they share statements: a fleet's claims
+ * parked for work, woken together, are claimed together. False, with none queued, as above. */
+bool wg_claimer_post_many(struct wg_claimer *k, struct wg_claim **xs, void **args, size_t n,
+                          void (*done)(void *claim, void *arg));
 /* Claim statements run and claims served by them since start, for metrics. */
 void wg_claimer_counts(struct wg_claimer *k, int64_t *groups, int64_t *claims);
 

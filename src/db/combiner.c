@@ -173,23 +173,48 @@ void wg_combiner_stop(struct wg_combiner *k)
 
 bool wg_combiner_post(struct wg_combiner *k, void *item, void (*done)(void *item, void *arg), void *done_arg)
 {
-  struct waiter *w = malloc(sizeof *w);
-  if (w == NULL)
-    return false;
-  *w = (struct waiter){item, false, done, done_arg, NULL};
+  return wg_combiner_post_many(k, &item, &done_arg, 1, done);
+}
+
+bool wg_combiner_post_many(struct wg_combiner *k, void **items, void **done_args, size_t n,
+                           void (*done)(void *item, void *arg))
+{
+  if (n == 0)
+    return true;
+  struct waiter *first = NULL, *last = NULL;
+  for (size_t i = 0; i < n; i++) {
+    struct waiter *w = malloc(sizeof *w);
+    if (w == NULL) {
+      while (first != NULL) {
+        struct waiter *next = first->next;
+        free(first);
+        first = next;
+      }
+      return false;
+    }
+    *w = (struct waiter){items[i], false, done, done_args[i], NULL};
+    if (last != NULL)
+      last->next = w;
+    else
+      first = w;
+    last = w;
+  }
   pthread_mutex_lock(&k->lock);
   bool stopping = k->stopping;
   if (!stopping) {
     if (k->tail != NULL)
-      k->tail->next = w;
+      k->tail->next = first;
     else
-      k->head = w;
-    k->tail = w;
+      k->head = first;
+    k->tail = last;
     pthread_cond_signal(&k->work);
   }
   pthread_mutex_unlock(&k->lock);
-  if (stopping)
-    free(w);
+  while (stopping && first != NULL) {
+    struct waiter *next = first->next;
+    free(first);
+    first = next;
+  }
   return !stopping;
 }
 

@@ -40,6 +40,11 @@ void wg_combiner_submit(struct wg_combiner *k, void *item);
  * combiner's thread once its group has run (or refused it at stop). False, with nothing queued,
  * when the combiner is stopping or out of memory. */
 bool wg_combiner_post(struct wg_combiner *k, void *item, void (*done)(void *item, void *arg), void *done_arg);
+/* Queues n items at once, as wg_combiner_post each with done_args[i]: none of them runs in a
+ * group before all are queued, so items posted together share groups (as far as fits lets
+ * them) rather than the first running alone. False, with nothing queued, as for one item. */
+bool wg_combiner_post_many(struct wg_combiner *k, void **items, void **done_args, size_t n,
+                           void (*done)(void *item, void *arg));
 /* Groups run and items in them since start. */
 void wg_combiner_counts(struct wg_combiner *k, int64_t *groups, int64_t *items);
 

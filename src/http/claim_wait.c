@@ -115,21 +115,35 @@ static void on_tried(void *claim, void *arg)
     wake_request(p);
 }
 
-/* Posts every claim in the list to the claimer. Called without the lock; the claims are counted
- * in trying. */
+/* Posts every claim in the list to the claimer, all at once so that they share its statements.
+ * Called without the lock; the claims are counted in trying. */
 static void post_all(struct wg_claim_waiters *w, struct wg_parked_claim *list)
 {
-  while (list != NULL) {
+  size_t n = 0;
+  for (struct wg_parked_claim *p = list; p != NULL; p = p->next)
+    n++;
+  struct wg_claim **claims = malloc(n * sizeof *claims);
+  void **args = malloc(n * sizeof *args);
+  size_t i = 0;
+  for (struct wg_parked_claim *p = list; p != NULL && claims != NULL && args != NULL; p = p->next, i++) {
+    claims[i] = &p->claim;
+    args[i] = p;
+  }
+  /* On its callback a claim may be parked again, which reuses its next link: none is read after
+   * the post. */
+  if (claims != NULL && args != NULL && wg_claimer_post_many(w->claimer, claims, args, n, on_tried))
+    list = NULL;
+  free(claims);
+  free(args);
+  while (list != NULL) { /* not queued: the claimer is stopping, or out of memory */
     struct wg_parked_claim *p = list;
     list = p->next;
-    if (!wg_claimer_post(w->claimer, &p->claim, on_tried, p)) {
-      pthread_mutex_lock(&w->lock);
-      w->trying--;
-      w->parked--;
-      pthread_cond_broadcast(&w->cond);
-      pthread_mutex_unlock(&w->lock);
-      answer_none(p);
-    }
+    pthread_mutex_lock(&w->lock);
+    w->trying--;
+    w->parked--;
+    pthread_cond_broadcast(&w->cond);
+    pthread_mutex_unlock(&w->lock);
+    answer_none(p);
   }
 }
 

@@ -12,6 +12,11 @@
 # 5. SIGTERM with claims waiting: they answer 204 at once and the daemon exits 0 quickly.
 # 6. wg-prover waits at the server by default: a batch uploaded while it idles is proven, and its
 #    claims came back empty far fewer times than one-second polling would have made.
+# 7. A fleet's claims parked for work are woken together and served together: eight claims of
+#    "limit" 200 waiting when a batch of 2,100 circuits is uploaded get 1,600 jobs from one claim
+#    statement (every attempt has the same claimed_at, the statement's transaction time). On the
+#    main of 2026-12-05 the woken claims were posted one by one (the first ran alone) and a
+#    statement claimed at most 1,024 jobs: three statements at least.
 # On the main of 2026-12-04 "wait_ms" was an unknown key (400) and an idle prover polled once a
 # second: every part failed there.
 # shellcheck source=tests/integration/lib.sh
@@ -160,3 +165,26 @@ none_waiting() {
 	[[ $(awk '$1 == "wg_claims_waiting" { print $2 }' <<<"$HTTP_BODY") == 0 ]]
 }
 wg_wait_until 3 none_waiting
+
+# ---------------------------------------------------------------- 7. woken together, claimed together
+wg_psql "UPDATE prover_jobs SET status = 'successful' WHERE status = 'queued'" >/dev/null
+pl_gen_input 4 --logs 0 --workload main_vm=$((5390 * 2100)) >"$WG_TMP/in4.json"
+fleet_pids=()
+for i in $(seq 1 8); do
+	curl -s -o "$WG_TMP/fleet$i.out" -w '%{http_code}' --max-time 40 -H "Authorization: Bearer $PL_PROVER" \
+		-H 'Content-Type: application/json' --data-binary \
+		"{\"prover_id\":\"fleet$i\",\"protocol_version\":$PL_PROTOCOL_VERSION,\"wait_ms\":25000,\"limit\":200}" \
+		"$PL_URL/jobs/claim" >"$WG_TMP/fleet$i.status" &
+	fleet_pids+=($!)
+done
+sleep 1.5
+pl_upload 4 "$WG_TMP/in4.json"
+assert_status 201
+wait "${fleet_pids[@]}"
+for i in $(seq 1 8); do
+	assert_eq 200 "$(cat "$WG_TMP/fleet$i.status")" "parked claim fleet$i answered"
+	assert_eq 200 "$(jq '.jobs | length' "$WG_TMP/fleet$i.out")" "parked claim fleet$i got its 200 jobs"
+done
+assert_eq "1600|1" "$(wg_psql "SELECT count(*), count(DISTINCT claimed_at) FROM prover_job_attempts
+	WHERE l1_batch_number = 4 AND prover_id LIKE 'fleet%'")" "1,600 jobs claimed by one statement"
+wg__pass

@@ -277,16 +277,16 @@ START_TEST(claims_group_by_equal_filter_only)
 }
 END_TEST
 
-/* Protects the bound on one statement: a group claims at most 1024 jobs in all. Behind a running
- * claim, 1000 + 24 fill a group exactly; 1 more does not fit, nor 3 after it (which keeps its
+/* Protects the bound on one statement: a group claims at most 4096 jobs in all. Behind a running
+ * claim, 4000 + 96 fill a group exactly; 1 more does not fit, nor 3 after it (which keeps its
  * place behind the 1): they are the next group. */
-START_TEST(a_group_claims_at_most_1024_jobs)
+START_TEST(a_group_claims_at_most_4096_jobs)
 {
   struct gate g;
   gate_open(&g);
   struct wg_claimer *k = wg_claimer_start(g.conninfo, 30);
   ck_assert_ptr_nonnull(k);
-  const int limits[] = {1, 1000, 24, 1, 3};
+  const int limits[] = {1, 4000, 96, 1, 3};
   enum { N = 5 };
   struct call c[N];
   for (int i = 0; i < N; i++)
@@ -498,7 +498,7 @@ int main(void)
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, no_database_answers_every_claim_unavailable);
   tcase_add_test(tc, claims_group_by_equal_filter_only);
-  tcase_add_test(tc, a_group_claims_at_most_1024_jobs);
+  tcase_add_test(tc, a_group_claims_at_most_4096_jobs);
   tcase_add_test(tc, a_group_serves_at_most_256_claims);
   suite_add_tcase(s, tc);
   /* Only with a database (tests/integration/t_unit_db.sh runs this case alone and checks that
