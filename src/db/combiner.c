@@ -176,6 +176,16 @@ bool wg_combiner_post(struct wg_combiner *k, void *item, void (*done)(void *item
   return wg_combiner_post_many(k, &item, &done_arg, 1, done);
 }
 
+/* Frees a list of waiters linked by next. */
+static void free_waiters(struct waiter *w)
+{
+  while (w != NULL) {
+    struct waiter *next = w->next;
+    free(w);
+    w = next;
+  }
+}
+
 bool wg_combiner_post_many(struct wg_combiner *k, void **items, void **done_args, size_t n,
                            void (*done)(void *item, void *arg))
 {
@@ -185,11 +195,7 @@ bool wg_combiner_post_many(struct wg_combiner *k, void **items, void **done_args
   for (size_t i = 0; i < n; i++) {
     struct waiter *w = malloc(sizeof *w);
     if (w == NULL) {
-      while (first != NULL) {
-        struct waiter *next = first->next;
-        free(first);
-        first = next;
-      }
+      free_waiters(first);
       return false;
     }
     *w = (struct waiter){items[i], false, done, done_args[i], NULL};
@@ -210,11 +216,8 @@ bool wg_combiner_post_many(struct wg_combiner *k, void **items, void **done_args
     pthread_cond_signal(&k->work);
   }
   pthread_mutex_unlock(&k->lock);
-  while (stopping && first != NULL) {
-    struct waiter *next = first->next;
-    free(first);
-    first = next;
-  }
+  if (stopping)
+    free_waiters(first);
   return !stopping;
 }
 

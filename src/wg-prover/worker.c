@@ -454,12 +454,11 @@ static void claim_ahead(struct wgp_worker *w, struct wgp_client *c)
   int n = o->batch > 0 ? o->batch : o->concurrency;
   st->requested += n;
   pthread_mutex_unlock(&st->claim_lock);
-  enum take got = claim_for(w, c, w->claim, n, true);
+  claim_for(w, c, w->claim, n, true); /* an empty or failed claim ahead leaves it to take_job */
   pthread_mutex_lock(&st->claim_lock);
   st->requested -= n;
   pthread_cond_broadcast(&st->claimed);
   pthread_mutex_unlock(&st->claim_lock);
-  (void)got; /* an empty or failed claim ahead leaves the claim to take_job */
 }
 
 /* Spends the rest of --prove-ms from when the thread took the job, sending a heartbeat each
